@@ -1,0 +1,1 @@
+"""What people touch: the command line, the terminal chat and (later) the Slack app."""

@@ -1,0 +1,59 @@
+"""Data gaps: which fields are blank on how many records, and what each blank blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from engine.fields import TableSpec
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One field's blanks in one table."""
+
+    table: str
+    field: str
+    label: str
+    missing: int
+    total: int
+    blocks: tuple[str, ...]
+
+    @property
+    def share(self) -> float:
+        return self.missing / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Blanks per field for accounts and CSMs, worst first."""
+
+    accounts: int
+    csms: int
+    gaps: tuple[Gap, ...]
+
+    @property
+    def open_gaps(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if g.missing)
+
+
+def summarize_gaps(spec: TableSpec, missing: Mapping[str, int], total: int) -> list[Gap]:
+    """Turn blank counts per field into gaps that say which later steps each blank blocks."""
+    gaps = [
+        Gap(spec.table, f.name, f.label, int(missing[f.name]), total, f.used_by)
+        for f in spec.fields
+        if f.name in missing
+    ]
+    return sorted(gaps, key=lambda g: -g.missing)
+
+
+def unlinked_owner_gap(unlinked: int, total: int) -> Gap:
+    """Accounts whose owner names nobody in the CSM roster."""
+    return Gap(
+        "accounts",
+        "owner",
+        "Owner not in the CSM roster",
+        unlinked,
+        total,
+        ("workload per CSM", "territory balancing", "handoffs"),
+    )

@@ -1,0 +1,779 @@
+"""Turn a grid of cells from a CRM export into a checked, typed table.
+
+``tableize`` finds the header row and the data rows of a grid (skipping report titles, blank
+rows and Salesforce's footer); ``check_table`` maps headers to fields, refuses pivot and summary
+exports, reads every cell by its field's kind and reports each problem with row, column, value
+and fix. Nothing here writes anything: the caller decides what to do with the problems.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import FileRefused, UnknownName
+from engine.fields import Field, TableSpec, header_key
+from engine.matching import did_you_mean
+from engine.normalize import (
+    _SPACES,
+    TEXT,
+    Issue,
+    Parsed,
+    as_text,
+    date_evidence,
+    date_pattern,
+    later_duplicates,
+    name_keys,
+    parse_category,
+    parse_country,
+    parse_date,
+    parse_email,
+    parse_flag,
+    parse_health,
+    parse_list,
+    parse_number,
+    parse_person,
+    parse_slack_user,
+    parse_text,
+    person_key,
+    slug,
+    spreadsheet_errors,
+    trim,
+    whole_numbers,
+)
+
+PROBLEM_COLUMNS = ["row", "column", "value", "severity", "problem", "fix"]
+_WORKERS = min(4, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file: explicit header mapping, number and date conventions."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)  # field name -> header in the file
+    decimal_comma: bool = False
+    date_format: str | None = None  # DMY, MDY, YMD or a strptime pattern such as %d.%m.%Y
+
+
+@dataclass(frozen=True)
+class KnownValues:
+    """What the store already knows, to normalise and resolve the new file against."""
+
+    categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)  # reference -> CSM id
+
+
+@dataclass
+class RawTable:
+    """The cells of a file under its header row, all text, with spreadsheet row numbers."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an import, located by spreadsheet row and column."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    severity: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"on row {self.row}" if self.row is not None else "in the file"
+        problem = self.problem if self.problem.endswith(("?", ".")) else self.problem + "."
+        if self.column is None:
+            return f"Row {self.row}: {problem} {self.fix}"
+        if self.value is None or self.value == "":
+            return f"Column `{self.column}` is blank {where}: {problem} {self.fix}"
+        return f"Column `{self.column}` has `{self.value}` {where}: {problem} {self.fix}"
+
+
+@dataclass
+class CheckedTable:
+    """A typed table ready to write, with every problem found on the way."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    problems: pd.DataFrame
+    mapping: dict[str, str]
+    extra_headers: list[str]
+    notes: list[str]
+
+    @property
+    def error_rows(self) -> np.ndarray:
+        """Spreadsheet row numbers that have at least one error."""
+        errors = self.problems[self.problems["severity"] == "error"]
+        return np.unique(errors["row"].dropna().astype(int).to_numpy())
+
+    @property
+    def error_count(self) -> int:
+        return int((self.problems["severity"] == "error").sum())
+
+    @property
+    def warning_count(self) -> int:
+        return int((self.problems["severity"] == "warning").sum())
+
+    def valid_frame(self) -> pd.DataFrame:
+        """The rows without errors."""
+        bad = np.isin(self.rows, self.error_rows)
+        return self.frame[~bad]
+
+
+def problem_list(problems: pd.DataFrame, limit: int | None = None) -> list[Problem]:
+    """The problems as value objects, errors first, each group in row order."""
+    order = problems.assign(_sev=(problems["severity"] != "error").astype(int))
+    order = order.sort_values(["_sev", "row"], kind="stable", na_position="first")
+    if limit is not None:
+        order = order.head(limit)
+    out = []
+    for rec in order.to_dict("records"):
+        row = rec["row"]
+        out.append(
+            Problem(
+                row=None if pd.isna(row) else int(row),
+                column=None if pd.isna(rec["column"]) else str(rec["column"]),
+                value=None if pd.isna(rec["value"]) else str(rec["value"]),
+                severity=str(rec["severity"]),
+                problem=str(rec["problem"]),
+                fix=str(rec["fix"]),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------- the grid
+
+_FOOTER = re.compile(r"(?i)^(copyright|confidential information|generated by|salesforce\.com|©|\(c\))")
+_TOTAL_ROW = r"(?i)^[ \t]*(grand[ \t]+)?(sub)?totals?(?:[ \t]*[:(].*)?[ \t]*$"
+_PIVOT_HEADERS = re.compile(
+    r"^(sum of|count of|average of|max of|min of|row labels|column labels|grand total)"
+)
+
+
+def tableize(grid: pd.DataFrame, spec: TableSpec, source: str, notes: Sequence[str] = ()) -> RawTable:
+    """Find the header row of a grid of text cells and return the data rows beneath it.
+
+    Row numbers are the spreadsheet's (1-based, header included), so messages match what a
+    person sees when they open the file.
+    """
+    notes = list(notes)
+    grid = grid.apply(as_text)
+    filled = grid.apply(lambda col: col.str.strip(_SPACES) != "")
+    nonblank = filled.any(axis=1).to_numpy()
+    candidates = np.flatnonzero(nonblank)
+    if len(candidates) == 0:
+        raise FileRefused(f"`{source}` is empty: it has no header row and no data.")
+    known = _known_header_keys(spec)
+    header_at = int(candidates[0])
+    for position in candidates[:10]:
+        keys = {header_key(str(v)) for v in grid.iloc[int(position)] if str(v).strip()}
+        if len(keys & known) >= 2:
+            header_at = int(position)
+            break
+    if header_at != candidates[0]:
+        notes.append(f"Skipped {header_at} title row(s) above the header on row {header_at + 1}.")
+    headers = [str(v).strip() for v in grid.iloc[header_at]]
+    body = grid.iloc[header_at + 1 :]
+    body_filled = filled.iloc[header_at + 1 :]
+    # Columns with neither a header nor a value (trailing commas) are not columns; values
+    # under no header are usually a row with a stray delimiter.
+    keep = [i for i, h in enumerate(headers) if h or body_filled.iloc[:, i].any()]
+    for i in keep:
+        if not headers[i]:
+            at = int(np.flatnonzero(body_filled.iloc[:, i].to_numpy())[0])
+            raise FileRefused(
+                f"Row {header_at + 2 + at} of `{source}` has a value (`{str(body.iloc[at, i]).strip()}`) "
+                f"in column {i + 1}, which has no header. Add a header for it, or if a value "
+                f"contains the delimiter, put that value in double quotes."
+            )
+    body = body.iloc[:, keep]
+    body_filled = body_filled.iloc[:, keep]
+    headers = _dedupe([headers[i] for i in keep])
+    body.columns = headers
+    row_numbers = body.index.to_numpy() + 1
+    has_data = body_filled.any(axis=1).to_numpy().copy()
+    # A report footer (Salesforce's copyright, "Generated By", the org's name): in the last
+    # rows that are blank or hold only a first cell, everything from a footer line on.
+    only_first = body_filled.iloc[:, 0].to_numpy() & ~body_filled.iloc[:, 1:].any(axis=1).to_numpy()
+    start = len(body)
+    while start > 0 and (not has_data[start - 1] or only_first[start - 1]):
+        start -= 1
+    footer = 0
+    for position in range(start, len(body)):
+        if only_first[position] and _FOOTER.match(str(body.iloc[position, 0]).strip()):
+            footer = int(has_data[position:].sum())
+            has_data[position:] = False
+            break
+    if footer:
+        notes.append(f"Skipped the report footer ({footer} line(s) such as copyright notices).")
+    body = body[has_data]
+    frame = body.reset_index(drop=True)
+    return RawTable(frame=frame, rows=row_numbers[has_data], source=source, notes=notes)
+
+
+def _known_header_keys(spec: TableSpec) -> set[str]:
+    keys = set()
+    for f in spec.fields:
+        keys.add(header_key(f.name))
+        keys.update(header_key(s) for s in f.synonyms)
+    return keys
+
+
+def _dedupe(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        n = seen.get(h, 0) + 1
+        seen[h] = n
+        out.append(h if n == 1 else f"{h} ({n})")
+    return out
+
+
+# ---------------------------------------------------------------------------------- headers
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Which header of the file feeds which field."""
+
+    fields: dict[str, str]  # field name -> header
+    extra: list[str]  # headers kept as extra attributes
+    ignored: list[str]  # headers tierbot writes itself (the Tier column)
+
+
+def map_headers(headers: Sequence[str], spec: TableSpec, overrides: Mapping[str, str]) -> HeaderMap:
+    """Match headers to fields by case- and space-insensitive synonyms and ``--map``."""
+    by_key: dict[str, str] = {}
+    for h in headers:
+        by_key.setdefault(header_key(h), h)
+    chosen: dict[str, str] = {}
+    for name, header in overrides.items():
+        if name not in spec.names:
+            hint = did_you_mean(name, spec.names)
+            raise UnknownName(
+                f"`--map {name}=...` names no {spec.noun} field"
+                + (f"; did you mean `{hint}`?" if hint else ".")
+                + f" Fields: {', '.join(spec.names)}.",
+                name,
+                hint,
+            )
+        match: str | None = header if header in headers else by_key.get(header_key(header))
+        if match is None:
+            hint = did_you_mean(header, headers)
+            raise UnknownName(
+                f'`--map {name}="{header}"`: the file has no column `{header}`'
+                + (f"; did you mean `{hint}`?" if hint else ".")
+                + f" Columns: {', '.join(headers)}.",
+                header,
+                hint,
+            )
+        chosen[name] = match
+    claimed = set(chosen.values())
+    for f in spec.fields:
+        if f.name in chosen:
+            continue
+        for spelling in (f.name, *f.synonyms):
+            found = by_key.get(header_key(spelling))
+            if found is not None and found not in claimed:
+                chosen[f.name] = found
+                claimed.add(found)
+                break
+    output = {header_key(h) for h in spec.output_headers}
+    ignored = [h for h in headers if h not in claimed and header_key(h) in output]
+    extra = [h for h in headers if h not in claimed and h not in ignored]
+    ordered = {f.name: chosen[f.name] for f in spec.fields if f.name in chosen}
+    return HeaderMap(ordered, extra, ignored)
+
+
+# ---------------------------------------------------------------------------------- checking
+
+
+def refuse_summary(raw: RawTable, spec: TableSpec, headers: HeaderMap) -> None:
+    """Refuse pivot tables and summary exports: they are not one row per record."""
+    for h in raw.frame.columns:
+        if _PIVOT_HEADERS.match(header_key(str(h))):
+            raise FileRefused(
+                f"`{raw.source}` looks like a pivot table (column `{h}`), not one row per "
+                f"{spec.noun}. Export the {spec.noun}-level report from the CRM instead."
+            )
+    if spec.id_field not in headers.fields and spec.name_field not in headers.fields:
+        raise FileRefused(
+            f"`{raw.source}` has no {spec.noun} id or name column (columns: "
+            f"{', '.join(map(str, raw.frame.columns))}). If it is a pivot or summary export, "
+            f"export the {spec.noun}-level report instead; otherwise map the columns with "
+            f'--map {spec.id_field}="..." --map {spec.name_field}="...".'
+        )
+    to_check = [raw.frame.columns[0]] + [
+        headers.fields[n] for n in (spec.id_field, spec.name_field) if n in headers.fields
+    ]
+    for column in dict.fromkeys(to_check):
+        cells = as_text(raw.frame[column])
+        totals = cells.str.match(_TOTAL_ROW).fillna(False).to_numpy(dtype=bool)
+        if totals.any():
+            at = int(np.flatnonzero(totals)[0])
+            raise FileRefused(
+                f"Row {raw.rows[at]} of `{raw.source}` is a totals row "
+                f"(`{cells.iloc[at].strip()}` in column `{column}`): this looks like a summary "
+                f"export. Export the {spec.noun}-level report, or delete the totals rows."
+            )
+
+
+class _Problems:
+    """Collects problems as small frames and joins them once."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = rows
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        column: str | None,
+        values: pd.Series | None,
+        problem: str | np.ndarray,
+        fix: str,
+        severity: str = "error",
+        once: bool = False,
+    ) -> None:
+        """Add one problem per row of ``mask``; ``problem`` may give each row its own text."""
+        hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(hits) == 0:
+            return
+        if once and isinstance(problem, str):
+            if len(hits) > 1:
+                problem = f"{problem} ({len(hits):,} rows; the first is shown)"
+            hits = hits[:1]
+        shown = (
+            values.iloc[hits].astype(object).where(values.iloc[hits].notna(), "").astype(str).to_numpy()
+            if values is not None
+            else np.full(len(hits), "", dtype=object)
+        )
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row": self.rows[hits],
+                    "column": column,
+                    "value": shown,
+                    "severity": severity,
+                    "problem": problem,
+                    "fix": fix,
+                }
+            )
+        )
+
+    def issues(self, issues: list[Issue], column: str, values: pd.Series) -> None:
+        for issue in issues:
+            self.add(issue.mask, column, values, issue.problem, issue.fix, issue.severity, issue.once)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+        out = pd.concat(self.parts, ignore_index=True)
+        return out.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def check_table(
+    raw: RawTable,
+    spec: TableSpec,
+    options: ImportOptions | None = None,
+    known: KnownValues | None = None,
+) -> CheckedTable:
+    """Read every cell of ``raw`` as its field's kind and report each problem.
+
+    Raises ``FileRefused`` when the file as a whole cannot be read as ``spec`` (a pivot or
+    summary export, no id or name column, a required column missing, undecidable dates);
+    row-level problems are returned, never raised.
+    """
+    options = options or ImportOptions()
+    known = known or KnownValues()
+    headers = map_headers(list(map(str, raw.frame.columns)), spec, options.mapping)
+    refuse_summary(raw, spec, headers)
+    notes = list(raw.notes)
+    for f in spec.fields:
+        if f.required and f.name not in headers.fields:
+            raise FileRefused(_missing_required(raw, spec, f))
+    if headers.ignored:
+        notes.append(f"Ignored {', '.join(f'`{h}`' for h in headers.ignored)}: tierbot computes it.")
+    if headers.extra:
+        notes.append(f"Kept {', '.join(f'`{h}`' for h in headers.extra)} as extra attributes.")
+    order, pattern = _date_reading(raw, spec, headers, options, notes)
+
+    person_fields = [n for n in headers.fields if spec.field(n).kind == "person"]
+    plain_fields = [n for n in headers.fields if n not in person_fields]
+
+    def read(name: str) -> tuple[pd.Series, Parsed, _Problems]:
+        f, header = spec.field(name), headers.fields[name]
+        found = _Problems(raw.rows)
+        cells = trim(raw.frame[header])
+        errors = spreadsheet_errors(cells)
+        found.add(
+            errors,
+            header,
+            cells,
+            "a spreadsheet error value",
+            "Fix the formula in the source sheet and export again.",
+        )
+        parsed = _parse(f, cells.where(~errors), options, known, order, pattern)
+        found.issues(parsed.issues, header, cells)
+        _check_range(f, parsed.values, header, cells, found)
+        return cells, parsed, found
+
+    # Columns are independent, so they are read on a few threads: Arrow's and pandas' kernels
+    # release the GIL, which nearly halves a million-row check on two cores. Results are
+    # merged in column order, so the outcome is exactly that of a serial read.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        name_header = headers.fields.get(spec.name_field)
+        keys = pool.submit(name_keys, trim(raw.frame[name_header])) if name_header else None
+        results = list(pool.map(read, plain_fields))
+        name_keys_found = keys.result() if keys else None
+    problems = _Problems(raw.rows)
+    text: dict[str, pd.Series] = {}
+    typed: dict[str, pd.Series] = {}
+    for name, (cells, parsed, found) in zip(plain_fields, results, strict=True):
+        text[name] = cells
+        typed[name] = parsed.values
+        for extra_name, values in parsed.extra.items():
+            typed.setdefault(extra_name, values)
+        problems.parts.extend(found.parts)
+    for name in person_fields:
+        text[name] = trim(raw.frame[headers.fields[name]])
+    people = dict(known.people)
+    _fill_health_score(typed)
+
+    ids = _ids(spec, typed, headers, text, problems, raw, notes)
+    typed[spec.id_field] = ids
+    if spec.table == "csms":
+        people.update(_roster_keys(typed))
+    for name in person_fields:
+        header = headers.fields[name]
+        parsed = parse_person(text[name], people, roster_empty_note=not people)
+        problems.issues(parsed.issues, header, text[name])
+        typed[name] = parsed.values
+        if not people:
+            notes.append(
+                f"No CSM roster yet: `{header}` values are kept as written and linked when "
+                f"you import the roster with `tierbot import csms FILE`."
+            )
+    _check_names(spec, typed, headers, text, problems, name_keys_found)
+
+    frame = pd.DataFrame({n: typed[n] for n in [spec.id_field, *headers.fields] if n in typed})
+    if "health_score" in typed and "health_score" not in frame:
+        frame["health_score"] = typed["health_score"]
+    if headers.extra:
+        frame["extra"] = _extra_json(raw.frame[headers.extra])
+    return CheckedTable(
+        frame=frame,
+        rows=raw.rows,
+        problems=problems.frame(),
+        mapping=dict(headers.fields),
+        extra_headers=list(headers.extra),
+        notes=notes,
+    )
+
+
+def _missing_required(raw: RawTable, spec: TableSpec, f: Field) -> str:
+    columns = ", ".join(f"`{c}`" for c in raw.frame.columns)
+    message = (
+        f"`{raw.source}` has no {f.label} column (columns: {columns}). "
+        f'Map the column that holds it with --map {f.name}="Contract Value".'
+    )
+    if f.name == "arr":
+        mrr = [c for c in raw.frame.columns if header_key(str(c)) in {"mrr", "monthly recurring revenue"}]
+        if mrr:
+            message += f" `{mrr[0]}` is monthly: ARR is per year, so add an ARR column (MRR × 12)."
+    return message
+
+
+def _date_reading(
+    raw: RawTable,
+    spec: TableSpec,
+    headers: HeaderMap,
+    options: ImportOptions,
+    notes: list[str],
+) -> tuple[str | None, str | None]:
+    """Decide how to read day/month order: --date-format, else the file's own evidence."""
+    try:
+        order, pattern = date_pattern(options.date_format)
+    except ValueError:
+        raise UnknownName(
+            f"`--date-format {options.date_format}` is not a date format: use DMY, MDY, YMD "
+            f"or a pattern such as %d.%m.%Y.",
+            str(options.date_format),
+        ) from None
+    if order or pattern:
+        return order, pattern
+    date_columns = [h for n, h in headers.fields.items() if spec.field(n).kind == "date"]
+    evidence = None
+    for header in date_columns:
+        found = date_evidence(trim(raw.frame[header]))
+        evidence = found if evidence is None else evidence.merge(found)
+    if evidence is None:
+        return None, None
+    if evidence.day_first and evidence.month_first:
+        raise FileRefused(
+            f"Dates in `{raw.source}` disagree: `{evidence.day_first}` can only be day/month but "
+            f"`{evidence.month_first}` can only be month/day. Fix the dates that differ, or pass "
+            f"--date-format DMY or MDY."
+        )
+    if evidence.day_first:
+        notes.append(f"Read dates as day/month/year: `{evidence.day_first}` can only be read that way.")
+        return "DMY", None
+    if evidence.month_first:
+        notes.append(f"Read dates as month/day/year: `{evidence.month_first}` can only be read that way.")
+        return "MDY", None
+    if evidence.ambiguous:
+        raise FileRefused(
+            f"Dates such as `{evidence.ambiguous}` in `{raw.source}` could be day/month or "
+            f"month/day, and no date in the file settles it. Pass --date-format DMY or "
+            f"--date-format MDY."
+        )
+    return None, None
+
+
+def _parse(
+    f: Field,
+    cells: pd.Series,
+    options: ImportOptions,
+    known: KnownValues,
+    order: str | None,
+    pattern: str | None,
+) -> Parsed:
+    if f.kind in ("money", "number"):
+        return parse_number(cells, f.name, options.decimal_comma)
+    if f.kind == "integer":
+        # Kept as float64: SQLite's INTEGER affinity stores 12.0 as 12.
+        parsed = parse_number(cells, f.name, options.decimal_comma)
+        fractional = whole_numbers(parsed.values)
+        parsed.issues.append(Issue(fractional, "not a whole number", "Round it to a whole number."))
+        parsed.values = parsed.values.where(~fractional)
+        return parsed
+    if f.kind == "date":
+        return parse_date(cells, order, pattern)
+    if f.kind == "flag":
+        return parse_flag(cells)
+    if f.kind == "category":
+        return parse_category(
+            cells, f.label, f.vocabulary, f.value_aliases, known.categories.get(f.name, ()), f.closed
+        )
+    if f.kind == "country":
+        return parse_country(cells)
+    if f.kind == "health":
+        return parse_health(cells, f.value_aliases)
+    if f.kind == "email":
+        return parse_email(cells)
+    if f.kind == "slack_user":
+        return parse_slack_user(cells)
+    if f.kind == "list":
+        return parse_list(cells)
+    if f.kind == "text":
+        return parse_text(cells)
+    return Parsed(cells)
+
+
+def _check_range(f: Field, values: pd.Series, header: str, cells: pd.Series, problems: _Problems) -> None:
+    """Blank required cells, and numbers outside the field's range."""
+    if f.required:
+        problems.add(
+            cells.isna(),
+            header,
+            cells,
+            f"every row needs {f.label}",
+            "Fill the cell (0 for a free account) or remove the row."
+            if f.kind == "money"
+            else "Fill the cell or remove the row.",
+        )
+    if f.kind not in ("money", "number", "integer"):
+        return
+    numbers = pd.to_numeric(values, errors="coerce")
+    if f.minimum is not None:
+        below = numbers < f.minimum
+        if f.minimum == 0:
+            problems.add(
+                below,
+                header,
+                cells,
+                f"{f.label} cannot be negative",
+                "Fix the cell; a credit or refund does not belong in this column.",
+            )
+        else:
+            problems.add(
+                below,
+                header,
+                cells,
+                f"below {f.minimum:g}",
+                f"{f.label} runs from {f.minimum:g} to {f.maximum:g}.",
+            )
+    if f.maximum is not None:
+        above = numbers > f.maximum
+        low = f"{f.minimum:g}" if f.minimum is not None else "0"
+        problems.add(
+            above, header, cells, f"above {f.maximum:g}", f"{f.label} runs from {low} to {f.maximum:g}."
+        )
+
+
+def _fill_health_score(typed: dict[str, pd.Series]) -> None:
+    """A numeric health column fills health_score where the file has no score of its own."""
+    if "health_score" not in typed:
+        return
+    score = pd.to_numeric(typed["health_score"], errors="coerce").astype("float64")
+    typed["health_score"] = score
+
+
+def _ids(
+    spec: TableSpec,
+    typed: dict[str, pd.Series],
+    headers: HeaderMap,
+    text: Mapping[str, pd.Series],
+    problems: _Problems,
+    raw: RawTable,
+    notes: list[str],
+) -> pd.Series:
+    """Every row's id: the id column, else one derived from the name (or the email for CSMs)."""
+    index = raw.frame.index
+    blank = pd.Series(np.nan, index=index, dtype=TEXT)
+    ids = typed.get(spec.id_field, blank)
+    names = typed.get(spec.name_field, blank)
+    derivable = names
+    if spec.table == "csms" and "email" in typed:
+        # A CSM's id comes from the email's local part (jordan.blake → jordan-blake): unique
+        # where two people share a name.
+        local_part = typed["email"].astype(TEXT).str.split("@").str[0]
+        derivable = local_part.where(local_part.notna(), names)
+    missing = ids.isna()
+    if missing.any():
+        derived = derivable[missing].map(lambda v: slug(v) if isinstance(v, str) else "")
+        ids = ids.astype(TEXT).copy()
+        ids[missing] = derived.where(derived != "").astype(TEXT)
+        if spec.id_field in headers.fields:
+            header = headers.fields[spec.id_field]
+            problems.add(
+                missing & ids.notna(),
+                header,
+                text[spec.id_field],
+                f"no {spec.noun} id, so one was derived from the name",
+                "Fill the CRM id so re-imports match this row.",
+                severity="warning",
+                once=True,
+            )
+        else:
+            example = ids.dropna().iloc[0] if ids.notna().any() else "…"
+            source = "emails" if spec.table == "csms" and "email" in typed else f"{spec.noun} names"
+            notes.append(
+                f"No id column: ids were derived from the {source} "
+                f"(e.g. `{example}`); re-imports match on them."
+            )
+    label = headers.fields.get(spec.id_field) or headers.fields.get(spec.name_field)
+    problems.add(
+        ids.isna(),
+        label,
+        None,
+        f"the row has no {spec.noun} id and no name",
+        "Fill one of them or remove the row.",
+    )
+    repeated = later_duplicates(ids)
+    if repeated.any():
+        row_of = pd.Series(raw.rows, index=index)
+        first = row_of.groupby(ids.to_numpy(dtype=object), sort=False).transform("first")
+        problems.add(
+            repeated,
+            label,
+            ids,
+            "repeats the id of row " + first.astype(int).astype(str).to_numpy(dtype=object)[repeated],
+            f"Keep one row per {spec.noun}, or give each its own id.",
+        )
+    return ids
+
+
+def _check_names(
+    spec: TableSpec,
+    typed: dict[str, pd.Series],
+    headers: HeaderMap,
+    text: Mapping[str, pd.Series],
+    problems: _Problems,
+    keys: pd.Series | None,
+) -> None:
+    """Blank names are errors; names that differ only in case, punctuation or "Inc." warn."""
+    if spec.name_field not in typed:
+        return
+    header = headers.fields[spec.name_field]
+    names = typed[spec.name_field]
+    problems.add(
+        names.isna(),
+        header,
+        text[spec.name_field],
+        f"every {spec.noun} needs a name",
+        "Fill the cell or remove the row.",
+    )
+    if keys is None:
+        keys = name_keys(names)
+    later = later_duplicates(keys)
+    if not later.any():
+        return
+    ids = typed[spec.id_field]
+    frame = pd.DataFrame({"key": keys, "row": problems.rows, "name": names, "id": ids})
+    first = frame.groupby("key", sort=False)[["row", "name", "id"]].transform("first")
+    # Rows repeating an id are reported as duplicates already; warn only for distinct ids.
+    warn = later & (first["id"].to_numpy(dtype=object) != ids.to_numpy(dtype=object))
+    messages = (
+        "looks like `"
+        + first["name"].astype(str)
+        + "` on row "
+        + first["row"].astype(str)
+        + " (id "
+        + first["id"].astype(str)
+        + ")"
+    ).to_numpy(dtype=object)
+    problems.add(
+        warn,
+        header,
+        text[spec.name_field],
+        messages[warn],
+        "If they are the same customer, merge them in the CRM.",
+        severity="warning",
+    )
+
+
+def _roster_keys(typed: Mapping[str, pd.Series]) -> dict[str, str]:
+    """References to CSMs of this file: id, email and name, each pointing at the id."""
+    keys: dict[str, str] = {}
+    ids = typed.get("id")
+    if ids is None:
+        return keys
+    for column in ("name", "email", "id"):
+        values = typed.get(column)
+        if values is None:
+            continue
+        for ref, csm_id in zip(values, ids, strict=True):
+            if isinstance(ref, str) and isinstance(csm_id, str):
+                keys[str(ref)] = str(csm_id)
+                keys[person_key(str(ref))] = str(csm_id)
+    return keys
+
+
+def _extra_json(frame: pd.DataFrame) -> pd.Series:
+    """The extra columns of each row as a JSON object of its non-blank cells."""
+    trimmed = {h: trim(frame[h]) for h in frame.columns}
+    columns = list(trimmed)
+    values = [trimmed[h].tolist() for h in columns]
+
+    def row_json(cells: tuple[Any, ...]) -> str | None:
+        obj = {h: v for h, v in zip(columns, cells, strict=True) if isinstance(v, str)}
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True) if obj else None
+
+    return pd.Series(
+        [row_json(cells) for cells in zip(*values, strict=True)], index=frame.index, dtype=object
+    )

@@ -1,0 +1,70 @@
+"""Account queries: lookup by id and name, the full-text name index, owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.db import Store
+
+_SUMMARY = "crm_id, name, arr"
+
+
+def get(store: Store, crm_id: str) -> dict[str, Any] | None:
+    """One account by CRM id, or None."""
+    rows = store.query("SELECT * FROM accounts WHERE crm_id = ?", (crm_id,))
+    return rows[0] if rows else None
+
+
+def search_names(store: Store, fts_query: str, limit: int) -> list[tuple[str, str, float]]:
+    """Accounts whose name matches an FTS5 query, as (crm_id, name, arr)."""
+    with store._lock:
+        rows = store.conn.execute(
+            f"SELECT {_SUMMARY} FROM accounts WHERE rowid IN "
+            "(SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
+            (fts_query, limit),
+        ).fetchall()
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+def name_terms(store: Store) -> list[str]:
+    """Every word of every account name, as the full-text index holds them."""
+    with store._lock:
+        return [r[0] for r in store.conn.execute("SELECT term FROM accounts_fts_terms")]
+
+
+def owner_counts(store: Store) -> dict[str | None, int]:
+    """Accounts per owner value (None for unowned)."""
+    rows = store.conn.execute("SELECT owner, COUNT(*) FROM accounts GROUP BY owner").fetchall()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def unlinked_owner_count(store: Store) -> int:
+    """Accounts whose owner is set but names no CSM id in the roster."""
+    return int(
+        str(
+            store.scalar(
+                "SELECT COUNT(*) FROM accounts WHERE owner IS NOT NULL AND owner != '' "
+                "AND owner NOT IN (SELECT id FROM csms)"
+            )
+        )
+    )
+
+
+def relink_owners(store: Store, links: dict[str, str]) -> int:
+    """Point accounts owned by a raw reference (a name or email) at the CSM id it names."""
+    store.require_transaction()
+    total = 0
+    for reference, csm_id in links.items():
+        cursor = store.conn.execute("UPDATE accounts SET owner = ? WHERE owner = ?", (csm_id, reference))
+        total += cursor.rowcount
+    return total
+
+
+def summary(store: Store, crm_id: str) -> dict[str, Any]:
+    """The fields a lookup answer shows, with the owner's name from the roster."""
+    rows = store.query(
+        "SELECT a.crm_id, a.name, a.arr, a.owner, c.name AS owner_name, a.region, a.renewal_date "
+        "FROM accounts a LEFT JOIN csms c ON c.id = a.owner WHERE a.crm_id = ?",
+        (crm_id,),
+    )
+    return rows[0]

@@ -1,0 +1,75 @@
+"""The record of every import that wrote something: file, hash, counts, header mapping."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from store.db import Store
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    kind: str
+    file_name: str
+    file_sha256: str
+    rows_read: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    warnings: int
+    mapping: dict[str, str]
+    options: dict[str, Any]
+    actor: str
+    at: str
+
+
+def record(store: Store, entry: ImportRecord) -> int:
+    """Write an import record inside the caller's transaction; return its id."""
+    store.require_transaction()
+    cursor = store.conn.execute(
+        "INSERT INTO imports(kind, file_name, file_sha256, rows_read, created, updated, unchanged, "
+        "skipped, warnings, mapping, options, actor, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            entry.kind,
+            entry.file_name,
+            entry.file_sha256,
+            entry.rows_read,
+            entry.created,
+            entry.updated,
+            entry.unchanged,
+            entry.skipped,
+            entry.warnings,
+            json.dumps(entry.mapping, ensure_ascii=False),
+            json.dumps(entry.options, ensure_ascii=False, sort_keys=True),
+            entry.actor,
+            entry.at,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def recent(store: Store, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest imports, newest first."""
+    rows = store.query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))
+    for row in rows:
+        row["mapping"] = json.loads(row["mapping"])
+        row["options"] = json.loads(row["options"])
+    return rows
+
+
+def last_mapping(store: Store, kind: str) -> dict[str, str]:
+    """The header mapping of the latest import of ``kind`` (field -> header in the CRM file)."""
+    value = store.scalar("SELECT mapping FROM imports WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
+    return json.loads(str(value)) if value else {}
+
+
+def find_by_hash(store: Store, kind: str, sha256: str) -> dict[str, Any] | None:
+    """The latest import of the same file content, if any."""
+    rows = store.query(
+        "SELECT * FROM imports WHERE kind = ? AND file_sha256 = ? ORDER BY id DESC LIMIT 1",
+        (kind, sha256),
+    )
+    return rows[0] if rows else None

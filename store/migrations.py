@@ -1,0 +1,135 @@
+"""The schema, as an ordered sequence of migrations.
+
+Never edit a migration that has shipped; add the next one. The README's "Store schema" section
+documents the tables for people who open the file in another SQLite tool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("tierbot")
+
+# Shared with store.records.delete_all, which drops and recreates it around a bulk wipe.
+ACCOUNTS_FTS_DELETE_TRIGGER = """CREATE TRIGGER accounts_fts_delete AFTER DELETE ON accounts BEGIN
+    INSERT INTO accounts_fts(accounts_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
+END"""
+
+
+def execute_statements(db: Database, script: str) -> None:
+    """Run a script statement by statement, inside the caller's transaction.
+
+    ``sqlite3.executescript`` would COMMIT the open transaction first, so a failed migration
+    could leave half a schema behind.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
+
+
+@MIGRATIONS()
+def m001_foundation(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        CREATE TABLE accounts (
+            crm_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            arr REAL NOT NULL CHECK (arr >= 0),
+            plan TEXT,
+            industry TEXT,
+            setting TEXT,
+            employees INTEGER,
+            region TEXT,
+            country TEXT,
+            use_case TEXT,
+            owner TEXT,
+            health TEXT,
+            health_score REAL,
+            nps REAL,
+            renewal_date TEXT,
+            contract_start TEXT,
+            potential_arr REAL,
+            strategic INTEGER NOT NULL DEFAULT 0 CHECK (strategic IN (0, 1)),
+            extra TEXT,
+            updated_at TEXT
+        );
+
+        -- Full-text index of account names for lookup by partial or misspelt name. It is an
+        -- external-content table: inserts are indexed in bulk by the store (a per-row trigger
+        -- made a million-row import five times slower); updates and deletes by triggers.
+        CREATE VIRTUAL TABLE accounts_fts USING fts5(
+            name,
+            content='accounts',
+            content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2',
+            detail=none,
+            columnsize=0
+        );
+        CREATE TRIGGER accounts_fts_update AFTER UPDATE OF name ON accounts BEGIN
+            INSERT INTO accounts_fts(accounts_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
+            INSERT INTO accounts_fts(rowid, name) VALUES (new.rowid, new.name);
+        END;
+        CREATE VIRTUAL TABLE accounts_fts_terms USING fts5vocab(accounts_fts, 'row');
+
+        CREATE TABLE csms (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            email TEXT,
+            slack_user_id TEXT,
+            role TEXT NOT NULL DEFAULT 'csm',
+            region TEXT,
+            capacity_hours REAL CHECK (capacity_hours IS NULL OR capacity_hours >= 0),
+            annual_cost REAL CHECK (annual_cost IS NULL OR annual_cost >= 0),
+            manager TEXT,
+            specialties TEXT,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            extra TEXT,
+            updated_at TEXT
+        );
+
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL,
+            rows_read INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            warnings INTEGER NOT NULL,
+            mapping TEXT NOT NULL,
+            options TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_log_entity ON audit_log(entity);
+
+        -- Counters that let long-running processes know when their in-memory copies are stale.
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        INSERT INTO meta(key, value) VALUES ('accounts_version', '0'), ('csms_version', '0');
+        """,
+    )
+    db.execute(ACCOUNTS_FTS_DELETE_TRIGGER)

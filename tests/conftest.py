@@ -1,0 +1,48 @@
+"""Shared fixtures: real SQLite stores in temporary folders, a fixed clock, the fixture files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from store import Store, open_store
+from workflows.clock import FixedClock
+from workflows.demo import load_demo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime(2026, 11, 22, 9, 30)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "tierbot.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def demo_store(store: Store, clock: FixedClock) -> Store:
+    """A store holding the 1,000-account demo workspace."""
+    load_demo(store, actor="test", clock=clock)
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's store or write history into their home folder."""
+    monkeypatch.delenv("TIERBOT_DB", raising=False)
+    monkeypatch.delenv("TIERBOT_DEBUG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
