@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import UnknownName
-from engine.matching import did_you_mean
+from engine.matching import likely_typo
 from store import Store
 from workflows.clock import Clock
 from workflows.lookup import NameIndex
@@ -63,7 +63,7 @@ class Router:
             if command is not None:
                 return command, " ".join(words[size:])
         first = lowered[0]
-        near = did_you_mean(first, [s for s in self._by_words if " " not in s], cutoff=80)
+        near = likely_typo(first, [s for s in self._by_words if " " not in s])
         if near is not None and len(words) == 1:
             raise UnknownName(
                 f"There is no command `{first}`; did you mean `{near}`? Type `help` for the list.",

@@ -10,6 +10,7 @@ into its own words in one place and never shows a traceback for them.
     │   ├── InvalidRows         rows have errors; carries the problems; nothing was written
     │   ├── UnknownName         an unknown field, column or command; suggests the nearest valid one
     │   └── AccountNotFound     no account matches what was asked
+    ├── CannotWrite             a file tierbot was asked to write could not be written
     └── StoreError              the SQLite store cannot do what was asked
         ├── StoreNotEmpty       a command that needs an empty store found data
         └── StoreBusy           another writer held the store for longer than the busy timeout
@@ -67,6 +68,10 @@ class AccountNotFound(InputError):
         super().__init__(f"No account matches `{query}`.{hint}")
         self.query = query
         self.suggestions = list(suggestions)
+
+
+class CannotWrite(TierbotError):
+    """A file tierbot was asked to write (an export, an errors file) could not be written."""
 
 
 class StoreError(TierbotError):

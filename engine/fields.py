@@ -493,7 +493,7 @@ CSM_FIELDS = TableSpec(
             "category",
             "Role",
             "csm, manager, leader or admin.",
-            synonyms=("role", "title", "position", "job title"),
+            synonyms=("role", "tierbot role", "access role"),
             vocabulary=ROLES,
             closed=True,
             value_aliases=MappingProxyType(_ROLE_ALIASES),

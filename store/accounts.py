@@ -26,10 +26,11 @@ def search_names(store: Store, fts_query: str, limit: int) -> list[tuple[str, st
     return [(r[0], r[1], float(r[2])) for r in rows]
 
 
-def name_terms(store: Store) -> list[str]:
-    """Every word of every account name, as the full-text index holds them."""
+def name_terms(store: Store) -> dict[str, int]:
+    """Every word of every account name, as the full-text index holds them, with how many
+    accounts' names contain it."""
     with store._lock:
-        return [r[0] for r in store.conn.execute("SELECT term FROM accounts_fts_terms")]
+        return {r[0]: int(r[1]) for r in store.conn.execute("SELECT term, doc FROM accounts_fts_terms")}
 
 
 def owner_counts(store: Store) -> dict[str | None, int]:

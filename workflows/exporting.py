@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.csv_safety import neutralise_frame
-from engine.errors import InputError, UnknownName
+from engine.errors import CannotWrite, InputError, UnknownName
 from engine.fields import ACCOUNT_FIELDS
 from engine.matching import did_you_mean
 from store import Store, imports, records
@@ -102,7 +102,12 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside ``path`` and rename it: never a half-written export."""
     folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    except OSError as exc:
+        raise CannotWrite(
+            f"Cannot write {path}: {exc.strerror}. Check that the folder exists and is writable."
+        ) from None
     os.close(handle)
     try:
         if path.suffix.lower() == ".xlsx":
@@ -110,6 +115,11 @@ def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
         else:
             frame.to_csv(temporary, index=False)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise CannotWrite(
+            f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged."
+        ) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -15,7 +15,7 @@ import pandas as pd
 
 from engine.changes import compare_rows
 from engine.csv_safety import neutralise_frame
-from engine.errors import InvalidRows
+from engine.errors import CannotWrite, InvalidRows
 from engine.fields import TABLE_SPECS, TableSpec
 from engine.normalize import person_key
 from engine.validation import (
@@ -243,4 +243,4 @@ def write_problems(problems: pd.DataFrame, target: Path) -> Path:
             return candidate
         except OSError:
             continue
-    raise OSError(f"cannot write the errors file {target}")
+    raise CannotWrite(f"Cannot write the errors file {target} (nor one in the working folder).")

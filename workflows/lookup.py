@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from engine.errors import AccountNotFound, InputError
 from engine.matching import Candidate, correct_word, name_tokens, rank_names
-from store import Store, meta
+from store import Store, meta, records
 from store import accounts as account_queries
 
 CANDIDATES = 500
 ALTERNATIVES = 4
 _MIN_SCORE = 50.0
 _ALTERNATIVE_GAP = 25.0
+_SUGGEST = 60.0  # whole-name similarity a "did you mean" needs
 
 
 @dataclass(frozen=True)
@@ -55,34 +56,83 @@ class FindResult:
 
 @dataclass
 class NameIndex:
-    """The words of all account names, kept in memory between lookups.
+    """The words of all account names and how many accounts use each, kept between lookups.
 
     A long-running process (the chat, the Slack bot) keeps one and passes it to every
     ``find_account``; it reloads when the accounts change.
     """
 
     version: int = -1
+    accounts: int = 0
+    documents: dict[str, int] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)
+    by_length: dict[int, list[str]] = field(default_factory=dict)
 
-    def vocabulary(self, store: Store) -> list[str]:
+    def refresh(self, store: Store) -> NameIndex:
         current = meta.version(store, "accounts_version")
         if current != self.version:
-            self.words = sorted(account_queries.name_terms(store))
+            self.documents = account_queries.name_terms(store)
+            self.words = sorted(self.documents)
+            self.by_length = {}
+            for word in self.words:
+                self.by_length.setdefault(len(word), []).append(word)
+            self.accounts = records.count(store, "accounts")
             self.version = current
-        return self.words
+        return self
 
-    def has_prefix(self, store: Store, word: str) -> bool:
-        words = self.vocabulary(store)
-        i = bisect.bisect_left(words, word)
-        return i < len(words) and words[i].startswith(word)
+    def completions(self, prefix: str) -> list[str]:
+        """Words that start with ``prefix``."""
+        i = bisect.bisect_left(self.words, prefix)
+        out = []
+        while i < len(self.words) and self.words[i].startswith(prefix):
+            out.append(self.words[i])
+            i += 1
+        return out
+
+    def corrections(self, word: str) -> list[str]:
+        """Words a typo away from ``word`` (only words of about its length are compared)."""
+        nearby = [w for n in range(len(word) - 2, len(word) + 3) for w in self.by_length.get(n, [])]
+        return correct_word(word, nearby)
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One word of a query as the index will search it."""
+
+    fts: str  # the FTS5 expression for it
+    documents: int  # how many accounts it matches at most
+
+
+# A word in more than this share of names narrows nothing and is costly to intersect ("of",
+# "health"): it is left to the ranking instead of the index query.
+_COMMON = 0.2
+
+
+def _plan(words: list[str], index: NameIndex) -> tuple[list[_Term], list[tuple[str, str]], int]:
+    """How to search each word: exactly, as a prefix (the last word, maybe half-typed) or corrected."""
+    terms: list[_Term] = []
+    corrections: list[tuple[str, str]] = []
+    unknown = 0
+    for position, word in enumerate(words):
+        if word in index.documents:
+            terms.append(_Term(_quote(word), index.documents[word]))
+            continue
+        completions = index.completions(word) if position == len(words) - 1 else []
+        if completions:
+            terms.append(_Term(f"{_quote(word)}*", sum(index.documents[w] for w in completions)))
+            continue
+        fixes = index.corrections(word)
+        if fixes:
+            corrections.append((word, fixes[0]))
+            expression = "(" + " OR ".join(_quote(f) for f in fixes) + ")"
+            terms.append(_Term(expression, sum(index.documents[f] for f in fixes)))
+        else:
+            unknown += 1
+    return terms, corrections, unknown
 
 
 def _quote(word: str) -> str:
     return '"' + word.replace('"', "") + '"'
-
-
-def _any_of(words: list[str]) -> str:
-    return "(" + " OR ".join(f"{_quote(w)}*" for w in words) + ")"
 
 
 def find_account(store: Store, text: str, index: NameIndex | None = None) -> FindResult:
@@ -93,7 +143,6 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
     query = " ".join(text.split())
     if not query:
         raise InputError("Type part of an account name or its CRM id, for example `acme`.")
-    index = index or NameIndex()
     for crm_id in dict.fromkeys((query, query.upper())):
         row = account_queries.get(store, crm_id)
         if row is not None:
@@ -101,26 +150,22 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
     words = name_tokens(query)
     if not words:
         raise AccountNotFound(query)
-    found = account_queries.search_names(store, " AND ".join(f"{_quote(w)}*" for w in words), CANDIDATES)
-    corrections: list[tuple[str, str]] = []
-    matched_by = "name"
+    index = (index or NameIndex()).refresh(store)
+    terms, corrections, unknown = _plan(words, index)
+    found: list[tuple[str, str, float]] = []
+    if terms and not unknown:
+        narrowing = [t for t in terms if t.documents <= _COMMON * index.accounts]
+        narrowing = narrowing or [min(terms, key=lambda t: t.documents)]
+        found = account_queries.search_names(store, " AND ".join(t.fts for t in narrowing), CANDIDATES)
     if not found:
-        matched_by = "corrected name"
-        groups = []
-        for word in words:
-            if index.has_prefix(store, word):
-                groups.append([word])
-                continue
-            fixes = correct_word(word, index.vocabulary(store))
-            if fixes:
-                groups.append(fixes)
-                corrections.append((word, fixes[0]))
-        if groups:
-            found = account_queries.search_names(store, " AND ".join(_any_of(g) for g in groups), CANDIDATES)
-            if not found:
-                found = account_queries.search_names(
-                    store, " OR ".join(_any_of(g) for g in groups), CANDIDATES
-                )
+        # Some words match nothing: offer the closest names as suggestions, not as an answer.
+        near = (
+            account_queries.search_names(store, " OR ".join(t.fts for t in terms), CANDIDATES)
+            if terms
+            else []
+        )
+        ranked_near = rank_names(query, [Candidate(*c) for c in near])
+        raise AccountNotFound(query, [r.name for r in ranked_near if r.closeness >= _SUGGEST][:3])
     ranked = [r for r in rank_names(query, [Candidate(*c) for c in found]) if r.score >= _MIN_SCORE]
     if not ranked:
         raise AccountNotFound(query)
@@ -131,7 +176,7 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
         best=_match(store, best.crm_id, best.score),
         alternatives=tuple(_match(store, r.crm_id, r.score) for r in others),
         corrections=tuple(corrections),
-        matched_by=matched_by,
+        matched_by="corrected name" if corrections else "name",
     )
 
 

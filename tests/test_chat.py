@@ -1,0 +1,83 @@
+"""The terminal chat: the same commands and answers as the command line, in a conversation."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.chat import run_chat
+from bot.commands import build_router
+from bot.router import Session
+from store import Store
+from workflows.clock import FixedClock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scripted(lines: list[str]) -> Callable[[str], str]:
+    queue = list(lines)
+
+    def read(prompt: str) -> str:
+        if not queue:
+            raise EOFError
+        return queue.pop(0)
+
+    return read
+
+
+def converse(store: Store, clock: FixedClock, *lines: str) -> str:
+    out = io.StringIO()
+    run_chat(Session(store=store, clock=clock, actor="chat:test"), read=scripted(list(lines)), out=out)
+    return out.getvalue()
+
+
+def test_a_first_conversation(demo_store: Store, clock: FixedClock) -> None:
+    text = converse(demo_store, clock, "help", "find acmee corp", "acme", "gaps", "import status", "quit")
+    assert "tierbot chat" in text and "1,000 accounts, 17 CSMs" in text
+    assert "find <account or CRM id>" in text and "`history` lists what you typed" in text
+    assert "Acme Corp (ACC-0000001) — $1.2M ARR, Jordan Blake" in text
+    assert "Several accounts match `acme`" in text
+    assert "Potential ARR" in text
+    assert "No imports yet. (The data came from `tierbot demo`.)" in text
+    assert text.rstrip().endswith("Bye.")
+
+
+def test_mistakes_get_one_clear_sentence(demo_store: Store, clock: FixedClock) -> None:
+    text = converse(demo_store, clock, "gapz", "find", "zzqx")
+    assert "There is no command `gapz`; did you mean `gaps`?" in text
+    assert "Say which account: `find acme`" in text
+    assert "No account matches `zzqx`" in text
+    assert "Traceback" not in text
+
+
+def test_history_lists_what_was_typed(demo_store: Store, clock: FixedClock) -> None:
+    text = converse(demo_store, clock, "gaps", "find acme", "history", "exit")
+    assert "  1  gaps\n  2  find acme" in text
+
+
+def test_chat_and_command_line_give_the_same_answer(demo_store: Store, clock: FixedClock) -> None:
+    from bot.render import render
+    from workflows.lookup import find_account
+
+    chat = build_router().dispatch(Session(store=demo_store, clock=clock, actor="t"), "find globx")
+    assert render(chat) == render(find_account(demo_store, "globx"))
+
+
+@pytest.mark.slow
+def test_the_real_command_reaches_the_prompt_and_leaves(tmp_path: Path) -> None:
+    db = tmp_path / "run.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "chat"],
+        input="help\nfind acme\nquit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tierbot> " in result.stdout and "Bye." in result.stdout

@@ -1,0 +1,73 @@
+"""The store: migrations, WAL, transactions that land whole or not at all, the name index."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.errors import StoreError
+from store import Store, audit, meta, open_store, records
+from store.audit import AuditEntry
+
+
+def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with open_store(path) as store:
+        assert store.scalar("PRAGMA journal_mode") == "wal"
+        tables = set(store.db.table_names())
+        assert {"accounts", "csms", "imports", "audit_log", "meta", "accounts_fts"} <= tables
+    # Opening again applies nothing twice.
+    with open_store(path) as store:
+        applied = store.query("SELECT name FROM _sqlite_migrations")
+        assert [r["name"] for r in applied] == ["m001_foundation"]
+
+
+def test_a_file_that_is_not_sqlite_is_refused_clearly(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("these are my notes, not a database" * 100)
+    with pytest.raises(StoreError, match="is not a tierbot store"):
+        open_store(bogus)
+
+
+def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
+    frame = pd.DataFrame({"crm_id": ["A"], "name": ["Acme"], "arr": [10.0]})
+    with pytest.raises(RuntimeError), store.transaction():
+        records.insert(store, "accounts", frame, "2026-01-01T00:00:00Z")
+        raise RuntimeError("crash half-way")
+    assert records.count(store, "accounts") == 0
+    assert meta.version(store, "accounts_version") == 0
+
+
+def test_writes_outside_a_transaction_are_refused(store: Store) -> None:
+    with pytest.raises(RuntimeError, match=r"inside Store\.transaction"):
+        audit.record(store, [AuditEntry("t", "a", "x", "y")])
+
+
+def test_the_schema_rejects_negative_arr_even_from_other_tools(store: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store.conn.execute("INSERT INTO accounts(crm_id, name, arr) VALUES ('A', 'Acme', -1)")
+
+
+def test_name_index_follows_inserts_updates_and_wipes(store: Store) -> None:
+    at = "2026-01-01T00:00:00Z"
+    with store.transaction():
+        records.insert(
+            store,
+            "accounts",
+            pd.DataFrame({"crm_id": ["A", "B"], "name": ["Acme Corp", "Initech"], "arr": [1.0, 2.0]}),
+            at,
+        )
+        records.update(store, "accounts", pd.DataFrame({"crm_id": ["B"], "name": ["Initrode"]}), "crm_id", at)
+    hits = store.query("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH 'initrode'")
+    assert len(hits) == 1
+    assert store.query("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH 'initech'") == []
+    store.conn.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('integrity-check')")
+    with store.transaction():
+        assert records.delete_all(store, "accounts") == 2
+    assert store.query("SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH 'acme'") == []
+    store.conn.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('integrity-check')")
+    # The delete trigger is back after the bulk wipe.
+    assert store.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'accounts_fts_delete'") == 1
