@@ -208,19 +208,19 @@ def _run_import(
     _emit(report, as_json)
 
 
-@import_group.command(name="accounts", context_settings=CONTEXT)
-@_import_options
-def import_accounts(
-    file: Path,
-    mappings: tuple[str, ...],
-    decimal_comma: bool,
-    date_format: str | None,
-    skip_invalid: bool,
-    dry_run: bool,
-    errors_file: Path | None,
-    sheet: str | None,
-    as_json: bool,
-) -> None:
+def _import_command(kind: str, help_text: str) -> click.Command:
+    """`tierbot import <kind> FILE`: the same options and care for accounts and the roster."""
+
+    @import_group.command(name=kind, context_settings=CONTEXT, help=help_text)
+    @_import_options
+    def command(**options: Any) -> None:
+        _run_import(kind, **options)
+
+    return command
+
+
+import_accounts = _import_command(
+    "accounts",
     """Import accounts from a CRM export. Nothing is written if any row has an error.
 
     Headers are recognised by their usual spellings ("Account Name", "ARR (USD)", "Billing
@@ -232,34 +232,10 @@ def import_accounts(
         tierbot import accounts accounts.csv
         tierbot import accounts export.csv --map arr="Contract Value" --date-format DMY
         tierbot import accounts export.xlsx --sheet Accounts --skip-invalid
-    """
-    _run_import(
-        "accounts",
-        file,
-        mappings,
-        decimal_comma,
-        date_format,
-        skip_invalid,
-        dry_run,
-        errors_file,
-        sheet,
-        as_json,
-    )
-
-
-@import_group.command(name="csms", context_settings=CONTEXT)
-@_import_options
-def import_csms(
-    file: Path,
-    mappings: tuple[str, ...],
-    decimal_comma: bool,
-    date_format: str | None,
-    skip_invalid: bool,
-    dry_run: bool,
-    errors_file: Path | None,
-    sheet: str | None,
-    as_json: bool,
-) -> None:
+    """,
+)
+import_csms = _import_command(
+    "csms",
     """Import the CSM roster: names, emails, Slack ids, roles, capacity, cost, managers.
 
     Accounts whose owner was written as a CSM's name or email are linked to the CSM.
@@ -267,10 +243,8 @@ def import_csms(
     \b
     Example:
         tierbot import csms roster.csv
-    """
-    _run_import(
-        "csms", file, mappings, decimal_comma, date_format, skip_invalid, dry_run, errors_file, sheet, as_json
-    )
+    """,
+)
 
 
 @import_group.command(name="status", context_settings=CONTEXT)
@@ -369,6 +343,7 @@ def export_accounts_command(file: Path, columns: str | None, as_json: bool) -> N
 @cli.command(context_settings=CONTEXT)
 @click.argument("table", type=click.Choice(sorted(TABLE_SPECS)), default="accounts")
 @json_option
+@db_option
 def fields(table: str, as_json: bool) -> None:
     """The fields tierbot imports and the header spellings it recognises for each.
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from engine.errors import UnknownName
+
 _TOKEN = re.compile(r"[0-9a-z]+")
 
 
@@ -35,6 +37,17 @@ def did_you_mean(name: str, options: Iterable[str], cutoff: float = 60.0) -> str
         return None
     best = process.extractOne(fold(name), choices, scorer=fuzz.ratio, processor=fold, score_cutoff=cutoff)
     return best[0] if best else None
+
+
+def unknown_name(problem: str, name: str, options: Sequence[str], listing: str) -> UnknownName:
+    """An ``UnknownName`` error that suggests the nearest option and lists them all.
+
+    ``unknown_name("`--map arrr=...` names no account field", "arrr", fields, "Fields")`` reads
+    "`--map arrr=...` names no account field; did you mean `arr`? Fields: crm_id, name, …".
+    """
+    hint = did_you_mean(name, options)
+    suggestion = f"; did you mean `{hint}`?" if hint else "."
+    return UnknownName(f"{problem}{suggestion} {listing}: {', '.join(options)}.", name, hint)
 
 
 def typo_budget(word: str) -> int:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from engine.errors import FileRefused, UnknownName
 from engine.fields import Field, TableSpec, header_key
-from engine.matching import did_you_mean
+from engine.matching import unknown_name
 from engine.normalize import (
     _SPACES,
     TEXT,
@@ -263,23 +263,11 @@ def map_headers(headers: Sequence[str], spec: TableSpec, overrides: Mapping[str,
     chosen: dict[str, str] = {}
     for name, header in overrides.items():
         if name not in spec.names:
-            hint = did_you_mean(name, spec.names)
-            raise UnknownName(
-                f"`--map {name}=...` names no {spec.noun} field"
-                + (f"; did you mean `{hint}`?" if hint else ".")
-                + f" Fields: {', '.join(spec.names)}.",
-                name,
-                hint,
-            )
+            raise unknown_name(f"`--map {name}=...` names no {spec.noun} field", name, spec.names, "Fields")
         match: str | None = header if header in headers else by_key.get(header_key(header))
         if match is None:
-            hint = did_you_mean(header, headers)
-            raise UnknownName(
-                f'`--map {name}="{header}"`: the file has no column `{header}`'
-                + (f"; did you mean `{hint}`?" if hint else ".")
-                + f" Columns: {', '.join(headers)}.",
-                header,
-                hint,
+            raise unknown_name(
+                f'`--map {name}="{header}"`: the file has no column `{header}`', header, headers, "Columns"
             )
         chosen[name] = match
     claimed = set(chosen.values())

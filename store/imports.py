@@ -24,6 +24,7 @@ class ImportRecord:
     options: dict[str, Any]
     actor: str
     at: str
+    id: int | None = None
 
 
 def record(store: Store, entry: ImportRecord) -> int:
@@ -51,13 +52,13 @@ def record(store: Store, entry: ImportRecord) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def recent(store: Store, limit: int = 10) -> list[dict[str, Any]]:
+def recent(store: Store, limit: int = 10) -> list[ImportRecord]:
     """The latest imports, newest first."""
     rows = store.query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))
-    for row in rows:
-        row["mapping"] = json.loads(row["mapping"])
-        row["options"] = json.loads(row["options"])
-    return rows
+    return [
+        ImportRecord(**{**row, "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"])})
+        for row in rows
+    ]
 
 
 def last_mapping(store: Store, kind: str) -> dict[str, str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from engine.csv_safety import neutralise_frame
-from engine.errors import CannotWrite, InputError, UnknownName
+from engine.errors import CannotWrite, InputError
 from engine.fields import ACCOUNT_FIELDS
-from engine.matching import did_you_mean
+from engine.matching import unknown_name
 from store import Store, imports, records
 
 TIER_HEADER = "Tier"
@@ -64,14 +64,7 @@ def _choose(wanted: Sequence[str], available: list[str]) -> list[str]:
     for name in wanted:
         match = TIER_HEADER if name.lower() == "tier" else name
         if match not in available:
-            hint = did_you_mean(name, available)
-            raise UnknownName(
-                f"`--columns {name}` is not an account column"
-                + (f"; did you mean `{hint}`?" if hint else ".")
-                + f" Columns: {', '.join(available)}.",
-                name,
-                hint,
-            )
+            raise unknown_name(f"`--columns {name}` is not an account column", name, available, "Columns")
         chosen.append(match)
     return chosen
 
