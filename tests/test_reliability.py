@@ -126,7 +126,8 @@ def test_sixteen_concurrent_imports_all_land(tmp_path: Path) -> None:
     for i in range(16):
         path = tmp_path / f"part-{i}.csv"
         rows = "\n".join(f"P{i}-{j},Clinic {i}-{j},{1000 + j}" for j in range(20))
-        path.write_text(f"Account ID,Account Name,ARR\n{rows}\n")
+        # Every file also carries one shared account, so the imports race on it.
+        path.write_text(f"Account ID,Account Name,ARR\nSHARED,Shared Clinic,{5000 + i}\n{rows}\n")
         files.append(path)
     procs = [
         subprocess.Popen(
@@ -141,6 +142,8 @@ def test_sixteen_concurrent_imports_all_land(tmp_path: Path) -> None:
     outcomes = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 16, outcomes
     with open_store(db) as store:
-        assert records.count(store, "accounts") == 16 * 20
+        assert records.count(store, "accounts") == 16 * 20 + 1
         assert records.count(store, "imports") == 16
+        shared_arr = store.scalar("SELECT arr FROM accounts WHERE crm_id = 'SHARED'")
+        assert shared_arr in {5000.0 + i for i in range(16)}
         assert store.integrity_check() == "ok"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.changes import compare_rows
+from engine.changes import RowChanges, compare_rows
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, InvalidRows
 from engine.fields import TABLE_SPECS, TableSpec
@@ -113,22 +113,19 @@ def import_table(
         )
     valid = checked.valid_frame()
     report.skipped = report.rows_read - len(valid)
-    existing = (
-        records.load(store, spec.table, list(valid.columns))
-        if records.count(store, spec.table)
-        else pd.DataFrame()
-    )
-    changes = compare_rows(existing, valid, spec.id_field, list(valid.columns))
-    report.created = len(changes.new)
-    report.updated = len(changes.changed)
-    report.unchanged = changes.unchanged
-    links = _owner_links(store, valid) if kind == "csms" else {}
-    if dry_run or (not report.created and not report.updated and not links):
+    if dry_run:
+        _count_changes(report, _compare(store, spec, valid))
         return report
-    at = timestamp(clock)
-    total = report.created + report.updated
-    progress(f"Writing {total:,} {spec.noun}s in one transaction…")
+    # Compared inside the write transaction: another import landing in between cannot make
+    # this one insert a row that now exists.
     with store.transaction():
+        changes = _compare(store, spec, valid)
+        _count_changes(report, changes)
+        links = _owner_links(store, valid) if kind == "csms" else {}
+        if not report.created and not report.updated and not links:
+            return report
+        progress(f"Writing {report.created + report.updated:,} {spec.noun}s in one transaction…")
+        at = timestamp(clock)
         records.insert(store, spec.table, changes.new, at)
         records.update(store, spec.table, changes.changed, spec.id_field, at)
         report.import_id = imports.record(
@@ -154,44 +151,45 @@ def import_table(
                 at=at,
             ),
         )
+        entity = spec.noun.lower()
         entries = [
-            AuditEntry(at, actor, f"import.{kind}.update", f"{spec.table[:-1]}:{row_id}", before, after)
+            AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", before, after)
             for row_id, before, after in zip(
                 changes.changed[spec.id_field], changes.before, changes.after, strict=True
             )
         ]
-        entries.append(
-            AuditEntry(
-                at,
-                actor,
-                f"import.{kind}",
-                f"import:{report.import_id}",
-                None,
-                {
-                    "file": path.name,
-                    "sha256": grid.sha256,
-                    "created": report.created,
-                    "updated": report.updated,
-                    "unchanged": report.unchanged,
-                    "skipped": report.skipped,
-                },
-            )
-        )
+        summary = {
+            "file": path.name,
+            "sha256": grid.sha256,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+        }
+        entries.append(AuditEntry(at, actor, f"import.{kind}", f"import:{report.import_id}", None, summary))
         if links:
             report.owners_linked = account_queries.relink_owners(store, links)
-            entries.append(
-                AuditEntry(
-                    at,
-                    actor,
-                    "accounts.link_owners",
-                    "accounts",
-                    None,
-                    {"links": links, "accounts": report.owners_linked},
-                )
-            )
+            linked = {"links": links, "accounts": report.owners_linked}
+            entries.append(AuditEntry(at, actor, "accounts.link_owners", "accounts", None, linked))
         audit.record(store, entries)
     report.written = True
     return report
+
+
+def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
+    """What writing ``valid`` would change in the store."""
+    existing = (
+        records.load(store, spec.table, list(valid.columns))
+        if records.count(store, spec.table)
+        else pd.DataFrame()
+    )
+    return compare_rows(existing, valid, spec.id_field, list(valid.columns))
+
+
+def _count_changes(report: ImportReport, changes: RowChanges) -> None:
+    report.created = len(changes.new)
+    report.updated = len(changes.changed)
+    report.unchanged = changes.unchanged
 
 
 def _check(store: Store, spec: TableSpec, raw: RawTable, options: ImportOptions) -> CheckedTable:
