@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,14 +94,14 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside ``path`` and rename it: never a half-written export."""
-    folder = path.parent if str(path.parent) else Path(".")
+    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+        # Created like any other file (the umask applies), so the export is readable as usual.
+        temporary.open("x").close()
     except OSError as exc:
         raise CannotWrite(
             f"Cannot write {path}: {exc.strerror}. Check that the folder exists and is writable."
         ) from None
-    os.close(handle)
     try:
         if path.suffix.lower() == ".xlsx":
             frame.to_excel(temporary, index=False, engine="openpyxl")
@@ -109,10 +109,10 @@ def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
             frame.to_csv(temporary, index=False)
         os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise CannotWrite(
             f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged."
         ) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
