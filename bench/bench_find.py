@@ -40,14 +40,10 @@ def misspell(name: str, rng: random.Random) -> str:
 
 
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument(
-        "--peer-queries", type=int, default=20, help="the peer scans the table; fewer runs suffice"
-    )
+    parser.add_argument("--peer-queries", type=int, default=20, help="the peer scans the table; fewer runs suffice")
     args = parser.parse_args(argv)
     rng = random.Random(11)
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,9 +56,7 @@ def main(argv: list[str] | None = None) -> bool:
                 clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC)),
                 accounts=args.accounts,
             )
-            picks = store.query(
-                "SELECT crm_id, name FROM accounts ORDER BY random() LIMIT ?", (args.queries,)
-            )
+            picks = store.query("SELECT crm_id, name FROM accounts ORDER BY random() LIMIT ?", (args.queries,))
             queries = [(p["crm_id"], misspell(p["name"], rng)) for p in picks]
             index = NameIndex()
             find_account(store, queries[0][1], index)  # warm: loads the name vocabulary once
@@ -72,9 +66,7 @@ def main(argv: list[str] | None = None) -> bool:
                 start = time.perf_counter()
                 try:
                     result = find_account(store, text, index)
-                    hits += result.best.crm_id == crm_id or any(
-                        m.crm_id == crm_id for m in result.alternatives
-                    )
+                    hits += result.best.crm_id == crm_id or any(m.crm_id == crm_id for m in result.alternatives)
                 except AccountNotFound:
                     pass
                 ours.append(time.perf_counter() - start)
@@ -82,9 +74,7 @@ def main(argv: list[str] | None = None) -> bool:
         with sqlite3.connect(db) as conn:
             for _, text in queries[: args.peer_queries]:
                 start = time.perf_counter()
-                conn.execute(
-                    "SELECT crm_id, name FROM accounts WHERE name LIKE ? LIMIT 10", (f"%{text}%",)
-                ).fetchall()
+                conn.execute("SELECT crm_id, name FROM accounts WHERE name LIKE ? LIMIT 10", (f"%{text}%",)).fetchall()
                 peer.append(time.perf_counter() - start)
     ok = report(
         f"find a misspelt name among {args.accounts:,} (median of {len(ours)})",

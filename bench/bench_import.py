@@ -64,9 +64,7 @@ def run_tierbot(csv_path: Path, db_path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
+from tabulate import tabulate
 
 from bot.chat import run_chat
 from bot.config import load_settings, local_actor
@@ -18,15 +20,38 @@ from bot.render import fields_text, problems_text, render, to_json
 from bot.router import Session
 from engine.errors import InvalidRows, TierbotError
 from engine.fields import TABLE_SPECS, describe_fields
+from engine.rules import describe_vocabulary
 from engine.validation import ImportOptions
 from store import Store, audit, open_store
+from workflows.books import BookCache
 from workflows.clock import SystemClock
 from workflows.demo import load_demo
 from workflows.exporting import export_accounts
 from workflows.gaps import data_gaps
 from workflows.importing import import_table
 from workflows.lookup import find_account
+from workflows.rules import (
+    activate_rule_set,
+    archive_rule_set,
+    crm_formula,
+    diff,
+    export_rule_set,
+    list_rule_sets,
+    load_rule_set,
+    propose,
+    show_rule_set,
+    simulate_rule_set,
+)
 from workflows.status import workspace_status
+from workflows.tiers import (
+    apply_tiers,
+    clear_override,
+    explain_tier,
+    parse_day,
+    set_override,
+    tier_history,
+    tier_summary,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _DB_KEY = "tierbot.db"
@@ -78,9 +103,7 @@ class TierbotGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             report = exc.report
             if report is not None:
-                click.echo(
-                    problems_text(exc.problems, report.errors + report.warnings, report.errors_file), err=True
-                )
+                click.echo(problems_text(exc.problems, report.errors + report.warnings, report.errors_file), err=True)
             ctx.exit(1)
         except TierbotError as exc:
             raise click.ClickException(str(exc)) from None
@@ -128,28 +151,20 @@ def _import_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar='FIELD="Header"',
             help='Read a field from a column of your choice: --map arr="Contract Value". Repeatable.',
         ),
-        click.option(
-            "--decimal-comma", is_flag=True, help="Numbers are written 1.234,56 (comma as decimal point)."
-        ),
+        click.option("--decimal-comma", is_flag=True, help="Numbers are written 1.234,56 (comma as decimal point)."),
         click.option(
             "--date-format",
             metavar="FORMAT",
             help="How to read dates like 03/04/2025: DMY, MDY, YMD, or a pattern such as %d.%m.%Y.",
         ),
-        click.option(
-            "--skip-invalid", is_flag=True, help="Import the good rows and leave out rows with errors."
-        ),
-        click.option(
-            "--dry-run", is_flag=True, help="Check the file and say what would change; write nothing."
-        ),
+        click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out rows with errors."),
+        click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing."),
         click.option(
             "--errors-file",
             type=click.Path(path_type=Path),
             help="Where to write every problem found (default: FILE.errors.csv beside the file).",
         ),
-        click.option(
-            "--sheet", metavar="NAME", help="Sheet of an XLSX workbook to read (default: the first)."
-        ),
+        click.option("--sheet", metavar="NAME", help="Sheet of an XLSX workbook to read (default: the first)."),
         json_option,
         db_option,
     ]
@@ -163,9 +178,7 @@ def _parse_mappings(mappings: tuple[str, ...]) -> dict[str, str]:
     for item in mappings:
         field, sep, header = item.partition("=")
         if not sep or not field.strip() or not header.strip():
-            raise click.BadParameter(
-                f'`{item}` is not FIELD="Header", e.g. arr="Contract Value".', param_hint="--map"
-            )
+            raise click.BadParameter(f'`{item}` is not FIELD="Header", e.g. arr="Contract Value".', param_hint="--map")
         parsed[field.strip()] = header.strip().strip('"').strip("'")
     return parsed
 
@@ -182,9 +195,7 @@ def _run_import(
     sheet: str | None,
     as_json: bool,
 ) -> None:
-    options = ImportOptions(
-        mapping=_parse_mappings(mappings), decimal_comma=decimal_comma, date_format=date_format
-    )
+    options = ImportOptions(mapping=_parse_mappings(mappings), decimal_comma=decimal_comma, date_format=date_format)
     store = _store()
     try:
         report = import_table(
@@ -382,16 +393,416 @@ def audit_command(limit: int, entity: str | None, as_json: bool) -> None:
         click.echo(f"{e['at']}  {e['actor']}  {e['action']}  {e['entity']}{change}")
 
 
+# ---------------------------------------------------------------------------------- rules
+
+
+def _day(text: str | None, option: str) -> date | None:
+    return parse_day(text, option)
+
+
+def _numbers(text: str | None, option: str) -> list[float]:
+    if not text:
+        return []
+    try:
+        return [float(part.strip().rstrip("%").replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"`{text}` is not a list of numbers like 15,40.", param_hint=option) from None
+
+
+@cli.group(cls=TierbotGroup, context_settings=CONTEXT)
+def rules() -> None:
+    """Rule sets: load, compare, propose, simulate, activate, and render for the CRM.
+
+    \b
+    Example:
+        tierbot rules propose --by arr-share --bands 15,40
+        tierbot rules simulate proposed-arr-share-15-40
+        tierbot rules activate proposed-arr-share-15-40
+    """
+
+
+@rules.command(name="list", context_settings=CONTEXT)
+@json_option
+@db_option
+def rules_list(as_json: bool) -> None:
+    """Every rule set with its state (active, draft, archived).
+
+    \b
+    Example:
+        tierbot rules list
+    """
+    _emit(list_rule_sets(_store()), as_json)
+
+
+@rules.command(name="show", context_settings=CONTEXT)
+@click.argument("name", required=False)
+@json_option
+@db_option
+def rules_show(name: str | None, as_json: bool) -> None:
+    """A rule set's rules in words (default: the active one).
+
+    \b
+    Example:
+        tierbot rules show fy27-tiers
+    """
+    _emit(show_rule_set(_store(), name), as_json)
+
+
+@rules.command(name="load", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(path_type=Path))
+@json_option
+@db_option
+def rules_load(file: Path, as_json: bool) -> None:
+    """Check a YAML rule set and store it as a draft; a file with errors is refused whole.
+
+    Loading a draft's name again replaces the draft. See the README for the format.
+
+    \b
+    Example:
+        tierbot rules load fy27-tiers.yml
+    """
+    _emit(load_rule_set(_store(), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
+
+
+@rules.command(name="export", context_settings=CONTEXT)
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@db_option
+def rules_export(name: str, file: Path | None) -> None:
+    """Write a rule set as YAML to FILE (or print it), ready to edit and load again.
+
+    \b
+    Example:
+        tierbot rules export fy27-tiers fy27-tiers.yml
+    """
+    text = export_rule_set(_store(), name)
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {file}: {exc.strerror}.") from None
+    click.echo(f"Wrote {name} to {file}.")
+
+
+@rules.command(name="activate", context_settings=CONTEXT)
+@click.argument("name")
+@click.option("--effective", metavar="DATE", help="When it took effect, if earlier than today (YYYY-MM-DD).")
+@json_option
+@db_option
+def rules_activate(name: str, effective: str | None, as_json: bool) -> None:
+    """Make a rule set the active one (the previous one is archived); records who and when.
+
+    \b
+    Example:
+        tierbot rules activate fy27-tiers
+    """
+    report = activate_rule_set(
+        _store(), name, actor=local_actor("cli"), clock=SystemClock(), effective=_day(effective, "--effective")
+    )
+    _emit(report, as_json)
+
+
+@rules.command(name="archive", context_settings=CONTEXT)
+@click.argument("name")
+@db_option
+def rules_archive(name: str) -> None:
+    """Retire a draft you no longer need.
+
+    \b
+    Example:
+        tierbot rules archive proposed-arr-share-15-40
+    """
+    archive_rule_set(_store(), name, actor=local_actor("cli"), clock=SystemClock())
+    click.echo(f"Archived {name}.")
+
+
+@rules.command(name="diff", context_settings=CONTEXT)
+@click.argument("a")
+@click.argument("b")
+@json_option
+@db_option
+def rules_diff(a: str, b: str, as_json: bool) -> None:
+    """What changed from rule set A to rule set B, rule by rule.
+
+    \b
+    Example:
+        tierbot rules diff fy26-tiers fy27-tiers
+    """
+    _emit(diff(_store(), a, b), as_json)
+
+
+@rules.command(name="propose", context_settings=CONTEXT)
+@click.option(
+    "--by",
+    type=click.Choice(["arr-share", "account-share", "arr"]),
+    default="arr-share",
+    show_default=True,
+    help="Band by share of ARR, share of accounts, or fixed ARR cut points.",
+)
+@click.option("--bands", metavar="P,P", help="Band sizes in percent, largest accounts first: 15,40.")
+@click.option("--cuts", metavar="N,N", help="With --by arr: ARR cut points, e.g. 150000,25000.")
+@click.option("--tiers", "tier_names", metavar="A,B,C", help="Tier names, highest first (default Tier 1, Tier 2…).")
+@click.option(
+    "--within", metavar="FIELD", help="Sub-segments: thresholds of their own per value of FIELD (e.g. setting)."
+)
+@click.option("--name", metavar="NAME", help="Name of the draft to save (default: from the options).")
+@click.option("--dry-run", is_flag=True, help="Show the proposal without saving it.")
+@json_option
+@db_option
+def rules_propose(
+    by: str,
+    bands: str | None,
+    cuts: str | None,
+    tier_names: str | None,
+    within: str | None,
+    name: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Propose tier thresholds for target bands, rounded to numbers people use; saved as a draft.
+
+    Designated strategic accounts stay Strategic. The table shows accounts, ARR and their shares
+    per tier under the rounded thresholds.
+
+    \b
+    Examples:
+        tierbot rules propose --by arr-share --bands 15,40
+        tierbot rules propose --by account-share --bands 12,35 --tiers Enterprise,Mid-Market,SMB
+        tierbot rules propose --by arr --cuts 150000,25000
+        tierbot rules propose --by arr-share --bands 15,40 --within setting
+    """
+    names = [t.strip() for t in tier_names.split(",") if t.strip()] if tier_names else None
+    report = propose(
+        _store(),
+        actor=local_actor("cli"),
+        clock=SystemClock(),
+        books=BookCache(),
+        by=by,
+        bands=_numbers(bands, "--bands"),
+        cuts=_numbers(cuts, "--cuts"),
+        tier_names=names,
+        within=within,
+        name=name,
+        save=not dry_run,
+    )
+    _emit(report, as_json)
+
+
+@rules.command(name="simulate", context_settings=CONTEXT)
+@click.argument("name")
+@json_option
+@db_option
+def rules_simulate(name: str, as_json: bool) -> None:
+    """What-if: compare a draft with the active rule set. Nothing changes.
+
+    Shows the movers matrix (accounts and ARR from each tier to each tier), the largest movers with
+    the rule that now places them, and per-tier totals before and after.
+
+    \b
+    Example:
+        tierbot rules simulate proposed-arr-share-15-40
+    """
+    _emit(simulate_rule_set(_store(), name, clock=SystemClock(), books=BookCache()), as_json)
+
+
+@rules.command(name="formula", context_settings=CONTEXT)
+@click.argument("name", required=False)
+@click.option("--crm", type=click.Choice(["salesforce"]), default="salesforce", show_default=True)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="FIELD=API[:TYPE]",
+    help="Your org's API name (and type) for a field: --field arr=Annual_Recurring_Revenue__c. Repeatable.",
+)
+@json_option
+@db_option
+def rules_formula(name: str | None, crm: str, fields: tuple[str, ...], as_json: bool) -> None:
+    """The rule set (default: the active one) as a CRM formula field, so the CRM tiers new accounts.
+
+    \b
+    Examples:
+        tierbot rules formula --crm salesforce
+        tierbot rules formula fy27-tiers --field region=Sales_Region__c:text
+    """
+    mapping = {}
+    for item in fields:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"`{item}` is not FIELD=API_NAME, e.g. arr=ARR__c.", param_hint="--field")
+        mapping[key.strip()] = value.strip()
+    _emit(crm_formula(_store(), name, crm=crm, fields=mapping), as_json)
+
+
+@rules.command(name="fields", context_settings=CONTEXT)
+@json_option
+def rules_fields(as_json: bool) -> None:
+    """The fields and operators rules can use, derived fields included.
+
+    \b
+    Example:
+        tierbot rules fields
+    """
+    vocabulary = describe_vocabulary()
+    if as_json:
+        click.echo(to_json(vocabulary))
+        return
+    rows = [[f["name"], f["kind"], " ".join(f["operators"]), f["description"]] for f in vocabulary]
+    click.echo(
+        tabulate(
+            rows,
+            headers=["Field", "Kind", "Operators", "Meaning"],
+            tablefmt="simple",
+            maxcolwidths=[None, None, 30, 60],
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------- tiers
+
+
+@cli.group(cls=TierbotGroup, context_settings=CONTEXT)
+def tiers() -> None:
+    """Tier the whole book and see the tier table.
+
+    \b
+    Example:
+        tierbot tiers apply
+        tierbot tiers summary
+    """
+
+
+@tiers.command(name="apply", context_settings=CONTEXT)
+@json_option
+@db_option
+def tiers_apply(as_json: bool) -> None:
+    """Tier every account under the active rule set and store the result (the export's Tier column).
+
+    \b
+    Example:
+        tierbot tiers apply
+    """
+    _emit(apply_tiers(_store(), actor=local_actor("cli"), clock=SystemClock()), as_json)
+
+
+@tiers.command(name="summary", context_settings=CONTEXT)
+@click.option("--as-of", metavar="DATE", help="Use the rule set in effect on DATE (YYYY-MM-DD).")
+@json_option
+@db_option
+def tiers_summary(as_of: str | None, as_json: bool) -> None:
+    """The tier table: accounts, ARR, their shares, ARR range and average per tier.
+
+    \b
+    Examples:
+        tierbot tiers summary
+        tierbot tiers summary --as-of 2026-06-30
+    """
+    _emit(tier_summary(_store(), clock=SystemClock(), as_of=_day(as_of, "--as-of")), as_json)
+
+
+class _TierGroup(TierbotGroup):
+    """`tierbot tier ACCOUNT` explains; `tierbot tier set|clear|history …` are subcommands."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["explain", *args]
+        return super().resolve_command(ctx, args)
+
+
+@cli.group(cls=_TierGroup, context_settings=CONTEXT)
+def tier() -> None:
+    """An account's tier and why; set or clear an override; its history.
+
+    \b
+    Examples:
+        tierbot tier acme
+        tierbot tier "Acme Corp" --json
+        tierbot tier set "Initech" Enterprise --reason "exec sponsor" --until 2027-03-31
+        tierbot tier history "Acme Corp"
+    """
+
+
+@tier.command(name="explain", context_settings=CONTEXT)
+@click.argument("account", nargs=-1, required=True)
+@click.option("--as-of", metavar="DATE", help="Under the rule set in effect on DATE (YYYY-MM-DD).")
+@json_option
+@db_option
+def tier_explain(account: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
+    """The tier, the rule that fired and each condition with the value read; earlier rules and why
+    they did not match; any override; the tier under the previous rule set. `tierbot tier ACCOUNT`
+    is the same.
+
+    \b
+    Examples:
+        tierbot tier acme corp
+        tierbot tier explain ACC-0000005 --as-of 2026-06-30 --json
+    """
+    explanation = explain_tier(_store(), " ".join(account), clock=SystemClock(), as_of=_day(as_of, "--as-of"))
+    _emit(explanation, as_json)
+
+
+@tier.command(name="set", context_settings=CONTEXT)
+@click.argument("account")
+@click.argument("tier_name", metavar="TIER")
+@click.option("--reason", required=True, help="Why: kept with the override and shown in every explanation.")
+@click.option("--until", metavar="DATE", help="The override ends after this date (YYYY-MM-DD).")
+@json_option
+@db_option
+def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_json: bool) -> None:
+    """Set an account's tier by hand: it beats the rules, recorded with who and why.
+
+    \b
+    Example:
+        tierbot tier set "Initech" Enterprise --reason "exec sponsor asked" --until 2027-03-31
+    """
+    report = set_override(
+        _store(),
+        account,
+        tier_name,
+        reason=reason,
+        until=_day(until, "--until"),
+        actor=local_actor("cli"),
+        clock=SystemClock(),
+    )
+    _emit(report, as_json)
+
+
+@tier.command(name="clear", context_settings=CONTEXT)
+@click.argument("account")
+@json_option
+@db_option
+def tier_clear(account: str, as_json: bool) -> None:
+    """End an account's override: the rules decide its tier again.
+
+    \b
+    Example:
+        tierbot tier clear "Initech"
+    """
+    _emit(clear_override(_store(), account, actor=local_actor("cli"), clock=SystemClock()), as_json)
+
+
+@tier.command(name="history", context_settings=CONTEXT)
+@click.argument("account", nargs=-1, required=True)
+@json_option
+@db_option
+def tier_history_command(account: tuple[str, ...], as_json: bool) -> None:
+    """An account's tier changes: by rule runs and overrides, newest first.
+
+    \b
+    Example:
+        tierbot tier history acme corp
+    """
+    _emit(tier_history(_store(), " ".join(account)), as_json)
+
+
 # ---------------------------------------------------------------------------------- workspace
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option(
-    "--accounts", "size", default=1000, show_default=True, help="How many accounts (1,000 to 1,000,000)."
-)
-@click.option(
-    "--seed", default=7, show_default=True, help="Random seed: the same seed gives the same workspace."
-)
+@click.option("--accounts", "size", default=1000, show_default=True, help="How many accounts (1,000 to 1,000,000).")
+@click.option("--seed", default=7, show_default=True, help="Random seed: the same seed gives the same workspace.")
 @click.option("--replace", is_flag=True, help="Wipe the accounts and CSMs already in the store first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the store already holds data.")
 @json_option

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,9 @@ from bot.router import Command, Router, Session
 from engine.errors import InputError
 from workflows.gaps import data_gaps
 from workflows.lookup import find_account
+from workflows.rules import list_rule_sets, propose, simulate_rule_set
 from workflows.status import workspace_status
+from workflows.tiers import explain_tier, tier_history, tier_summary
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,62 @@ def _gaps(session: Session, argument: str) -> Any:
 
 def _status(session: Session, argument: str) -> Any:
     return workspace_status(session.store)
+
+
+def _tier(session: Session, argument: str) -> Any:
+    if not argument:
+        raise InputError("Say which account: `tier acme` or `tier ACC-0000001`.")
+    return explain_tier(session.store, argument, clock=session.clock, names=session.names, books=session.books)
+
+
+def _tier_history(session: Session, argument: str) -> Any:
+    if not argument:
+        raise InputError("Say which account: `tier history acme`.")
+    return tier_history(session.store, argument, names=session.names)
+
+
+def _tiers(session: Session, argument: str) -> Any:
+    return tier_summary(session.store, clock=session.clock, books=session.books)
+
+
+def _rules(session: Session, argument: str) -> Any:
+    return list_rule_sets(session.store)
+
+
+_PROPOSE = re.compile(
+    r"^(?:tiers?\s+)?by\s+(?P<by>arr\s*share|account\s*share|arr)\s+(?P<numbers>[\d.,%\s$k]+?)"
+    r"(?:\s+within\s+(?P<within>\w+))?\s*$",
+    re.IGNORECASE,
+)
+PROPOSE_USAGE = "propose tiers by arr share 15 40 (or: by account share 12 35; by arr 150000 25000; … within setting)"
+
+
+def _propose(session: Session, argument: str) -> Any:
+    found = _PROPOSE.match(argument.strip())
+    if not found:
+        raise InputError(f"Say how to band the accounts: `{PROPOSE_USAGE}`.")
+    by = re.sub(r"\s+", "-", found["by"].lower().replace("share", " share")).replace("--", "-")
+    numbers = [
+        float(n.rstrip("%").replace("$", "").replace("k", "e3"))
+        for n in re.split(r"[\s,]+", found["numbers"].strip())
+        if n
+    ]
+    return propose(
+        session.store,
+        actor=session.actor,
+        clock=session.clock,
+        books=session.books,
+        by=by,
+        bands=numbers if by != "arr" else None,
+        cuts=numbers if by == "arr" else None,
+        within=found["within"],
+    )
+
+
+def _simulate(session: Session, argument: str) -> Any:
+    if not argument:
+        raise InputError("Say which draft: `simulate proposed-arr-share-15-40` (`rules` lists them).")
+    return simulate_rule_set(session.store, argument.strip(), clock=session.clock, books=session.books)
 
 
 def build_router() -> Router:
@@ -59,6 +118,40 @@ def build_router() -> Router:
             "gaps",
             _gaps,
             ("data gaps",),
+        ),
+        Command(
+            "tier",
+            "tier <account>",
+            "The account's tier and why: the rule and its conditions, overrides, the previous tier.",
+            "tier acme corp",
+            _tier,
+            ("why",),
+        ),
+        Command(
+            "tier history",
+            "tier history <account>",
+            "How the account's tier changed.",
+            "tier history acme corp",
+            _tier_history,
+        ),
+        Command(
+            "tiers", "tiers", "The tier table: accounts and ARR per tier.", "tiers", _tiers, ("segments", "segment")
+        ),
+        Command("rules", "rules", "The rule sets: active, drafts, archived.", "rules", _rules, ("rule sets",)),
+        Command(
+            "propose",
+            "propose tiers by arr share 15 40",
+            "Propose thresholds for target bands (also: by account share, by arr); saved as a draft.",
+            "propose tiers by arr share 15 40",
+            _propose,
+        ),
+        Command(
+            "simulate",
+            "simulate <draft>",
+            "Who would move under a draft rule set; nothing changes.",
+            "simulate proposed-arr-share-15-40",
+            _simulate,
+            ("what if", "whatif"),
         ),
     ]
     help_command = Command(

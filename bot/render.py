@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from functools import singledispatch
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,23 @@ from tabulate import tabulate
 from bot.commands import HelpText
 from engine.fields import TableSpec
 from engine.formatting import count, money, percent
+from engine.formula import Formula
 from engine.gaps import GapReport
+from engine.proposals import TierRow
+from engine.rule_diff import RuleSetDiff
+from engine.rules import RuleSet, describe, show_value, to_document
+from engine.simulation import Simulation
+from engine.tiering import RuleTrace, TestTrace, Trace, leaf_traces
 from engine.validation import Problem
 from prompts import render_template
+from store.tiers import HistoryEntry
 from workflows.demo import DemoReport
 from workflows.exporting import ExportReport
 from workflows.importing import ImportReport
 from workflows.lookup import AccountMatch, FindResult
+from workflows.rules import ActivationReport, LoadReport, ProposalReport, RuleSetDetail, RuleSetList
 from workflows.status import WorkspaceStatus
+from workflows.tiers import AccountHistory, ApplyReport, OverrideReport, TierExplanation, TierSummary
 
 
 @singledispatch
@@ -31,7 +41,7 @@ def render(value: Any) -> str:
 
 def to_json(value: Any) -> str:
     """Render a workflow's answer as JSON for scripts."""
-    return json.dumps(_plain(value), indent=2, ensure_ascii=False, default=str)
+    return json.dumps(json_view(value), indent=2, ensure_ascii=False, default=str)
 
 
 def _plain(value: Any) -> Any:
@@ -65,10 +75,8 @@ def problems_text(problems: list[Problem], total: int, errors_file: Path | None)
 @render.register
 def _(report: ImportReport) -> str:
     noun = report.noun
-    counts = (
-        f"{count(report.created)} new, {count(report.updated)} updated, "
-        f"{count(report.unchanged)} unchanged"
-        + (f", {count(report.skipped)} skipped with errors" if report.skipped else "")
+    counts = f"{count(report.created)} new, {count(report.updated)} updated, {count(report.unchanged)} unchanged" + (
+        f", {count(report.skipped)} skipped with errors" if report.skipped else ""
     )
     if report.dry_run:
         head = (
@@ -78,10 +86,7 @@ def _(report: ImportReport) -> str:
     elif report.written:
         head = f"Imported {report.file_name}: {count(report.rows_read)} rows → {counts} {noun}s."
     else:
-        head = (
-            f"Nothing changed: all {count(report.unchanged)} {noun}s in {report.file_name} "
-            "already match the store."
-        )
+        head = f"Nothing changed: all {count(report.unchanged)} {noun}s in {report.file_name} already match the store."
     lines = [head]
     if report.owners_linked:
         lines.append(f"Linked {count(report.owners_linked)} accounts to their owners in the roster.")
@@ -199,9 +204,7 @@ def _(report: DemoReport) -> str:
 @render.register
 def _(report: ExportReport) -> str:
     tiers = (
-        f"{count(report.tiered)} with a tier"
-        if report.tiered
-        else "the Tier column is empty until accounts are tiered"
+        f"{count(report.tiered)} with a tier" if report.tiered else "the Tier column is empty until accounts are tiered"
     )
     return f"Wrote {count(report.rows)} accounts to {report.path} ({len(report.columns)} columns; {tiers})."
 
@@ -209,12 +212,9 @@ def _(report: ExportReport) -> str:
 def fields_text(spec: TableSpec) -> str:
     """The vocabulary of an importable table, for `tierbot fields`."""
     rows = [
-        [f.name, f.label, f.kind, ", ".join(f.synonyms[:4]) + ("…" if len(f.synonyms) > 4 else "")]
-        for f in spec.fields
+        [f.name, f.label, f.kind, ", ".join(f.synonyms[:4]) + ("…" if len(f.synonyms) > 4 else "")] for f in spec.fields
     ]
-    return tabulate(
-        rows, headers=["Field", "Label", "Kind", "Header spellings recognised"], tablefmt="simple"
-    )
+    return tabulate(rows, headers=["Field", "Label", "Kind", "Header spellings recognised"], tablefmt="simple")
 
 
 @render.register
@@ -224,3 +224,382 @@ def _(help_text: HelpText) -> str:
         commands=[{"usage": c.usage, "summary": c.summary} for c in help_text.commands],
         examples=[f"`{c.example}`" for c in help_text.commands if c.name != "help"],
     ).rstrip()
+
+
+# ---------------------------------------------------------------------------------- tiering
+
+
+def _tier_table(rows: Sequence[TierRow], title: str = "Tier") -> str:
+    table = [
+        [
+            r.tier,
+            count(r.accounts),
+            percent(r.account_share),
+            money(r.arr),
+            percent(r.arr_share),
+            f"{money(r.min_arr)}–{money(r.max_arr)}" if r.accounts else "—",
+            money(r.average_arr),
+        ]
+        for r in rows
+    ]
+    headers = [title, "Accounts", "% accounts", "ARR", "% ARR", "ARR range", "Average ARR"]
+    return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _read(value: Any, field_name: str) -> str:
+    return "blank" if value is None else show_value(field_name, value)
+
+
+def _trace_lines(found: Trace, indent: str = "    ") -> list[str]:
+    if isinstance(found, TestTrace):
+        mark = "✓" if found.held else "✗"
+        return [f"{indent}{mark} {describe(found.test)} — read {_read(found.read, found.test.field)}"]
+    mark = "✓" if found.held else "✗"
+    heading = {"all": "all of:", "any": "any of:", "not": "not:"}[found.kind]
+    lines = [f"{indent}{mark} {heading}"]
+    for part in found.parts:
+        lines += _trace_lines(part, indent + "    ")
+    return lines
+
+
+def _rule_name(trace: RuleTrace) -> str:
+    label = f" “{trace.rule.label}”" if trace.rule.label else ""
+    return f"Rule {trace.position}{label}"
+
+
+def headline(table: Sequence[TierRow]) -> str:
+    """The sentence leaders quote: "Tier 1 is 12% of customers and 60% of revenue"."""
+    top = next((r for r in table if r.tier != "Strategic"), table[0])
+
+    def share(value: float) -> str:
+        return percent(value, 1 if value < 0.1 else 0)
+
+    return f"{top.tier} is {share(top.account_share)} of customers and {share(top.arr_share)} of revenue."
+
+
+@render.register
+def _(exp: TierExplanation) -> str:
+    a = exp.account
+    tier = exp.tier or "untiered"
+    lines = [f"{a.name} ({a.crm_id}) — {tier}" + (" (override)" if exp.override else "")]
+    decision = exp.decision
+    if exp.override:
+        o = exp.override
+        until = f", until {o.until}" if o.until else ", until cleared"
+        lines.append(f"  Set by hand by {o.actor} on {o.at[:10]}: “{o.reason}”{until}.")
+        lines.append(f"  The rules alone give {decision.tier or 'no tier'}:")
+    since = f"in effect since {exp.in_effect_since}"
+    if decision.fired is None:
+        lines.append(f"  No rule of {decision.rule_set} ({since}) matched, and it has no default rule.")
+    else:
+        lines.append(
+            f"  {_rule_name(decision.fired)} of {decision.rule_set} ({since}) gives {decision.fired.rule.tier}:"
+        )
+        if decision.fired.trace is None:
+            lines.append("    the default rule: every account the rules above leave")
+        else:
+            lines += _trace_lines(decision.fired.trace)
+    if decision.earlier:
+        lines.append("  Earlier rules that did not match:")
+        for trace in decision.earlier:
+            lines.append(f"    {_rule_name(trace)} ({trace.rule.tier}):")
+            if trace.trace is not None:
+                lines += _trace_lines(trace.trace, "      ")
+    if exp.previous:
+        lines.append(f"  Under the previous rule set ({exp.previous.rule_set}): {exp.previous.tier or 'untiered'}.")
+    if exp.stored_tier is not None and not exp.override and exp.stored_tier != decision.tier:
+        lines.append(
+            f"  The stored tier (for the CRM export) is still {exp.stored_tier}: "
+            "run `tierbot tiers apply` to update it."
+        )
+    owner = a.owner_name or a.owner or "no owner"
+    renewal = f" · renews {a.renewal_date}" if a.renewal_date else ""
+    lines.append(f"  ARR {money(a.arr)} · {owner}{renewal}" + (f" · as of {exp.as_of}" if exp.as_of else ""))
+    if exp.history:
+        lines.append("  History: " + "; ".join(_history_phrase(h) for h in exp.history[:3]))
+    return "\n".join(lines)
+
+
+def _history_phrase(entry: HistoryEntry) -> str:
+    change = f"{entry.previous_tier or 'untiered'} → {entry.tier or 'untiered'}"
+    why = {"rules": f"by {entry.rule_set}", "override": "override", "override cleared": "override cleared"}[
+        entry.source
+    ]
+    reason = f" (“{entry.reason}”)" if entry.reason and entry.source == "override" else ""
+    return f"{entry.at[:10]} {change} {why}{reason}"
+
+
+@render.register
+def _(history: AccountHistory) -> str:
+    a = history.account
+    if not history.entries:
+        return f"{a.name} ({a.crm_id}) has no tier history yet: run `tierbot tiers apply`."
+    rows = [
+        [
+            h.at.replace("T", " ").rstrip("Z"),
+            h.previous_tier or "—",
+            h.tier or "—",
+            h.source,
+            h.rule_set or "",
+            h.reason or "",
+            h.actor,
+        ]
+        for h in history.entries
+    ]
+    table = tabulate(
+        rows,
+        headers=["When (UTC)", "From", "To", "How", "Rule set", "Rule or reason", "By"],
+        tablefmt="simple",
+    )
+    return f"Tier history of {a.name} ({a.crm_id}), newest first:\n{table}"
+
+
+@render.register
+def _(report: OverrideReport) -> str:
+    a = report.account
+    if report.cleared:
+        return (
+            f"Cleared the override of {a.name}: {report.previous_tier} → {report.tier or 'untiered'} (from the rules)."
+        )
+    until = f" until {report.until}" if report.until else " until cleared"
+    return f"{a.name} is now {report.tier} (was {report.previous_tier or 'untiered'}){until}: “{report.reason}”."
+
+
+@render.register
+def _(report: ApplyReport) -> str:
+    lines = [
+        f"Tiered {count(report.accounts)} accounts with {report.rule_set}: "
+        f"{count(report.changed)} changed tier since the last run."
+    ]
+    lines.append(_tier_table(report.table))
+    if report.untiered:
+        lines.append(
+            f"{count(report.untiered)} account(s) match no rule and stay untiered "
+            f"(e.g. {', '.join(report.untiered_examples)}): add a default rule to tier everyone."
+        )
+    if report.unused_rules:
+        lines.append("No account matched " + ", ".join(report.unused_rules) + ".")
+    return "\n".join(lines)
+
+
+@render.register
+def _(summary: TierSummary) -> str:
+    head = (
+        f"{summary.rule_set} (in effect since {summary.in_effect_since}), as of {summary.as_of}: "
+        f"{count(summary.accounts)} accounts, {money(summary.arr)} ARR"
+        + (f", {summary.overrides} override(s) in force" if summary.overrides else "")
+        + "."
+    )
+    lines = [head, _tier_table(summary.table)]
+    if summary.table:
+        lines.append(headline(summary.table))
+    if not summary.stored_is_current:
+        lines.append("The stored tiers (CRM export) are older than this: run `tierbot tiers apply`.")
+    return "\n".join(lines)
+
+
+@render.register
+def _(report: LoadReport) -> str:
+    verb = "Replaced the draft" if report.replaced else "Loaded the draft"
+    lines = [
+        f"{verb} {report.name}: {report.rules} rules over {', '.join(report.tiers)}.",
+        f"Next: `tierbot rules simulate {report.name}` to see who moves, then `tierbot rules activate {report.name}`.",
+    ]
+    if report.warnings:
+        lines.append("Warnings:")
+        lines.append(bullet(list(report.warnings)))
+    return "\n".join(lines)
+
+
+@render.register
+def _(listing: RuleSetList) -> str:
+    if not listing.rule_sets:
+        return (
+            "No rule sets yet: `tierbot rules load FILE.yml` or `tierbot rules propose --by arr-share --bands 15,40`."
+        )
+    rows = [
+        [
+            i.name,
+            i.state + (f" since {i.in_effect_since}" if i.in_effect_since else ""),
+            ", ".join(i.tiers),
+            i.rules,
+            i.updated_at[:10],
+            i.updated_by,
+        ]
+        for i in listing.rule_sets
+    ]
+    return tabulate(rows, headers=["Rule set", "State", "Tiers", "Rules", "Updated", "By"], tablefmt="simple")
+
+
+def rules_text(rule_set: RuleSet) -> list[str]:
+    lines = []
+    for position, rule in enumerate(rule_set.rules, start=1):
+        condition = "every account left (default)" if rule.default or rule.when is None else describe(rule.when)
+        label = f" “{rule.label}”" if rule.label else ""
+        lines.append(f"  {position}. {rule.tier}{label}: {condition}")
+    return lines
+
+
+@render.register
+def _(detail: RuleSetDetail) -> str:
+    lines = [f"{detail.name} ({detail.state}; updated {detail.updated_at[:10]} by {detail.updated_by})"]
+    if detail.description:
+        lines.append(f"  {detail.description}")
+    lines.append(f"  Tiers, highest first: {', '.join(detail.rule_set.tiers)}. First matching rule wins:")
+    lines += rules_text(detail.rule_set)
+    if detail.warnings:
+        lines.append("Warnings:")
+        lines.append(bullet(list(detail.warnings)))
+    return "\n".join(lines)
+
+
+@render.register
+def _(report: ActivationReport) -> str:
+    previous = f"; {report.previous} is archived" if report.previous else ""
+    return (
+        f"{report.name} is the active rule set, in effect since {report.effective_date}{previous}. "
+        "Run `tierbot tiers apply` to store the new tiers for the CRM export."
+    )
+
+
+@render.register
+def _(difference: RuleSetDiff) -> str:
+    if difference.same:
+        return f"{difference.a} and {difference.b} have the same tiers and rules."
+    return f"From {difference.a} to {difference.b}:\n" + bullet(list(difference.changes))
+
+
+@render.register
+def _(proposal: ProposalReport) -> str:
+    lines = [f"Proposed {proposal.name} ({proposal.rule_set.description}):"]
+    lines += rules_text(proposal.rule_set)
+    lines.append(_tier_table(proposal.table))
+    if proposal.table:
+        lines.append(headline(proposal.table))
+    if proposal.warnings:
+        lines.append(bullet(list(proposal.warnings)))
+    if proposal.saved:
+        lines.append(
+            f"Saved as the draft {proposal.name}: `tierbot rules simulate {proposal.name}` to see who moves, "
+            f"`tierbot rules export {proposal.name}` to edit it."
+        )
+    return "\n".join(lines)
+
+
+@render.register
+def _(sim: Simulation) -> str:
+    sources = [t for t in sim.tiers if any(k[0] == t for k in sim.accounts)]
+    targets = [t for t in sim.tiers if any(k[1] == t for k in sim.accounts)]
+    matrix = []
+    for source in sources:
+        cells = []
+        for target in targets:
+            n = sim.accounts.get((source, target), 0)
+            cells.append(f"{count(n)} ({money(sim.arr.get((source, target), 0.0))})" if n else "·")
+        matrix.append([source, *cells])
+    lines = [
+        f"What-if: {sim.after} instead of {sim.before}. "
+        f"{count(sim.moved)} accounts ({money(sim.moved_arr)} ARR) would change tier. Nothing has changed yet.",
+        "Movers (rows: tier now; columns: tier under the draft; accounts and ARR):",
+        tabulate(matrix, headers=["now \\ draft", *targets], tablefmt="simple", disable_numparse=True),
+        "Per tier, now:",
+        _tier_table(sim.totals_before),
+        "Per tier, under the draft:",
+        _tier_table(sim.totals_after),
+    ]
+    if sim.movers:
+        lines.append(f"Largest movers ({min(len(sim.movers), 15)} of {count(sim.moved)}):")
+        lines.append(
+            bullet(
+                [
+                    f"{m.name} ({m.crm_id}, {money(m.arr)}): {m.before} → {m.after} by “{m.rule}”"
+                    for m in sim.movers[:15]
+                ]
+            )
+        )
+    lines.append(f"To adopt it: `tierbot rules activate {sim.after}`, then `tierbot tiers apply`.")
+    return "\n".join(lines)
+
+
+@render.register
+def _(formula: Formula) -> str:
+    fields_used = ", ".join(f"{k} → {v}" for k, v in formula.fields.items())
+    return "\n".join(
+        [
+            f"Salesforce formula for {formula.rule_set} ({len(formula.text):,} characters):",
+            "",
+            formula.text,
+            "",
+            f"Fields: {fields_used}",
+            bullet(list(formula.notes)),
+        ]
+    )
+
+
+@singledispatch
+def json_view(value: Any) -> Any:
+    """The shape a value takes in --json output (dataclasses as objects by default)."""
+    return _plain(value)
+
+
+@json_view.register
+def _(exp: TierExplanation) -> Any:
+    def conditions(found: Trace | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "field": t.test.field,
+                "op": t.test.op,
+                "value": _plain(t.test.value),
+                "read": t.read,
+                "held": t.held,
+            }
+            for t in leaf_traces(found)
+        ]
+
+    fired = exp.decision.fired
+    return {
+        "crm_id": exp.account.crm_id,
+        "name": exp.account.name,
+        "tier": exp.tier,
+        "source": exp.source,
+        "rule_set": exp.decision.rule_set,
+        "rule": {"position": fired.position, "tier": fired.rule.tier, "label": fired.rule.label} if fired else None,
+        "conditions": conditions(fired.trace if fired else None),
+        "earlier_rules": [
+            {
+                "position": t.position,
+                "tier": t.rule.tier,
+                "label": t.rule.label,
+                "conditions": conditions(t.trace),
+            }
+            for t in exp.decision.earlier
+        ],
+        "override": _plain(exp.override),
+        "previous": _plain(exp.previous),
+        "stored_tier": exp.stored_tier,
+        "as_of": exp.as_of,
+        "account": _plain(exp.account),
+        "history": _plain(exp.history),
+    }
+
+
+@json_view.register
+def _(sim: Simulation) -> Any:
+    out = _plain(sim)
+    out["accounts"] = [{"from": f, "to": t, "accounts": n} for (f, t), n in sim.accounts.items()]
+    out["arr"] = [{"from": f, "to": t, "arr": v} for (f, t), v in sim.arr.items()]
+    return out
+
+
+@json_view.register
+def _(proposal: ProposalReport) -> Any:
+    out = _plain(proposal)
+    out["rule_set"] = to_document(proposal.rule_set)
+    return out
+
+
+@json_view.register
+def _(detail: RuleSetDetail) -> Any:
+    out = _plain(detail)
+    out["rule_set"] = to_document(detail.rule_set)
+    return out

@@ -13,6 +13,7 @@ from typing import Any
 from engine.errors import UnknownName
 from engine.matching import likely_typo
 from store import Store
+from workflows.books import BookCache
 from workflows.clock import Clock
 from workflows.lookup import NameIndex
 
@@ -25,6 +26,7 @@ class Session:
     clock: Clock
     actor: str
     names: NameIndex = field(default_factory=NameIndex)
+    books: BookCache = field(default_factory=BookCache)
 
 
 @dataclass(frozen=True)

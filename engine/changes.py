@@ -43,9 +43,7 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return (a_na & b_na) | (~a_na & ~b_na & equal)
 
 
-def compare_rows(
-    existing: pd.DataFrame, incoming: pd.DataFrame, key: str, columns: Sequence[str]
-) -> RowChanges:
+def compare_rows(existing: pd.DataFrame, incoming: pd.DataFrame, key: str, columns: Sequence[str]) -> RowChanges:
     """Split ``incoming`` into new rows and rows whose ``columns`` differ from ``existing``.
 
     ``existing`` must hold ``key`` and ``columns``; columns of the incoming file that the file

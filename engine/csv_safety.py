@@ -31,8 +31,6 @@ def neutralise_column(series: pd.Series) -> pd.Series:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot run as formulas. Numbers stay numbers."""
-    out = pd.DataFrame(
-        {column: neutralise_column(frame[column]) for column in frame.columns}, index=frame.index
-    )
+    out = pd.DataFrame({column: neutralise_column(frame[column]) for column in frame.columns}, index=frame.index)
     out.columns = [neutralise_cell(str(c)) for c in frame.columns]
     return out

@@ -295,9 +295,7 @@ def demo_team() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def demo_workspace(
-    accounts: int = MIN_ACCOUNTS, seed: int = DEFAULT_SEED, as_of: date | None = None
-) -> DemoWorkspace:
+def demo_workspace(accounts: int = MIN_ACCOUNTS, seed: int = DEFAULT_SEED, as_of: date | None = None) -> DemoWorkspace:
     """Generate the demo workspace; ``as_of`` anchors renewal dates (renewals fall after it)."""
     if not MIN_ACCOUNTS <= accounts <= MAX_ACCOUNTS:
         raise ValueError(f"the demo holds {MIN_ACCOUNTS:,} to {MAX_ACCOUNTS:,} accounts")
@@ -307,9 +305,7 @@ def demo_workspace(
 
     industries = list(_INDUSTRY_SETTINGS)
     industry_p = np.array([_INDUSTRY_SETTINGS[i][0] for i in industries])
-    industry = np.array(industries, dtype=object)[
-        rng.choice(len(industries), n, p=industry_p / industry_p.sum())
-    ]
+    industry = np.array(industries, dtype=object)[rng.choice(len(industries), n, p=industry_p / industry_p.sum())]
     setting = np.empty(n, dtype=object)
     scale = np.ones(n)
     for name in industries:
@@ -393,9 +389,7 @@ def _names_and_places(
             combo = int(city_ids[i - plain])
             pair, city = divmod(combo, len(_CITIES))
             city_name, city_country, city_region = _CITIES[city]
-            names.append(
-                f"{_FIRST[pair // len(_SECOND)]} {_SECOND[pair % len(_SECOND)]} {suffix} of {city_name}"
-            )
+            names.append(f"{_FIRST[pair // len(_SECOND)]} {_SECOND[pair % len(_SECOND)]} {suffix} of {city_name}")
             region[i] = city_region
             country[i] = city_country
     return names, region, country
@@ -420,9 +414,7 @@ def _contract_dates(rng: np.random.Generator, n: int, as_of: date) -> tuple[np.n
     this_year = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
     passed = (this_year <= pd.Timestamp(as_of)).to_numpy()
     renewal = pd.to_datetime(pd.DataFrame({"year": year + passed, "month": month, "day": day}))
-    return starts.strftime("%Y-%m-%d").to_numpy(dtype=object), renewal.dt.strftime("%Y-%m-%d").to_numpy(
-        dtype=object
-    )
+    return starts.strftime("%Y-%m-%d").to_numpy(dtype=object), renewal.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
 
 
 def _health(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -448,9 +440,7 @@ def _place_anchors(frame: pd.DataFrame) -> None:
             float(arr),
             strategic,
         ]
-        frame.loc[i, "plan"] = (
-            "Enterprise" if arr >= 120_000 else "Professional" if arr >= 30_000 else "Growth"
-        )
+        frame.loc[i, "plan"] = "Enterprise" if arr >= 120_000 else "Professional" if arr >= 30_000 else "Growth"
         frame.loc[i, "potential_arr"] = float(round(arr * 1.4, -2))
         frame.loc[i, "employees"] = int(arr // 450)
 

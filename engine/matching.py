@@ -122,6 +122,4 @@ def rank_names(query: str, candidates: Sequence[Candidate]) -> list[RankedName]:
         closeness = fuzz.ratio(q, folded)
         scored.append((score, closeness, c))
     scored.sort(key=lambda t: (-t[0], -t[1], -t[2].arr, t[2].crm_id))
-    return [
-        RankedName(c.crm_id, c.name, c.arr, round(score, 1), round(close, 1)) for score, close, c in scored
-    ]
+    return [RankedName(c.crm_id, c.name, c.arr, round(score, 1), round(close, 1)) for score, close, c in scored]

@@ -24,9 +24,7 @@ from engine.matching import did_you_mean, fold, likely_typo
 
 # Cells people and spreadsheets use for "no value". "NA" is deliberately absent: it is the
 # usual spelling of the North America region.
-BLANK_TOKENS = frozenset(
-    {"", "#n/a", "n/a", "n.a.", "null", "none", "nil", "nan", "-", "--", "—", "–", "(blank)", "?"}
-)
+BLANK_TOKENS = frozenset({"", "#n/a", "n/a", "n.a.", "null", "none", "nil", "nan", "-", "--", "—", "–", "(blank)", "?"})
 
 
 def _case_variants(word: str) -> set[str]:
@@ -152,9 +150,7 @@ def by_distinct(text: pd.Series, parse: Callable[[pd.Series], Parsed]) -> Parsed
     values = spread(parsed.values, None)
     if pd.api.types.is_float_dtype(parsed.values.dtype):
         values = pd.to_numeric(values, errors="coerce").astype("float64")
-    issues = [
-        Issue(spread(i.mask, False).astype(bool), i.problem, i.fix, i.severity, i.once) for i in parsed.issues
-    ]
+    issues = [Issue(spread(i.mask, False).astype(bool), i.problem, i.fix, i.severity, i.once) for i in parsed.issues]
     extra = {k: spread(v, None) for k, v in parsed.extra.items()}
     return Parsed(values, issues, extra)
 
@@ -210,8 +206,7 @@ def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False) 
                 Issue(
                     _expand(other, text.index),
                     "not a number",
-                    f"Fix the cell (for example 1200.50) or map another column with "
-                    f"`--map {field_name}=...`.",
+                    f"Fix the cell (for example 1200.50) or map another column with `--map {field_name}=...`.",
                 )
             )
     return Parsed(values, issues)
@@ -221,9 +216,7 @@ def _expand(mask: pd.Series, index: pd.Index) -> pd.Series:
     return mask.reindex(index, fill_value=False).astype(bool)
 
 
-def _parse_number_text(
-    text: pd.Series, decimal_comma: bool
-) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+def _parse_number_text(text: pd.Series, decimal_comma: bool) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     s = text.astype(TEXT).str.replace(_CURRENCY, "", regex=True)
     s = s.str.replace("[ \t\r\n\u00a0\u202f']", "", regex=True)
     paren = s.str.fullmatch(r"\(.*\)")
@@ -250,9 +243,7 @@ def _parse_number_text(
         comma_hint = s.str.fullmatch(r"\d{1,3}(?:\.\d{3})*,\d{1,2}|\d+,\d{1,2}").fillna(False).astype(bool)
         comma_hint &= bad
     ranges = bad & s.str.fullmatch(r"\d[\d,.]*\s*(?:-|–|to)\s*\d[\d,.]*\+?").fillna(False).astype(bool)
-    ranges |= bad & text.astype(TEXT).str.fullmatch(r"\d[\d,.]*\s*(?:-|–|to)\s*\d[\d,.]*").fillna(
-        False
-    ).astype(bool)
+    ranges |= bad & text.astype(TEXT).str.fullmatch(r"\d[\d,.]*\s*(?:-|–|to)\s*\d[\d,.]*").fillna(False).astype(bool)
     return values.dropna(), bad, comma_hint & bad, ranges
 
 
@@ -263,9 +254,7 @@ def whole_numbers(values: pd.Series) -> pd.Series:
 
 # ---------------------------------------------------------------------------------- flags
 
-TRUE_TOKENS = frozenset(
-    {"true", "t", "yes", "y", "1", "1.0", "x", "✓", "✔", "on", "active", "enabled", "checked"}
-)
+TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0", "x", "✓", "✔", "on", "active", "enabled", "checked"})
 FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "inactive", "disabled", "unchecked"})
 
 
@@ -288,13 +277,9 @@ def parse_flag(text: pd.Series) -> Parsed:
 
 # ---------------------------------------------------------------------------------- dates
 
-_ISO = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
-)
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
-_NUMERIC = re.compile(
-    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?)?$"
-)
+_NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?)?$")
 _NAMED_FORMATS = (
     "%d %b %Y",
     "%d %B %Y",
@@ -763,8 +748,7 @@ def parse_person(text: pd.Series, people: Mapping[str, str], roster_empty_note: 
             Issue(
                 pd.Series(mask, index=distinct.index),
                 "not in the CSM roster",
-                "Import the roster with `tierbot import csms FILE` or fix the name; "
-                "it is kept as written until then.",
+                "Import the roster with `tierbot import csms FILE` or fix the name; it is kept as written until then.",
                 severity="warning",
                 once=True,
             )

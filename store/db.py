@@ -49,9 +49,7 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(
-                f"{self.path} is not a tierbot store ({exc}). Pass another file with --db."
-            ) from exc
+            raise StoreError(f"{self.path} is not a tierbot store ({exc}). Pass another file with --db.") from exc
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -79,9 +77,7 @@ class Store:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) or "busy" in str(exc):
-                    raise StoreBusy(
-                        f"The store {self.path} stayed locked by another writer; try again."
-                    ) from exc
+                    raise StoreBusy(f"The store {self.path} stayed locked by another writer; try again.") from exc
                 raise
             try:
                 yield self

@@ -133,3 +133,102 @@ def m001_foundation(db: Database) -> None:
         """,
     )
     db.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
+
+
+@MIGRATIONS()
+def m002_tiering(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Rule sets as data: the exchange-format YAML, its state and who touched it.
+        CREATE TABLE rule_sets (
+            name TEXT PRIMARY KEY,
+            description TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'active', 'archived')),
+            definition TEXT NOT NULL,
+            source TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX rule_sets_one_active ON rule_sets(state) WHERE state = 'active';
+
+        -- Which rule set took effect when: answers "which rules were active on this date".
+        CREATE TABLE rule_set_activations (
+            id INTEGER PRIMARY KEY,
+            rule_set TEXT NOT NULL REFERENCES rule_sets(name),
+            effective_date TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL
+        );
+
+        -- Each `tiers apply`.
+        CREATE TABLE tier_runs (
+            id INTEGER PRIMARY KEY,
+            rule_set TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            accounts_version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            accounts INTEGER NOT NULL,
+            changed INTEGER NOT NULL,
+            untiered INTEGER NOT NULL
+        );
+
+        -- Each account's tier under the rules at the latest run (overrides are applied by the view).
+        CREATE TABLE tier_assignments (
+            crm_id TEXT PRIMARY KEY,
+            tier TEXT,
+            rule INTEGER NOT NULL,
+            rule_label TEXT,
+            rule_set TEXT NOT NULL,
+            run_id INTEGER NOT NULL,
+            assigned_at TEXT NOT NULL
+        );
+
+        -- Every change of an account's tier: by a run, an override, or an override clearing.
+        CREATE TABLE tier_history (
+            id INTEGER PRIMARY KEY,
+            crm_id TEXT NOT NULL,
+            tier TEXT,
+            previous_tier TEXT,
+            rule_set TEXT,
+            reason TEXT,
+            source TEXT NOT NULL CHECK (source IN ('rules', 'override', 'override cleared')),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX tier_history_account ON tier_history(crm_id, id);
+
+        -- Tiers set by hand; an override ends when cleared or after `until`.
+        CREATE TABLE tier_overrides (
+            id INTEGER PRIMARY KEY,
+            crm_id TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            until TEXT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            cleared_at TEXT,
+            cleared_by TEXT
+        );
+        CREATE INDEX tier_overrides_account ON tier_overrides(crm_id);
+
+        -- The tier to show and export: an override in force beats the rules. It expires by
+        -- itself: `until` is compared with today's date whenever the view is read.
+        CREATE VIEW account_tiers AS
+        SELECT
+            a.crm_id,
+            a.name,
+            COALESCE(o.tier, t.tier) AS tier,
+            CASE WHEN o.tier IS NOT NULL THEN 'override: ' || o.reason ELSE t.rule_label END AS rule,
+            t.rule_set
+        FROM accounts a
+        LEFT JOIN tier_assignments t ON t.crm_id = a.crm_id
+        LEFT JOIN tier_overrides o
+            ON o.crm_id = a.crm_id
+            AND o.cleared_at IS NULL
+            AND (o.until IS NULL OR o.until >= date('now'));
+        """,
+    )

@@ -98,9 +98,7 @@ def update(store: Store, table: str, frame: pd.DataFrame, key: str, at: str) -> 
     names = [c for c in frame.columns if c in known and c not in (key, "updated_at")]
     frame = frame.assign(updated_at=at)
     assignments = ", ".join(f"{n} = ?" for n in [*names, "updated_at"])
-    _write_in_chunks(
-        store, f"UPDATE {table} SET {assignments} WHERE {key} = ?", frame, [*names, "updated_at", key]
-    )
+    _write_in_chunks(store, f"UPDATE {table} SET {assignments} WHERE {key} = ?", frame, [*names, "updated_at", key])
     meta.bump(store, VERSION_KEYS[table])
     return len(frame)
 

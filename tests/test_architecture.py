@@ -58,9 +58,7 @@ def test_engine_is_pure(path: Path) -> None:
         if top(name) in PROJECT:
             assert top(name) == "engine", f"{path.name} imports {name}"
         elif top(name) in STDLIB:
-            assert name not in ENGINE_MAY_NOT_USE and top(name) not in ENGINE_MAY_NOT_USE, (
-                f"{path.name} imports {name}"
-            )
+            assert name not in ENGINE_MAY_NOT_USE and top(name) not in ENGINE_MAY_NOT_USE, f"{path.name} imports {name}"
         else:
             assert top(name) in ENGINE_MAY_USE, f"{path.name} imports {name}"
 

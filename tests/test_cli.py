@@ -46,18 +46,14 @@ def test_db_comes_from_the_environment_when_not_given(tmp_path: Path) -> None:
     assert f"Store {path}: 1,000 accounts" in status.stdout
 
 
-def test_a_refused_import_exits_non_zero_with_row_level_messages(
-    db: str, fixtures: Path, tmp_path: Path
-) -> None:
+def test_a_refused_import_exits_non_zero_with_row_level_messages(db: str, fixtures: Path, tmp_path: Path) -> None:
     errors = tmp_path / "errors.csv"
     result = tierbot(
         "import", "accounts", str(fixtures / "account_errors.csv"), "--errors-file", str(errors), "--db", db
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("Reading account_errors.csv…")
-    assert (
-        "Error: `account_errors.csv` has 10 error(s) on 10 row(s), so nothing was imported." in result.stderr
-    )
+    assert "Error: `account_errors.csv` has 10 error(s) on 10 row(s), so nothing was imported." in result.stderr
     assert "  • Column `ARR` has `$1,2O0` on row 2: not a number." in result.stderr
     assert (
         f"All 11 problems are listed in {errors}." in result.stderr
@@ -85,14 +81,10 @@ def test_import_json_for_scripts_on_success_and_failure(db: str, fixtures: Path,
 
 
 def test_bad_options_get_a_clear_message(db: str, fixtures: Path) -> None:
-    result = tierbot(
-        "import", "accounts", str(fixtures / "salesforce_accounts.csv"), "--map", "arrr=ARR", "--db", db
-    )
+    result = tierbot("import", "accounts", str(fixtures / "salesforce_accounts.csv"), "--map", "arrr=ARR", "--db", db)
     assert result.exit_code == 1
     assert "names no account field; did you mean `arr`?" in result.stderr
-    result = tierbot(
-        "import", "accounts", str(fixtures / "salesforce_accounts.csv"), "--map", "arr", "--db", db
-    )
+    result = tierbot("import", "accounts", str(fixtures / "salesforce_accounts.csv"), "--map", "arr", "--db", db)
     assert result.exit_code == 2 and 'is not FIELD="Header"' in result.stderr
     result = tierbot("demo", "--db", db)
     assert result.exit_code == 1 and "Pass --replace" in result.stderr
@@ -131,9 +123,7 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
 
 
 @pytest.mark.parametrize(("name", "command"), _commands(cli))
-def test_every_command_has_help_with_an_example_and_is_in_the_readme(
-    name: str, command: click.Command
-) -> None:
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(name: str, command: click.Command) -> None:
     result = tierbot(*name.split(), "-h")
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"`tierbot {name} -h` shows no example"

@@ -30,9 +30,7 @@ def test_the_base_has_a_long_tail_and_the_shape_segmentation_meets() -> None:
     assert set(accounts["region"]) == {"NA", "EMEA", "APAC", "LATAM"}
     assert 3 <= accounts["strategic"].sum() < len(accounts) * 0.02
     assert accounts["owner"].isna().sum() >= 3
-    assert (
-        accounts["potential_arr"].dropna() >= accounts.loc[accounts["potential_arr"].notna(), "arr"]
-    ).all()
+    assert (accounts["potential_arr"].dropna() >= accounts.loc[accounts["potential_arr"].notna(), "arr"]).all()
     for gap in ("employees", "potential_arr", "nps"):
         assert accounts[gap].isna().any()
 

@@ -15,9 +15,7 @@ from workflows.clock import FixedClock
 from workflows.exporting import export_accounts
 from workflows.importing import import_table
 
-HOSTILE = tuple(
-    f'{prefix}HYPERLINK("http://evil.example","x")' for prefix in ("=", "+", "-", "@", "\t", "\r")
-)
+HOSTILE = tuple(f'{prefix}HYPERLINK("http://evil.example","x")' for prefix in ("=", "+", "-", "@", "\t", "\r"))
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -34,9 +32,7 @@ def hostile_store(store: Store, clock: FixedClock, tmp_path: Path) -> Store:
         writer = csv.writer(handle)
         writer.writerow(["Account ID", "Account Name", "ARR", "Plan", "Notes"])
         for i, value in enumerate(HOSTILE):
-            writer.writerow(
-                [f"H-{i}", f"Clinic {i} {value.strip()}", 1000 + i, value.strip() or "Gold", value]
-            )
+            writer.writerow([f"H-{i}", f"Clinic {i} {value.strip()}", 1000 + i, value.strip() or "Gold", value])
     import_table(store, path, "accounts", actor="t", clock=clock, errors_file=tmp_path / "e.csv")
     return store
 
@@ -99,9 +95,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_debris(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("pandas.DataFrame.to_csv", disk_full)
-    with pytest.raises(
-        CannotWrite, match=r"No space left on device\. The previous file, if any, is unchanged"
-    ):
+    with pytest.raises(CannotWrite, match=r"No space left on device\. The previous file, if any, is unchanged"):
         export_accounts(hostile_store, out)
     assert out.read_text() == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tiers")] == []

@@ -224,9 +224,7 @@ def test_updated_export_upserts_and_the_audit_log_shows_what_changed(
     assert summary["after"]["created"] == 1 and summary["after"]["updated"] == 2
 
 
-def test_dry_run_reports_and_writes_nothing(
-    store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path
-) -> None:
+def test_dry_run_reports_and_writes_nothing(store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path) -> None:
     report = run(store, clock, fixtures / "salesforce_accounts.csv", tmp=tmp_path, dry_run=True)
     assert (report.created, report.written, report.dry_run) == (5, False, True)
     assert snapshot(store) == ([], 0, 0)
@@ -254,9 +252,7 @@ def test_roster_import_links_owners_written_as_names_or_emails(
     assert account_queries.unlinked_owner_count(store) == 0
 
 
-def test_roster_errors_name_row_column_and_fix(
-    store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path
-) -> None:
+def test_roster_errors_name_row_column_and_fix(store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidRows) as refused:
         run(store, clock, fixtures / "roster_errors.csv", "csms", tmp=tmp_path)
     assert [str(p) for p in refused.value.problems] == [
@@ -268,9 +264,7 @@ def test_roster_errors_name_row_column_and_fix(
     assert records.count(store, "csms") == 0
 
 
-def test_new_category_values_warn_against_the_store_vocabulary(
-    store: Store, clock: FixedClock, tmp_path: Path
-) -> None:
+def test_new_category_values_warn_against_the_store_vocabulary(store: Store, clock: FixedClock, tmp_path: Path) -> None:
     first = tmp_path / "first.csv"
     first.write_text("Account ID,Account Name,ARR,Plan\n1,A,10,Gold\n2,B,10,Silver\n")
     run(store, clock, first, tmp=tmp_path)

@@ -47,9 +47,7 @@ def test_nothing_found_is_a_clear_error(demo_store: Store) -> None:
         find_account(demo_store, "   ")
 
 
-def test_the_name_index_refreshes_after_an_import(
-    demo_store: Store, clock: FixedClock, tmp_path: Path
-) -> None:
+def test_the_name_index_refreshes_after_an_import(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
     index = NameIndex()
     with pytest.raises(AccountNotFound):
         find_account(demo_store, "Zyxwvut Labs", index)

@@ -212,9 +212,7 @@ def test_closed_categories_refuse_anything_else() -> None:
 
 
 def test_countries_from_names_codes_and_nicknames() -> None:
-    parsed = parse_country(
-        cells("USA", "uk", "Deutschland", "DE", "Korea, Republic of", "Germny", "Atlantis")
-    )
+    parsed = parse_country(cells("USA", "uk", "Deutschland", "DE", "Korea, Republic of", "Germny", "Atlantis"))
     assert parsed.values.tolist() == [
         "United States",
         "United Kingdom",
@@ -232,9 +230,7 @@ def test_countries_from_names_codes_and_nicknames() -> None:
 
 def test_health_colours_and_scores() -> None:
     health = ACCOUNT_FIELDS.field("health")
-    parsed = parse_health(
-        cells("Green", "amber", "At Risk", "82", "35%", "purple", "150"), health.value_aliases
-    )
+    parsed = parse_health(cells("Green", "amber", "At Risk", "82", "35%", "purple", "150"), health.value_aliases)
     assert parsed.values.tolist() == ["green", "yellow", "yellow", "green", "red", None, None]
     assert parsed.extra["health_score"].tolist() == [None, None, None, 82.0, 35.0, None, None]
     assert problems_of(parsed) == {"not a health value": [5, 6]}

@@ -67,9 +67,7 @@ def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path: Path, clock: Fi
     start_size = wal.stat().st_size if wal.exists() else 0
     deadline = time.monotonic() + 0.5
     # Kill once the transaction has spilled pages into the WAL (or shortly after it began).
-    while (
-        time.monotonic() < deadline and (wal.stat().st_size if wal.exists() else 0) < start_size + 1_000_000
-    ):
+    while time.monotonic() < deadline and (wal.stat().st_size if wal.exists() else 0) < start_size + 1_000_000:
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     stdout, _ = process.communicate(timeout=60)

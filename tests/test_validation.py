@@ -90,9 +90,7 @@ def test_headers_map_by_synonym_and_by_map_option() -> None:
 def test_map_option_names_unknown_fields_and_headers_with_suggestions() -> None:
     with pytest.raises(UnknownName, match=r"names no account field; did you mean `arr`"):
         map_headers(["ARR"], ACCOUNT_FIELDS, {"arrr": "ARR"})
-    with pytest.raises(
-        UnknownName, match="the file has no column `Contract Valu`; did you mean `Contract Value`"
-    ):
+    with pytest.raises(UnknownName, match="the file has no column `Contract Valu`; did you mean `Contract Value`"):
         map_headers(["Contract Value"], ACCOUNT_FIELDS, {"arr": "Contract Valu"})
 
 
@@ -134,9 +132,7 @@ def test_each_error_names_row_column_value_and_fix() -> None:
 
 
 def test_near_duplicate_names_warn_but_do_not_block() -> None:
-    checked = check(
-        [["Account ID", "Account Name", "ARR"], ["A-1", "Acme Corp", "1"], ["A-2", "ACME Corp.", "2"]]
-    )
+    checked = check([["Account ID", "Account Name", "ARR"], ["A-1", "Acme Corp", "1"], ["A-2", "ACME Corp.", "2"]])
     assert checked.error_count == 0
     assert messages(checked) == [
         "Column `Account Name` has `ACME Corp.` on row 3: looks like `Acme Corp` on row 2 (id A-1). If they are the same customer, merge them in the CRM."

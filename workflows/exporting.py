@@ -110,9 +110,7 @@ def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise CannotWrite(
-            f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged."
-        ) from None
+        raise CannotWrite(f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged.") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -53,9 +53,7 @@ def read_grid(path: Path, sheet: str | None = None) -> Grid:
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise FileRefused(
-            f"`{path.name}` is an old Excel .xls file: save it as .xlsx or CSV and import that."
-        )
+        raise FileRefused(f"`{path.name}` is an old Excel .xls file: save it as .xlsx or CSV and import that.")
     if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP_MAGIC):
         frame, notes = _read_xlsx(data, path.name, sheet)
     else:
@@ -153,9 +151,7 @@ def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, width: int) -> p
             encoding="utf8" if encoding == "utf-8-sig" else encoding,
             block_size=1 << 22,
         ),
-        parse_options=pa_csv.ParseOptions(
-            delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=True
-        ),
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=True),
         convert_options=pa_csv.ConvertOptions(
             column_types={n: pa.string() for n in names},
             strings_can_be_null=False,

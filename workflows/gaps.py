@@ -19,9 +19,7 @@ def data_gaps(store: Store) -> GapReport:
     """Count blanks per field for accounts and CSMs."""
     accounts = records.count(store, "accounts")
     csms = records.count(store, "csms")
-    gaps = summarize_gaps(
-        ACCOUNT_FIELDS, records.blank_counts(store, "accounts", _optional(ACCOUNT_FIELDS)), accounts
-    )
+    gaps = summarize_gaps(ACCOUNT_FIELDS, records.blank_counts(store, "accounts", _optional(ACCOUNT_FIELDS)), accounts)
     unlinked = account_queries.unlinked_owner_count(store)
     if unlinked:
         gaps.append(unlinked_owner_gap(unlinked, accounts))

@@ -154,9 +154,7 @@ def import_table(
         entity = spec.noun.lower()
         entries = [
             AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", before, after)
-            for row_id, before, after in zip(
-                changes.changed[spec.id_field], changes.before, changes.after, strict=True
-            )
+            for row_id, before, after in zip(changes.changed[spec.id_field], changes.before, changes.after, strict=True)
         ]
         summary = {
             "file": path.name,
@@ -179,9 +177,7 @@ def import_table(
 def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
     """What writing ``valid`` would change in the store."""
     existing = (
-        records.load(store, spec.table, list(valid.columns))
-        if records.count(store, spec.table)
-        else pd.DataFrame()
+        records.load(store, spec.table, list(valid.columns)) if records.count(store, spec.table) else pd.DataFrame()
     )
     return compare_rows(existing, valid, spec.id_field, list(valid.columns))
 
@@ -196,9 +192,7 @@ def _check(store: Store, spec: TableSpec, raw: RawTable, options: ImportOptions)
     """Check the file against the spec and what the store already knows."""
     known = KnownValues(
         categories={
-            f.name: records.distinct_values(store, spec.table, f.name)
-            for f in spec.fields
-            if f.kind == "category"
+            f.name: records.distinct_values(store, spec.table, f.name) for f in spec.fields if f.kind == "category"
         },
         people=csm_queries.references(store),
     )

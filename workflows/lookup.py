@@ -159,11 +159,7 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
         found = account_queries.search_names(store, " AND ".join(t.fts for t in narrowing), CANDIDATES)
     if not found:
         # Some words match nothing: offer the closest names as suggestions, not as an answer.
-        near = (
-            account_queries.search_names(store, " OR ".join(t.fts for t in terms), CANDIDATES)
-            if terms
-            else []
-        )
+        near = account_queries.search_names(store, " OR ".join(t.fts for t in terms), CANDIDATES) if terms else []
         ranked_near = rank_names(query, [Candidate(*c) for c in near])
         raise AccountNotFound(query, [r.name for r in ranked_near if r.closeness >= _SUGGEST][:3])
     ranked = [r for r in rank_names(query, [Candidate(*c) for c in found]) if r.score >= _MIN_SCORE]

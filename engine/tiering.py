@@ -1,0 +1,351 @@
+"""Evaluate rule sets: the whole book at once (vectorised), or one account with every reason.
+
+``prepare_book`` adds the derived fields to a table of accounts; ``assign_tiers`` tiers every
+account with numpy masks (first matching rule wins, ``np.select``); ``decide`` tiers one account
+and traces each condition with the value it read. Both follow the same semantics, and a property
+test holds them to it: same data and rules, same tiers, whatever the order of the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from engine.rules import (
+    DATE,
+    FLAG,
+    NUMBER,
+    RULE_FIELDS,
+    AllOf,
+    AnyOf,
+    Condition,
+    Not,
+    Rule,
+    RuleSet,
+    Test,
+)
+
+# ---------------------------------------------------------------------------------- the book
+
+# What each derived field is computed from.
+_DERIVED_FROM = {
+    "arr_share_rank": ("arr",),
+    "account_share_rank": ("arr",),
+    "arr_percentile": ("arr",),
+    "expected_arr": ("arr", "potential_arr"),
+    "days_to_renewal": ("renewal_date",),
+}
+
+
+def columns_needed(rule_sets: Iterable[RuleSet]) -> list[str]:
+    """The account columns a book needs for these rule sets (always crm_id, name and arr)."""
+    needed = {"crm_id", "name", "arr"}
+    for rule_set in rule_sets:
+        for name in rule_set.fields_used():
+            needed.update(_DERIVED_FROM.get(name, (name,)))
+    ordered = ["crm_id", "name", "arr"]
+    return ordered + sorted(needed - set(ordered))
+
+
+def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Add the derived fields every rule may read.
+
+    Ranks order accounts by ARR, largest first, ties broken by CRM id, so the same book gives the
+    same ranks whatever the order of its rows.
+    """
+    book = accounts.reset_index(drop=True).copy()
+    n = len(book)
+    arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
+    ids, _ = pd.factorize(book["crm_id"].astype(str), sort=True)
+    order = np.lexsort((ids, -arr))
+    total = arr.sum()
+    share = np.empty(n)
+    share[order] = np.cumsum(arr[order]) / total if total > 0 else np.nan
+    position = np.empty(n)
+    position[order] = (np.arange(n) + 1) / n if n else []
+    ascending = np.sort(arr)
+    book["arr_share_rank"] = share
+    book["account_share_rank"] = position
+    book["arr_percentile"] = 100.0 * np.searchsorted(ascending, arr, side="left") / n if n else []
+    if "potential_arr" in book:
+        potential = pd.to_numeric(book["potential_arr"], errors="coerce")
+        book["expected_arr"] = potential.where(potential.notna(), arr).astype("float64")
+    else:
+        book["expected_arr"] = arr
+    if "renewal_date" in book:
+        renewals = pd.to_datetime(book["renewal_date"], errors="coerce", format="%Y-%m-%d")
+        book["days_to_renewal"] = (renewals - pd.Timestamp(as_of)).dt.days.astype("float64")
+    else:
+        book["days_to_renewal"] = np.nan
+    return book
+
+
+# ---------------------------------------------------------------------------------- the whole book
+
+
+class _Masks:
+    """Boolean masks of conditions over a book, each test computed once."""
+
+    def __init__(self, book: pd.DataFrame):
+        self.book = book
+        self.n = len(book)
+        self.cache: dict[Test, np.ndarray] = {}
+        self.columns: dict[str, Any] = {}
+
+    def of(self, condition: Condition) -> np.ndarray:
+        if isinstance(condition, Test):
+            if condition not in self.cache:
+                self.cache[condition] = self._test(condition)
+            return self.cache[condition]
+        if isinstance(condition, AllOf):
+            return np.logical_and.reduce([self.of(p) for p in condition.parts])
+        if isinstance(condition, AnyOf):
+            return np.logical_or.reduce([self.of(p) for p in condition.parts])
+        return ~self.of(condition.part)
+
+    def _column(self, name: str) -> Any:
+        """The column in the form comparisons need, converted once per evaluation."""
+        if name in self.columns:
+            return self.columns[name]
+        kind = RULE_FIELDS[name].kind
+        raw = self.book[name] if name in self.book else pd.Series([None] * self.n, dtype=object)
+        if kind in (NUMBER, FLAG):
+            values: Any = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
+        elif kind == DATE:
+            values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d").to_numpy(dtype="datetime64[D]")
+        else:
+            codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+            lowered = np.array([str(u).lower() for u in uniques], dtype=object)
+            values = (codes, lowered)
+        self.columns[name] = values
+        return values
+
+    def _test(self, test: Test) -> np.ndarray:
+        kind = RULE_FIELDS[test.field].kind
+        column = self._column(test.field)
+        if kind in (NUMBER, FLAG):
+            x = column
+            present = ~np.isnan(x)
+            value = _flag_number(test.value) if kind == FLAG else test.value
+            return _compare(x, present, test.op, value)
+        if kind == DATE:
+            x = column
+            present = ~np.isnat(x)
+            value = _as_day(test.value)
+            return _compare(x, present, test.op, value)
+        codes, lowered = column
+        present_values = np.array([u != "" for u in lowered], dtype=bool)
+        if test.op == "empty":
+            present = (codes >= 0) & np.append(present_values, False)[codes]
+            return ~present if test.value else present
+        wanted = {str(v).lower() for v in (test.value if isinstance(test.value, tuple) else (test.value,))}
+        hits = np.array([u in wanted for u in lowered], dtype=bool) & present_values
+        # codes of -1 (blank) index the appended False
+        hit = np.append(hits, False)[codes]
+        present = np.append(present_values, False)[codes]
+        if test.op in ("=", "in"):
+            return hit
+        return present & ~hit  # != and not_in: only filled-in values can differ
+
+
+def _flag_number(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_flag_number(v) for v in value)
+    return 1.0 if value is True else 0.0 if value is False else value
+
+
+def _as_day(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_as_day(v) for v in value)
+    return np.datetime64(value, "D") if isinstance(value, str) else value
+
+
+def _compare(x: np.ndarray, present: np.ndarray, op: str, value: Any) -> np.ndarray:
+    if op == "empty":
+        return ~present if value else present
+    with np.errstate(invalid="ignore"):
+        if op == "=":
+            result = x == value
+        elif op == "!=":
+            result = x != value
+        elif op == "<":
+            result = x < value
+        elif op == "<=":
+            result = x <= value
+        elif op == ">":
+            result = x > value
+        elif op == ">=":
+            result = x >= value
+        elif op == "between":
+            result = (x >= value[0]) & (x <= value[1])
+        elif op == "in":
+            result = np.isin(x, np.array(value))
+        elif op == "not_in":
+            result = ~np.isin(x, np.array(value))
+        else:  # pragma: no cover - the parser admits only the operators above
+            raise ValueError(op)
+    return present & result
+
+
+def assign_tiers(book: pd.DataFrame, rule_set: RuleSet) -> pd.DataFrame:
+    """Tier every account of a prepared book: ``crm_id``, ``tier`` and ``rule`` (1-based, 0 = none)."""
+    masks = _Masks(book)
+    n = len(book)
+    choices = [
+        np.ones(n, dtype=bool) if rule.default or rule.when is None else masks.of(rule.when) for rule in rule_set.rules
+    ]
+    positions = np.arange(1, len(rule_set.rules) + 1)
+    rule = np.select(choices, positions, default=0) if choices else np.zeros(n, dtype=int)
+    tiers = np.array([None, *[r.tier for r in rule_set.rules]], dtype=object)
+    return pd.DataFrame({"crm_id": book["crm_id"].to_numpy(), "tier": tiers[rule], "rule": rule.astype(int)})
+
+
+# ---------------------------------------------------------------------------------- one account
+
+
+@dataclass(frozen=True)
+class TestTrace:
+    """A test as evaluated on one account: the value read and whether the test held."""
+
+    test: Test
+    read: Any
+    held: bool
+
+
+@dataclass(frozen=True)
+class GroupTrace:
+    """``all``, ``any`` or ``not`` as evaluated on one account."""
+
+    kind: str
+    parts: tuple[Trace, ...]
+    held: bool
+
+
+Trace = Union[TestTrace, GroupTrace]  # noqa: UP007
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """A rule as evaluated on one account (``trace`` is None for the default rule)."""
+
+    position: int
+    rule: Rule
+    held: bool
+    trace: Trace | None
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """An account's tier under a rule set, with the reasons: the rule that fired and why the
+    earlier ones did not."""
+
+    rule_set: str
+    tier: str | None
+    fired: RuleTrace | None
+    earlier: tuple[RuleTrace, ...]
+
+    @property
+    def rule(self) -> int:
+        return self.fired.position if self.fired else 0
+
+
+def read_value(field_name: str, row: Mapping[str, Any]) -> Any:
+    """A field of one account in the form tests compare: float, ISO date, text or bool; None if blank."""
+    value = row.get(field_name)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return None
+    kind = RULE_FIELDS[field_name].kind
+    if kind == NUMBER:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(number) else number
+    if kind == FLAG:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(number) else number == 1.0
+    if kind == DATE:
+        # The same reading as the bulk path's pd.to_datetime(format="%Y-%m-%d").
+        try:
+            return datetime.strptime(str(value), "%Y-%m-%d").date().isoformat()
+        except ValueError:
+            return None
+    text = str(value)
+    return text if text != "" else None
+
+
+def test_holds(test: Test, read: Any) -> bool:
+    """Whether a test holds for a value read from an account (None = blank)."""
+    if test.op == "empty":
+        return (read is None) == test.value
+    if read is None:
+        return False
+    kind = RULE_FIELDS[test.field].kind
+    if kind not in (NUMBER, DATE, FLAG):
+        read = read.lower()
+        value = tuple(v.lower() for v in test.value) if isinstance(test.value, tuple) else test.value.lower()
+    else:
+        value = test.value
+    op = test.op
+    if op == "=":
+        return bool(read == value)
+    if op == "!=":
+        return bool(read != value)
+    if op == "<":
+        return bool(read < value)
+    if op == "<=":
+        return bool(read <= value)
+    if op == ">":
+        return bool(read > value)
+    if op == ">=":
+        return bool(read >= value)
+    if op == "between":
+        return bool(value[0] <= read <= value[1])
+    if op == "in":
+        return read in value
+    if op == "not_in":
+        return read not in value
+    raise ValueError(op)  # pragma: no cover - the parser admits only the operators above
+
+
+def trace(condition: Condition, row: Mapping[str, Any]) -> Trace:
+    """Evaluate a condition on one account, keeping every test's value and outcome."""
+    if isinstance(condition, Test):
+        read = read_value(condition.field, row)
+        return TestTrace(condition, read, test_holds(condition, read))
+    if isinstance(condition, Not):
+        inner = trace(condition.part, row)
+        return GroupTrace("not", (inner,), not inner.held)
+    parts = tuple(trace(p, row) for p in condition.parts)
+    held = all(p.held for p in parts) if isinstance(condition, AllOf) else any(p.held for p in parts)
+    return GroupTrace("all" if isinstance(condition, AllOf) else "any", parts, held)
+
+
+def decide(row: Mapping[str, Any], rule_set: RuleSet) -> TierDecision:
+    """Tier one account of a prepared book, tracing the rules up to the one that fires."""
+    earlier: list[RuleTrace] = []
+    for position, rule in enumerate(rule_set.rules, start=1):
+        if rule.default or rule.when is None:
+            return TierDecision(rule_set.name, rule.tier, RuleTrace(position, rule, True, None), tuple(earlier))
+        result = trace(rule.when, row)
+        if result.held:
+            return TierDecision(rule_set.name, rule.tier, RuleTrace(position, rule, True, result), tuple(earlier))
+        earlier.append(RuleTrace(position, rule, False, result))
+    return TierDecision(rule_set.name, None, None, tuple(earlier))
+
+
+def leaf_traces(found: Trace | None) -> list[TestTrace]:
+    """Every test of a trace, in order."""
+    if found is None:
+        return []
+    if isinstance(found, TestTrace):
+        return [found]
+    return [leaf for part in found.parts for leaf in leaf_traces(part)]

@@ -1,0 +1,179 @@
+"""Tier assignments, their history, runs and overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from store.db import Store
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `tiers apply`."""
+
+    rule_set: str
+    as_of: str
+    accounts_version: int
+    at: str
+    actor: str
+    accounts: int
+    changed: int
+    untiered: int
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A change of an account's tier."""
+
+    crm_id: str
+    tier: str | None
+    previous_tier: str | None
+    rule_set: str | None
+    reason: str | None
+    source: str  # rules, override, override cleared
+    at: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """A tier set by hand."""
+
+    id: int
+    crm_id: str
+    tier: str
+    reason: str
+    until: str | None
+    at: str
+    actor: str
+    cleared_at: str | None = None
+    cleared_by: str | None = None
+
+
+def assignments(store: Store) -> pd.DataFrame:
+    """The current rule-given tier of every assigned account."""
+    with store._lock:
+        rows = store.conn.execute("SELECT crm_id, tier, rule, rule_label, rule_set FROM tier_assignments").fetchall()
+    return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "rule", "rule_label", "rule_set"])
+
+
+def assignment(store: Store, crm_id: str) -> dict | None:
+    rows = store.query("SELECT * FROM tier_assignments WHERE crm_id = ?", (crm_id,))
+    return rows[0] if rows else None
+
+
+def record_run(store: Store, run: Run) -> int:
+    store.require_transaction()
+    cursor = store.conn.execute(
+        "INSERT INTO tier_runs(rule_set, as_of, accounts_version, at, actor, accounts, changed, untiered) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.rule_set,
+            run.as_of,
+            run.accounts_version,
+            run.at,
+            run.actor,
+            run.accounts,
+            run.changed,
+            run.untiered,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def last_run(store: Store) -> Run | None:
+    rows = store.query("SELECT * FROM tier_runs ORDER BY id DESC LIMIT 1")
+    return Run(**rows[0]) if rows else None
+
+
+def write_assignments(store: Store, frame: pd.DataFrame, run_id: int, at: str) -> int:
+    """Insert or update assignments (columns crm_id, tier, rule, rule_label, rule_set)."""
+    store.require_transaction()
+    rows = zip(
+        frame["crm_id"].tolist(),
+        frame["tier"].tolist(),
+        frame["rule"].astype(int).tolist(),
+        frame["rule_label"].tolist(),
+        frame["rule_set"].tolist(),
+        [run_id] * len(frame),
+        [at] * len(frame),
+        strict=True,
+    )
+    store.conn.executemany(
+        "INSERT INTO tier_assignments(crm_id, tier, rule, rule_label, rule_set, run_id, assigned_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(crm_id) DO UPDATE SET tier = excluded.tier, "
+        "rule = excluded.rule, rule_label = excluded.rule_label, rule_set = excluded.rule_set, "
+        "run_id = excluded.run_id, assigned_at = excluded.assigned_at",
+        rows,
+    )
+    return len(frame)
+
+
+def add_history(store: Store, entries: Iterable[HistoryEntry]) -> None:
+    store.require_transaction()
+    store.conn.executemany(
+        "INSERT INTO tier_history(crm_id, tier, previous_tier, rule_set, reason, source, at, actor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((e.crm_id, e.tier, e.previous_tier, e.rule_set, e.reason, e.source, e.at, e.actor) for e in entries),
+    )
+
+
+def history(store: Store, crm_id: str, limit: int = 20) -> list[HistoryEntry]:
+    """An account's tier changes, newest first."""
+    rows = store.query(
+        "SELECT crm_id, tier, previous_tier, rule_set, reason, source, at, actor FROM tier_history "
+        "WHERE crm_id = ? ORDER BY id DESC LIMIT ?",
+        (crm_id, limit),
+    )
+    return [HistoryEntry(**r) for r in rows]
+
+
+def active_override(store: Store, crm_id: str, today: str) -> Override | None:
+    """The override in force for an account on ``today`` (ISO date), if any."""
+    rows = store.query(
+        "SELECT * FROM tier_overrides WHERE crm_id = ? AND cleared_at IS NULL "
+        "AND (until IS NULL OR until >= ?) ORDER BY id DESC LIMIT 1",
+        (crm_id, today),
+    )
+    return Override(**rows[0]) if rows else None
+
+
+def active_overrides(store: Store, today: str) -> pd.DataFrame:
+    """Every override in force on ``today``: crm_id, tier, reason."""
+    with store._lock:
+        rows = store.conn.execute(
+            "SELECT crm_id, tier, reason FROM tier_overrides WHERE cleared_at IS NULL "
+            "AND (until IS NULL OR until >= ?) ORDER BY id",
+            (today,),
+        ).fetchall()
+    return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "reason"]).drop_duplicates("crm_id", keep="last")
+
+
+def add_override(store: Store, crm_id: str, tier: str, reason: str, until: str | None, at: str, actor: str) -> int:
+    store.require_transaction()
+    cursor = store.conn.execute(
+        "INSERT INTO tier_overrides(crm_id, tier, reason, until, at, actor) VALUES (?, ?, ?, ?, ?, ?)",
+        (crm_id, tier, reason, until, at, actor),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def clear_overrides(store: Store, crm_id: str, at: str, actor: str) -> int:
+    """End every uncleared override of an account; return how many."""
+    store.require_transaction()
+    cursor = store.conn.execute(
+        "UPDATE tier_overrides SET cleared_at = ?, cleared_by = ? WHERE crm_id = ? AND cleared_at IS NULL",
+        (at, actor, crm_id),
+    )
+    return cursor.rowcount
+
+
+def delete_all(store: Store) -> None:
+    """Forget every tier, run, override and history entry (the demo's --replace)."""
+    store.require_transaction()
+    for table in ("tier_assignments", "tier_history", "tier_overrides", "tier_runs"):
+        store.conn.execute(f"DELETE FROM {table}")

@@ -1,0 +1,49 @@
+"""The book of accounts as the rules engine reads it, kept in memory between questions.
+
+Reading a million accounts from SQLite takes seconds, forty times the evaluation itself, so a
+long-running process (the chat, the Slack bot) keeps one prepared copy and reloads it only when
+the accounts change (``meta.accounts_version``) or the evaluation date moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from engine.tiering import prepare_book
+from store import Store, meta, records
+
+
+@dataclass
+class BookCache:
+    """A prepared book and a CRM-id index over it, refreshed when the accounts change."""
+
+    version: int = -1
+    as_of: date | None = None
+    columns: frozenset[str] = frozenset()
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    positions: pd.Index = field(default_factory=lambda: pd.Index([]))
+
+    def book(self, store: Store, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
+        """The prepared book with at least ``columns`` (plus every derived field)."""
+        current = meta.version(store, "accounts_version")
+        wanted = frozenset(columns) | {"crm_id", "name", "arr"}
+        if current != self.version or as_of != self.as_of or not wanted <= self.columns:
+            # Keep what was loaded before too, so alternating questions do not reload.
+            keep = wanted | (self.columns if current == self.version else frozenset())
+            available = set(records.columns(store, "accounts"))
+            load = [c for c in ("crm_id", "name", "arr") if c in keep] + sorted(
+                keep & available - {"crm_id", "name", "arr"}
+            )
+            self.frame = prepare_book(records.load(store, "accounts", load), as_of)
+            self.positions = pd.Index(self.frame["crm_id"])
+            self.version, self.as_of, self.columns = current, as_of, frozenset(keep)
+        return self.frame
+
+    def row(self, store: Store, as_of: date, columns: Sequence[str], crm_id: str) -> dict:
+        """One account of the prepared book, as a plain dict."""
+        frame = self.book(store, as_of, columns)
+        return frame.iloc[self.positions.get_loc(crm_id)].to_dict()

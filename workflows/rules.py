@@ -1,0 +1,453 @@
+"""Rule sets as versioned data: load, export, list, activate, compare, propose, simulate, and
+render for the CRM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from engine.errors import FileRefused, InputError, UnknownName
+from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
+from engine.matching import did_you_mean
+from engine.proposals import TierRow, propose_rules, tier_table
+from engine.rule_diff import RuleSetDiff, diff_rule_sets
+from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, parse_rule_set, tests_of, to_document
+from engine.simulation import Simulation, simulate
+from engine.tiering import assign_tiers, columns_needed
+from store import Store, audit, records
+from store import rules as stored_rules
+from store.audit import AuditEntry
+from store.rules import Activation, StoredRuleSet
+from workflows.books import BookCache
+from workflows.clock import Clock, timestamp, today
+
+
+class NoActiveRuleSet(InputError):
+    """No rule set is active (or none was on the date asked)."""
+
+
+# ---------------------------------------------------------------------------------- reading and writing
+
+
+def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
+    """A rule set from its YAML text; every error listed."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"{source} is not valid YAML{where}: {problem}. Fix the file and load it again.") from None
+    return parse_rule_set(document, source)
+
+
+def to_yaml(rule_set: RuleSet) -> str:
+    """The rule set in its exchange format."""
+    return yaml.safe_dump(
+        to_document(rule_set), sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+
+
+def rule_set_named(store: Store, name: str) -> tuple[StoredRuleSet, RuleSet]:
+    """A stored rule set by name, parsed."""
+    stored = stored_rules.get(store, name)
+    if stored is None:
+        names = [r.name for r in stored_rules.all_rule_sets(store)]
+        hint = did_you_mean(name, names)
+        listing = f" Rule sets: {', '.join(names)}." if names else " None is stored yet: `tierbot rules load FILE.yml`."
+        raise UnknownName(
+            f"There is no rule set `{name}`" + (f"; did you mean `{hint}`?" if hint else ".") + listing,
+            name,
+            hint,
+        )
+    rule_set, _ = parse_yaml(stored.definition, f"Rule set {name}")
+    return stored, rule_set
+
+
+def active_rule_set(store: Store) -> tuple[StoredRuleSet, RuleSet]:
+    stored = stored_rules.active(store)
+    if stored is None:
+        raise NoActiveRuleSet(
+            "No rule set is active yet: load one with `tierbot rules load FILE.yml` (or start from "
+            "`tierbot rules propose --by arr-share --bands 15,40`), then `tierbot rules activate NAME`."
+        )
+    return rule_set_named(store, stored.name)
+
+
+def rule_set_on(store: Store, day: date) -> tuple[RuleSet, Activation]:
+    """The rule set in effect on ``day``: the latest activation effective on or before it."""
+    history = stored_rules.activations(store)
+    in_effect = [a for a in history if a.effective_date <= day.isoformat()]
+    if not in_effect:
+        first = f" (the first took effect on {history[0].effective_date})" if history else ""
+        raise NoActiveRuleSet(f"No rule set was in effect on {day.isoformat()}{first}.")
+    activation = in_effect[-1]
+    return rule_set_named(store, activation.rule_set)[1], activation
+
+
+def previous_rule_set(store: Store, name: str) -> tuple[RuleSet, Activation] | None:
+    """The rule set that was in effect before ``name`` last took effect."""
+    history = stored_rules.activations(store)
+    positions = [i for i, a in enumerate(history) if a.rule_set == name]
+    if not positions:
+        return None
+    for activation in reversed(history[: positions[-1]]):
+        if activation.rule_set != name:
+            return rule_set_named(store, activation.rule_set)[1], activation
+    return None
+
+
+# ---------------------------------------------------------------------------------- load, list, activate
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """A rule set stored as a draft, and what to know about it."""
+
+    name: str
+    replaced: bool
+    tiers: tuple[str, ...]
+    rules: int
+    warnings: tuple[str, ...]
+
+
+def _value_warnings(store: Store, rule_set: RuleSet) -> list[str]:
+    """Text values no account has: usually a typo ("NAA" for "NA")."""
+    warnings = []
+    for position, rule in enumerate(rule_set.rules, start=1):
+        if rule.when is None:
+            continue
+        for test in tests_of(rule.when):
+            if RULE_FIELDS[test.field].kind != TEXT or test.op == "empty" or test.field in ("name", "crm_id"):
+                continue
+            known = records.distinct_values(store, "accounts", test.field)
+            if not known:
+                continue
+            lowered = {k.lower(): k for k in known}
+            for value in test.value if isinstance(test.value, tuple) else (test.value,):
+                if str(value).lower() not in lowered:
+                    hint = did_you_mean(str(value), known)
+                    warnings.append(
+                        f"rule {position} ({rule.title}): no account has {test.field} `{value}`"
+                        + (f"; did you mean `{hint}`?" if hint else "")
+                    )
+    return warnings
+
+
+def store_rule_set(
+    store: Store, rule_set: RuleSet, warnings: list[str], *, source: str, actor: str, clock: Clock
+) -> LoadReport:
+    """Store a checked rule set as a draft (replacing a draft of the same name)."""
+    existing = stored_rules.get(store, rule_set.name)
+    if existing is not None and existing.state != "draft":
+        raise InputError(
+            f"`{rule_set.name}` is {existing.state}, so it cannot change: give your edit a new name "
+            f"(e.g. {rule_set.name}-v2), load it, simulate it, then activate it."
+        )
+    at = timestamp(clock)
+    definition = to_yaml(rule_set)
+    with store.transaction():
+        stored_rules.save(
+            store,
+            StoredRuleSet(
+                name=rule_set.name,
+                description=rule_set.description,
+                state="draft",
+                definition=definition,
+                source=source,
+                created_at=existing.created_at if existing else at,
+                created_by=existing.created_by if existing else actor,
+                updated_at=at,
+                updated_by=actor,
+            ),
+        )
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "rules.load",
+                    f"rule_set:{rule_set.name}",
+                    {"definition": existing.definition} if existing else None,
+                    {"definition": definition, "source": source},
+                )
+            ],
+        )
+    return LoadReport(rule_set.name, existing is not None, rule_set.tiers, len(rule_set.rules), tuple(warnings))
+
+
+def load_rule_set(store: Store, path: Path, *, actor: str, clock: Clock) -> LoadReport:
+    """Check a YAML file and store it as a draft; a file with errors is refused whole."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FileRefused(f"There is no file at {path}. Check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileRefused(f"Cannot read {path}: {exc}.") from None
+    rule_set, problems = parse_yaml(text, path.name)
+    warnings = [str(p) for p in problems] + _value_warnings(store, rule_set)
+    return store_rule_set(store, rule_set, warnings, source=path.name, actor=actor, clock=clock)
+
+
+def export_rule_set(store: Store, name: str) -> str:
+    """The stored rule set as YAML, ready to edit and load again."""
+    return rule_set_named(store, name)[0].definition
+
+
+@dataclass(frozen=True)
+class RuleSetInfo:
+    """One rule set in the list."""
+
+    name: str
+    state: str
+    description: str
+    tiers: tuple[str, ...]
+    rules: int
+    updated_at: str
+    updated_by: str
+    in_effect_since: str | None
+
+
+def list_rule_sets(store: Store) -> RuleSetList:
+    """Every rule set, the active one first."""
+    effective: dict[str, str] = {}
+    for activation in stored_rules.activations(store):
+        effective[activation.rule_set] = activation.effective_date
+    infos = []
+    for stored in stored_rules.all_rule_sets(store):
+        rule_set, _ = parse_yaml(stored.definition, stored.name)
+        infos.append(
+            RuleSetInfo(
+                name=stored.name,
+                state=stored.state,
+                description=stored.description,
+                tiers=rule_set.tiers,
+                rules=len(rule_set.rules),
+                updated_at=stored.updated_at,
+                updated_by=stored.updated_by,
+                in_effect_since=effective.get(stored.name) if stored.state == "active" else None,
+            )
+        )
+    return RuleSetList(tuple(infos))
+
+
+@dataclass(frozen=True)
+class ActivationReport:
+    name: str
+    previous: str | None
+    effective_date: str
+    actor: str
+
+
+def activate_rule_set(
+    store: Store, name: str, *, actor: str, clock: Clock, effective: date | None = None
+) -> ActivationReport:
+    """Make ``name`` the active rule set (the one active before is archived); record who and when.
+
+    ``effective`` backdates the activation (for the record of what applied when); it cannot be
+    in the future.
+    """
+    stored, _ = rule_set_named(store, name)
+    day = effective or today(clock)
+    if day > today(clock):
+        raise InputError(f"--effective {day.isoformat()} is in the future: activate the rule set on that day instead.")
+    if stored.state == "active":
+        raise InputError(f"`{name}` is already the active rule set.")
+    at = timestamp(clock)
+    with store.transaction():
+        current = stored_rules.active(store)
+        if current is not None:
+            stored_rules.set_state(store, current.name, "archived", at, actor)
+        stored_rules.set_state(store, name, "active", at, actor)
+        stored_rules.record_activation(store, name, day.isoformat(), at, actor)
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "rules.activate",
+                    f"rule_set:{name}",
+                    {"active": current.name if current else None},
+                    {"active": name, "effective_date": day.isoformat()},
+                )
+            ],
+        )
+    return ActivationReport(name, current.name if current else None, day.isoformat(), actor)
+
+
+def archive_rule_set(store: Store, name: str, *, actor: str, clock: Clock) -> str:
+    """Retire a draft; the active rule set is archived by activating another."""
+    stored, _ = rule_set_named(store, name)
+    if stored.state == "active":
+        raise InputError(f"`{name}` is active: activate another rule set and this one is archived.")
+    if stored.state == "archived":
+        raise InputError(f"`{name}` is already archived.")
+    at = timestamp(clock)
+    with store.transaction():
+        stored_rules.set_state(store, name, "archived", at, actor)
+        audit.record(
+            store,
+            [AuditEntry(at, actor, "rules.archive", f"rule_set:{name}", {"state": "draft"}, {"state": "archived"})],
+        )
+    return name
+
+
+def diff(store: Store, a: str, b: str) -> RuleSetDiff:
+    """How rule set ``b`` differs from ``a``."""
+    return diff_rule_sets(rule_set_named(store, a)[1], rule_set_named(store, b)[1])
+
+
+# ---------------------------------------------------------------------------------- propose, simulate
+
+
+@dataclass(frozen=True)
+class ProposalReport:
+    """A proposed rule set, saved as a draft, and the table leaders choose from."""
+
+    name: str
+    by: str
+    rule_set: RuleSet
+    table: tuple[TierRow, ...]
+    yaml: str
+    warnings: tuple[str, ...]
+    saved: bool
+
+
+def propose(
+    store: Store,
+    *,
+    actor: str,
+    clock: Clock,
+    books: BookCache,
+    by: str,
+    bands: list[float] | None = None,
+    cuts: list[float] | None = None,
+    tier_names: list[str] | None = None,
+    within: str | None = None,
+    name: str | None = None,
+    save: bool = True,
+) -> ProposalReport:
+    """Propose thresholds for the current book and save them as a draft rule set."""
+    if within is not None and (within not in RULE_FIELDS or RULE_FIELDS[within].kind != TEXT):
+        options = [f for f, spec in RULE_FIELDS.items() if spec.kind == TEXT and f not in ("crm_id", "name")]
+        hint = did_you_mean(within, options)
+        raise UnknownName(
+            f"`--within {within}` is not a category field"
+            + (f"; did you mean `{hint}`?" if hint else ".")
+            + f" Use one of: {', '.join(options)}.",
+            within,
+            hint,
+        )
+    label = "-".join(f"{b:g}" for b in (bands or cuts or []))
+    name = name or f"proposed-{by}-{label}" + (f"-by-{within}" if within else "")
+    columns = ["crm_id", "name", "arr", "strategic"] + ([within] if within else [])
+    book = books.book(store, today(clock), columns)
+    if book.empty:
+        raise InputError("There are no accounts to propose tiers for: import a CRM export or load the demo first.")
+    rule_set = propose_rules(
+        book, name=name, by=by, bands=bands or [], cuts=cuts or [], tier_names=tier_names or [], within=within
+    )
+    problems = parse_rule_set(to_document(rule_set), name)[1]
+    assigned = assign_tiers(book, rule_set)
+    table = tuple(tier_table(book, assigned["tier"], rule_set.tiers))
+    report = ProposalReport(
+        name=name,
+        by=by,
+        rule_set=rule_set,
+        table=table,
+        yaml=to_yaml(rule_set),
+        warnings=tuple(str(p) for p in problems if "no default" not in p.message),
+        saved=save,
+    )
+    if save:
+        store_rule_set(store, rule_set, list(report.warnings), source=f"proposed ({by})", actor=actor, clock=clock)
+    return report
+
+
+def simulate_rule_set(store: Store, name: str, *, clock: Clock, books: BookCache) -> Simulation:
+    """Compare a rule set with the active one on today's book; nothing changes."""
+    _, draft = rule_set_named(store, name)
+    current = stored_rules.active(store)
+    active = rule_set_named(store, current.name)[1] if current is not None else None
+    if active is not None and active.name == draft.name:
+        raise InputError(f"`{name}` is the active rule set: simulate a draft against it instead.")
+    sets = [draft] + ([active] if active else [])
+    book = books.book(store, today(clock), columns_needed(sets))
+    before = assign_tiers(book, active) if active else None
+    return simulate(book, before, assign_tiers(book, draft), active, draft)
+
+
+# ---------------------------------------------------------------------------------- back to the CRM
+
+
+CRMS = ("salesforce",)
+
+
+def crm_formula(store: Store, name: str | None, *, crm: str, fields: dict[str, str] | None = None) -> Formula:
+    """The rule set (default: the active one) as a CRM formula field.
+
+    ``fields`` maps tierbot fields to API names, optionally with a type: ``Region__c:text``.
+    """
+    if crm not in CRMS:
+        raise InputError(f"`--crm {crm}` is not supported yet; supported: {', '.join(CRMS)}.")
+    rule_set = rule_set_named(store, name)[1] if name else active_rule_set(store)[1]
+    overrides: dict[str, tuple[str, str]] = {}
+    for tierbot_field, target in (fields or {}).items():
+        if tierbot_field not in RULE_FIELDS:
+            hint = did_you_mean(tierbot_field, list(RULE_FIELDS))
+            raise UnknownName(
+                f"`--field {tierbot_field}=…` names no field" + (f"; did you mean `{hint}`?" if hint else "."),
+                tierbot_field,
+                hint,
+            )
+        api, _, kind = target.partition(":")
+        default_kind = SALESFORCE_FIELDS.get(tierbot_field, ("", "text"))[1]
+        kind = kind or default_kind
+        if kind not in FIELD_TYPES:
+            raise InputError(
+                f"`--field {tierbot_field}={target}`: the type after `:` is one of {', '.join(FIELD_TYPES)}."
+            )
+        overrides[tierbot_field] = (api.strip(), kind)
+    return salesforce_formula(rule_set, overrides)
+
+
+@dataclass(frozen=True)
+class RuleSetList:
+    """Every stored rule set."""
+
+    rule_sets: tuple[RuleSetInfo, ...]
+
+
+@dataclass(frozen=True)
+class RuleSetDetail:
+    """One rule set as stored, with its rules and the warnings it carries."""
+
+    name: str
+    state: str
+    description: str
+    rule_set: RuleSet
+    warnings: tuple[str, ...]
+    updated_at: str
+    updated_by: str
+    source: str | None
+
+
+def show_rule_set(store: Store, name: str | None = None) -> RuleSetDetail:
+    """A rule set (default: the active one) with its rules in words."""
+    stored, rule_set = rule_set_named(store, name) if name else active_rule_set(store)
+    _, problems = parse_yaml(stored.definition, stored.name)
+    return RuleSetDetail(
+        name=stored.name,
+        state=stored.state,
+        description=stored.description,
+        rule_set=rule_set,
+        warnings=tuple(str(p) for p in problems),
+        updated_at=stored.updated_at,
+        updated_by=stored.updated_by,
+        source=stored.source,
+    )
