@@ -46,6 +46,7 @@ class Field:
     used_by: tuple[str, ...] = ()
     vocabulary: tuple[str, ...] = ()
     closed: bool = False  # only the vocabulary is allowed (roles), not new values
+    default: object = None  # what a blank cell means, for fields that cannot be blank
     # Spellings people use for a known value, by header_key: {"north america": "NA"}.
     value_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -210,19 +211,20 @@ ACCOUNT_FIELDS = TableSpec(
             "id",
             "CRM id",
             "The account's id in the CRM; re-imports match on it.",
+            # Most specific first: with both "Id" and "Account ID" in a file, "Account ID" wins.
             synonyms=(
                 "crm id",
-                "id",
                 "account id",
-                "account number",
-                "record id",
-                "company id",
-                "customer id",
+                "account 18 digit id",
+                "account id 18",
                 "salesforce id",
                 "sfdc id",
                 "hubspot id",
-                "account 18 digit id",
-                "account id 18",
+                "record id",
+                "company id",
+                "customer id",
+                "account number",
+                "id",
             ),
             used_by=("re-imports", "export back to the CRM"),
         ),
@@ -232,16 +234,17 @@ ACCOUNT_FIELDS = TableSpec(
             "Name",
             "The account's name.",
             synonyms=(
-                "name",
                 "account name",
+                "company name",
+                "customer name",
+                "organization name",
+                "organisation name",
+                "name",
                 "account",
                 "company",
-                "company name",
                 "customer",
-                "customer name",
                 "organization",
                 "organisation",
-                "organization name",
             ),
             used_by=("finding the account by name",),
         ),
@@ -263,6 +266,7 @@ ACCOUNT_FIELDS = TableSpec(
             ),
             required=True,
             minimum=0,
+            maximum=1e11,
             used_by=("ARR tiering", "cost-to-serve economics", "cohort tables"),
         ),
         Field(
@@ -305,6 +309,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "headcount",
             ),
             minimum=0,
+            maximum=1e8,
             used_by=("company-size tier rules",),
         ),
         Field(
@@ -437,6 +442,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "potential",
             ),
             minimum=0,
+            maximum=1e11,
             used_by=("tiering on expected ARR for land-and-expand accounts",),
         ),
         Field(
@@ -445,6 +451,7 @@ ACCOUNT_FIELDS = TableSpec(
             "Strategic",
             "Designated strategic account (TRUE/FALSE).",
             synonyms=("strategic", "strategic account", "is strategic", "key account", "strategic flag"),
+            default=0,
             used_by=("strategic tier rules",),
         ),
     ),
@@ -461,7 +468,7 @@ CSM_FIELDS = TableSpec(
             "id",
             "Id",
             "The CSM's id; accounts' owner column refers to it.",
-            synonyms=("id", "csm id", "employee id", "employee number", "user id", "owner id"),
+            synonyms=("csm id", "employee id", "employee number", "user id", "owner id", "id"),
             used_by=("account owners", "re-imports"),
         ),
         Field(
@@ -469,7 +476,7 @@ CSM_FIELDS = TableSpec(
             "text",
             "Name",
             "Full name.",
-            synonyms=("name", "full name", "csm", "csm name", "employee name", "employee"),
+            synonyms=("full name", "csm name", "employee name", "name", "csm", "employee"),
             used_by=("messages and App Home",),
         ),
         Field(
@@ -496,6 +503,7 @@ CSM_FIELDS = TableSpec(
             synonyms=("role", "tierbot role", "access role"),
             vocabulary=ROLES,
             closed=True,
+            default="csm",
             value_aliases=MappingProxyType(_ROLE_ALIASES),
             used_by=("roles in Slack",),
         ),
@@ -534,6 +542,7 @@ CSM_FIELDS = TableSpec(
             "Fully-loaded cost per year.",
             synonyms=("annual cost", "fully loaded cost", "loaded cost", "cost", "annual loaded cost"),
             minimum=0,
+            maximum=1e8,
             used_by=("cost-to-serve economics",),
         ),
         Field(
@@ -558,6 +567,7 @@ CSM_FIELDS = TableSpec(
             "Active",
             "Whether the CSM takes accounts (TRUE/FALSE; blank means active).",
             synonyms=("active", "is active", "status", "enabled"),
+            default=1,
             used_by=("territory balancing",),
         ),
     ),

@@ -16,7 +16,8 @@ from rapidfuzz.distance import OSA
 
 from engine.errors import UnknownName
 
-_TOKEN = re.compile(r"[0-9a-z]+")
+# Words in any script ("Газпром", "トヨタ"), as SQLite's unicode61 tokenizer splits them.
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
@@ -53,12 +54,13 @@ def unknown_name(problem: str, name: str, options: Sequence[str], listing: str) 
 def typo_budget(word: str) -> int:
     """How many edits still look like a typo for a word of this length.
 
-    Short words get none: "ANZ" is a region of its own, not a typo of "NA".
+    Short words get none: "ANZ" is a region of its own, not a typo of "NA"; two edits only from
+    nine letters on, so "Medical" is not taken for a misspelt "Media".
     """
     n = len(word)
     if n <= 3:
         return 0
-    if n <= 6:
+    if n <= 8:
         return 1
     return 2
 
@@ -72,8 +74,8 @@ def likely_typo(key: str, known: Sequence[str]) -> str | None:
     budget = typo_budget(key)
     if budget == 0 or not known:
         return None
-    hits = process.extract(key, known, scorer=OSA.distance, score_cutoff=budget, limit=2)
-    hits = [h for h in hits if h[1] > 0]
+    hits = process.extract(key, known, scorer=OSA.distance, score_cutoff=budget, limit=3)
+    hits = [h for h in hits if h[1] > 0 and abs(len(str(h[0])) - len(key)) <= 1]
     if not hits:
         return None
     if len(hits) == 2 and hits[0][1] == hits[1][1]:
@@ -82,8 +84,12 @@ def likely_typo(key: str, known: Sequence[str]) -> str | None:
 
 
 def correct_word(word: str, vocabulary: Sequence[str], limit: int = 3) -> list[str]:
-    """Return vocabulary words within typo distance of ``word``, nearest first."""
-    budget = max(1, typo_budget(word))
+    """Return vocabulary words within typo distance of ``word``, nearest first.
+
+    More lenient than ``likely_typo``: a person typing a name to look up gets two edits from
+    seven letters on.
+    """
+    budget = 1 if len(word) <= 6 else 2
     hits = process.extract(word, vocabulary, scorer=OSA.distance, score_cutoff=budget, limit=limit)
     return [str(h[0]) for h in sorted(hits, key=lambda h: (h[1], h[0]))]
 

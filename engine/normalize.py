@@ -21,6 +21,7 @@ import pycountry
 
 from engine.fields import HEALTH_SCORE_GREEN, HEALTH_SCORE_YELLOW, header_key
 from engine.matching import did_you_mean, fold, likely_typo
+from engine.people import Roster, person_key
 
 # Cells people and spreadsheets use for "no value". "NA" is deliberately absent: it is the
 # usual spelling of the North America region.
@@ -118,8 +119,14 @@ def name_keys(names: pd.Series) -> pd.Series:
 
 
 def trim(raw: pd.Series) -> pd.Series:
-    """Trim spaces (including non-breaking ones) and turn blank tokens into missing values."""
+    """Trim spaces (including non-breaking ones) and turn blank tokens into missing values.
+
+    An apostrophe before a formula character is the guard exports put there (see
+    ``engine.csv_safety``); it is removed, so an exported file imports back unchanged.
+    """
     arr = pc.utf8_trim(pa.array(as_text(raw)), _SPACES)
+    if pc.any(pc.starts_with(arr, "'")).as_py():
+        arr = pc.replace_substring_regex(arr, "^'([=+\\-@\t\r])", "\\1")
     blank = pc.is_in(arr, value_set=_BLANK_ARRAY)
     if pc.any(blank).as_py():
         arr = pc.if_else(blank, pa.scalar(None, type=arr.type), arr)
@@ -157,14 +164,17 @@ def by_distinct(text: pd.Series, parse: Callable[[pd.Series], Parsed]) -> Parsed
 
 # ---------------------------------------------------------------------------------- numbers
 
-_CURRENCY = r"(?i)(?:US\$|C\$|A\$|NZ\$|[$€£¥₹]|\b(?:USD|EUR|GBP|CAD|AUD|NZD|JPY|CHF|INR|SEK|NOK|DKK)\b)"
+_CURRENCY_WORDS = r"us\$|c\$|a\$|nz\$|[$€£¥₹]|\b(?:usd|eur|gbp|cad|aud|nzd|jpy|chf|inr|sek|nok|dkk)\b"
+_CURRENCY = f"(?i)(?:{_CURRENCY_WORDS})"
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
 
 
-def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False) -> Parsed:
+def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False, money: bool = False) -> Parsed:
     """Read numbers as people write them: ``$1,100.04``, ``(1,200)``, ``1.2M``, ``85%``.
 
-    With ``decimal_comma`` the roles of ``.`` and ``,`` swap (``1.234,56``).
+    With ``decimal_comma`` the roles of ``.`` and ``,`` swap (``1.234,56``). For ``money``, a
+    percentage is an error, a dot-grouped amount such as ``8.500`` is refused as ambiguous, and
+    currencies other than the dollar are reported (amounts are kept as written, never converted).
     """
     present = text.notna()
     values = pd.Series(np.nan, index=text.index, dtype="float64")
@@ -182,33 +192,19 @@ def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False) 
         rest = present & ~ok
     issues: list[Issue] = []
     if rest.any():
-        parsed, bad, comma_hint, ranges = _parse_number_text(text[rest], decimal_comma)
-        values[parsed.index] = parsed
-        if comma_hint.any():
-            issues.append(
-                Issue(
-                    _expand(comma_hint, text.index),
-                    "looks like a number with a decimal comma",
-                    "Pass --decimal-comma if the file writes numbers as 1.234,56, or fix the cell.",
+        found = _parse_number_text(text[rest], decimal_comma, money)
+        values[found.values.index] = found.values
+        for mask, problem, fix, severity in found.issues:
+            if mask.any():
+                issues.append(
+                    Issue(
+                        _expand(mask, text.index),
+                        problem,
+                        fix.replace("{field}", field_name),
+                        severity,
+                        once=severity == "warning",
+                    )
                 )
-            )
-        if ranges.any():
-            issues.append(
-                Issue(
-                    _expand(ranges, text.index),
-                    "a range, not a number",
-                    "Put one number in the cell (for example the midpoint).",
-                )
-            )
-        other = bad & ~comma_hint & ~ranges
-        if other.any():
-            issues.append(
-                Issue(
-                    _expand(other, text.index),
-                    "not a number",
-                    f"Fix the cell (for example 1200.50) or map another column with `--map {field_name}=...`.",
-                )
-            )
     return Parsed(values, issues)
 
 
@@ -216,35 +212,126 @@ def _expand(mask: pd.Series, index: pd.Index) -> pd.Series:
     return mask.reindex(index, fill_value=False).astype(bool)
 
 
-def _parse_number_text(text: pd.Series, decimal_comma: bool) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    s = text.astype(TEXT).str.replace(_CURRENCY, "", regex=True)
+_CURRENCY_NAMES = {
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "€": "EUR",
+    "eur": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+    "¥": "JPY",
+    "jpy": "JPY",
+    "₹": "INR",
+    "inr": "INR",
+    "c$": "CAD",
+    "cad": "CAD",
+    "a$": "AUD",
+    "aud": "AUD",
+    "nz$": "NZD",
+    "nzd": "NZD",
+    "chf": "CHF",
+    "sek": "SEK",
+    "nok": "NOK",
+    "dkk": "DKK",
+}
+
+
+@dataclass
+class _NumberText:
+    values: pd.Series
+    issues: list[tuple[pd.Series, str, str, str]]
+
+
+def _parse_number_text(text: pd.Series, decimal_comma: bool, money: bool) -> _NumberText:
+    raw = text.astype(TEXT)
+    currency = raw.str.lower().str.extract(f"({_CURRENCY_WORDS})", expand=False)
+    s = raw.str.replace(_CURRENCY, "", regex=True)
     s = s.str.replace("[ \t\r\n\u00a0\u202f']", "", regex=True)
-    paren = s.str.fullmatch(r"\(.*\)")
+    # Excel's accounting format writes zero as "$ -".
+    s = s.where(~((s == "-") & currency.notna()), "0")
+    paren = s.str.fullmatch(r"\(.*\)").fillna(False).astype(bool)
     s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-    minus = s.str.startswith("-") | s.str.endswith("-")
+    minus = (s.str.startswith("-") | s.str.endswith("-")).fillna(False).astype(bool)
     s = s.str.strip("+-")
+    percent = s.str.endswith("%").fillna(False).astype(bool)
     s = s.str.removesuffix("%")
-    scaled = s.str.extract(r"(?i)^(.*\d)(k|m|mm|b|bn)$")
+    scaled = s.str.extract(r"(?i)^(.*[0-9])(k|m|mm|b|bn)$")
     has_scale = scaled[1].notna()
     s = s.where(~has_scale, scaled[0])
     scale = scaled[1].str.lower().map(_SCALE).astype("float64").fillna(1.0)
     group, point = (".", ",") if decimal_comma else (",", ".")
     g, p = re.escape(group), re.escape(point)
-    well_formed = s.str.fullmatch(rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{p}\d+)?|\d+(?:{p}\d*)?|{p}\d+")
-    well_formed = well_formed.fillna(False).astype(bool)
+    # ASCII digits only: "１２３" reads as a number to Python but not to anybody's CRM.
+    pattern = rf"[0-9]{{1,3}}(?:{g}[0-9]{{3}})+(?:{p}[0-9]+)?|[0-9]+(?:{p}[0-9]*)?|{p}[0-9]+"
+    well_formed = s.str.fullmatch(pattern).fillna(False).astype(bool)
     digits = s.where(well_formed).str.replace(group, "", regex=False).str.replace(point, ".", regex=False)
     number = pd.to_numeric(digits, errors="coerce").astype("float64")
-    sign = np.where(paren.fillna(False) | minus.fillna(False), -1.0, 1.0)
-    values = (number * scale * sign).where(well_formed)
-    bad = ~well_formed
-    if decimal_comma:
-        comma_hint = pd.Series(False, index=text.index)
-    else:
-        comma_hint = s.str.fullmatch(r"\d{1,3}(?:\.\d{3})*,\d{1,2}|\d+,\d{1,2}").fillna(False).astype(bool)
-        comma_hint &= bad
-    ranges = bad & s.str.fullmatch(r"\d[\d,.]*\s*(?:-|–|to)\s*\d[\d,.]*\+?").fillna(False).astype(bool)
-    ranges |= bad & text.astype(TEXT).str.fullmatch(r"\d[\d,.]*\s*(?:-|–|to)\s*\d[\d,.]*").fillna(False).astype(bool)
-    return values.dropna(), bad, comma_hint & bad, ranges
+    sign = np.where(paren | minus, -1.0, 1.0)
+    read = well_formed & number.notna()
+    values = (number * scale * sign).where(read)
+    issues: list[tuple[pd.Series, str, str, str]] = []
+    bad = ~read
+    if not decimal_comma:
+        comma = bad & s.str.fullmatch(
+            r"[0-9]{1,3}(?:\.[0-9]{3})*,[0-9]{1,2}|[0-9]+,[0-9]{1,2}|[0-9]{1,3}(?:\.[0-9]{3}){2,}"
+        ).fillna(False).astype(bool)
+        issues.append(
+            (
+                comma,
+                "looks like a number with a decimal comma",
+                "Pass --decimal-comma if the file writes numbers as 1.234,56, or fix the cell.",
+                "error",
+            )
+        )
+        bad &= ~comma
+        if money:
+            dotted = read & s.str.fullmatch(r"[0-9]{1,3}\.[0-9]{3}").fillna(False).astype(bool)
+            issues.append(
+                (
+                    dotted,
+                    "could be a decimal or a thousands separator",
+                    "Pass --decimal-comma if the file writes eight thousand five hundred as 8.500; write 8.5 or 8500 otherwise.",
+                    "error",
+                )
+            )
+            values = values.where(~dotted)
+    ranges = bad & raw.str.fullmatch(r"[0-9][0-9,.]*[ \t]*(?:-|–|to)[ \t]*[0-9][0-9,.]*\+?").fillna(False).astype(bool)
+    issues.append((ranges, "a range, not a number", "Put one number in the cell (for example the midpoint).", "error"))
+    issues.append(
+        (
+            bad & ~ranges,
+            "not a number",
+            "Fix the cell (for example 1200.50) or map another column with `--map {field}=...`.",
+            "error",
+        )
+    )
+    if money:
+        issues.append(
+            (read & percent, "a percentage, not an amount", "Write the amount itself in this column.", "error")
+        )
+        values = values.where(~(read & percent))
+        names = currency.map(_CURRENCY_NAMES)
+        seen = sorted(set(names.dropna()))
+        if len(seen) > 1:
+            issues.append(
+                (
+                    names.notna(),
+                    f"mixes currencies ({', '.join(seen)})",
+                    "Convert the amounts to one currency first: tierbot never converts.",
+                    "error",
+                )
+            )
+        elif seen and seen[0] != "USD":
+            issues.append(
+                (
+                    names.notna(),
+                    f"an amount in {seen[0]}",
+                    "Amounts are kept as written, never converted: make sure every account's amounts are in the same currency.",
+                    "warning",
+                )
+            )
+    return _NumberText(values.dropna(), issues)
 
 
 def whole_numbers(values: pd.Series) -> pd.Series:
@@ -421,18 +508,29 @@ def _make_date(year: int, month: int, day: int) -> date | None:
 
 
 def date_pattern(option: str | None) -> tuple[str | None, str | None]:
-    """Split a ``--date-format`` value into (order, strptime pattern)."""
+    """Split a ``--date-format`` value into (order, strptime pattern).
+
+    DMY, MDY and YMD name an order; so do dd/mm/yyyy, mm/dd/yyyy and yyyy-mm-dd. Anything with
+    a ``%`` is a strptime pattern.
+    """
     if option is None:
         return None, None
-    upper = option.strip().upper().replace("/", "").replace("-", "").replace(".", "")
-    if upper in DATE_ORDERS:
-        return upper, None
     if "%" in option:
         return None, option
+    letters = re.sub(r"[^A-Z]", "", option.strip().upper())
+    order = re.sub(r"(.)\1+", r"\1", letters)
+    if order in DATE_ORDERS:
+        return order, None
     raise ValueError(option)
 
 
 # ---------------------------------------------------------------------------------- categories
+
+
+def value_key(text: str) -> str:
+    """The form category values are told apart in: case and spacing ignored, punctuation kept,
+    so "Growth+" stays apart from "Growth"."""
+    return " ".join(str(text).lower().split())
 
 
 def parse_category(
@@ -442,70 +540,65 @@ def parse_category(
     aliases: Mapping[str, str] | None = None,
     known: Sequence[str] = (),
     closed: bool = False,
+    allow_new: bool = False,
 ) -> Parsed:
     """Normalise a category column against the values tierbot already knows.
 
-    Known values are the field's built-in vocabulary, the values already in the store, and
-    spellings common in this file. Case and spacing are normalised to the known spelling; a
-    rare value one or two keystrokes from a known one ("technolgy") is an error that suggests
-    it; a value far from everything is a new value (a warning when the store already has a
-    vocabulary for the field). A ``closed`` category accepts only its vocabulary.
+    Known values are the field's built-in vocabulary and the values already in the store; case
+    and spacing are normalised to the known spelling, and aliases ("North America" → NA) apply.
+    A value a keystroke or two from a known one ("technolgy"), or a rare spelling next to one
+    common in the file, is an error that suggests it, unless ``allow_new`` makes it a new value.
+    Other unknown values are new values: a warning when the store already has values for the
+    field. A ``closed`` category accepts only its vocabulary.
     """
     aliases = aliases or {}
-    counts = text.value_counts(dropna=True)
     canonical: dict[str, str] = {}
-    for value in vocabulary:
-        canonical[header_key(value)] = value
-    for key, value in aliases.items():
-        canonical.setdefault(key, value)
-    for value in known:
-        canonical.setdefault(header_key(value), value)
-    # Spellings established in this file: the most common raw spelling of each key.
-    file_keys: dict[str, int] = {}
-    for value, n in counts.items():
-        key = header_key(str(value))
-        if key not in canonical:
-            canonical[key] = str(value)
-        file_keys[key] = file_keys.get(key, 0) + int(n)
-    trusted = {header_key(v) for v in vocabulary} | set(aliases) | {header_key(v) for v in known}
-    if not closed:
-        trusted |= {k for k, n in file_keys.items() if n >= 5}
-    trusted_list = sorted(trusted)
+    for value in (*vocabulary, *known):
+        canonical.setdefault(value_key(value), value)
+    established = sorted(canonical)
+    counts: dict[str, int] = {}
+    for value, n in text.value_counts(dropna=True).items():  # most common spelling first
+        key = value_key(str(value))
+        canonical.setdefault(key, str(value))
+        counts[key] = counts.get(key, 0) + int(n)
+    common = sorted(k for k, n in counts.items() if n >= 5 and k not in established)
     store_has_vocabulary = bool(known)
 
     def parse(distinct: pd.Series) -> Parsed:
         out: list[str | None] = []
-        typo_masks: dict[str, list[bool]] = {}
-        new_masks: dict[str, list[bool]] = {}
-        refused: list[bool] = [False] * len(distinct)
-        for value in distinct:
-            if value is None:
+        typos: dict[str, list[bool]] = {}
+        new: dict[str, list[bool]] = {}
+        refused = [False] * len(distinct)
+        for position, value in enumerate(distinct):
+            key = value_key(str(value))
+            if key in established:
+                out.append(canonical[key])
+                continue
+            alias = aliases.get(header_key(str(value)))
+            if alias is not None:
+                out.append(alias)
+                continue
+            near = likely_typo(key, established) or (None if key in common else likely_typo(key, common))
+            if closed and (near is None or allow_new):
+                refused[position] = True
                 out.append(None)
                 continue
-            key = header_key(str(value))
-            if not key:
-                out.append(str(value))
+            if near is not None and not allow_new:
+                _mark(typos, canonical[near], position, len(distinct))
+                out.append(None)
                 continue
-            if key not in trusted:
-                suggestion = likely_typo(key, trusted_list)
-                if suggestion is not None:
-                    _mark(typo_masks, canonical[suggestion], len(out), len(distinct))
-                    out.append(None)
-                    continue
-                if closed:
-                    refused[len(out)] = True
-                    out.append(None)
-                    continue
-                if store_has_vocabulary:
-                    _mark(new_masks, canonical[key], len(out), len(distinct))
+            if store_has_vocabulary or near is not None:
+                # One warning per new value, reported on its first row.
+                note = f" (close to `{canonical[near]}`)" if near else ""
+                _mark(new, f"{key}\x00{note}", position, len(distinct))
             out.append(canonical[key])
         issues = [
             Issue(
                 pd.Series(mask, index=distinct.index),
                 f"not a known {label.lower()}; did you mean `{suggestion}`?",
-                f"Fix the cell to `{suggestion}`, or check the spelling in the CRM.",
+                f"Fix the cell to `{suggestion}`, or pass --allow-new-values if it is a new {label.lower()}.",
             )
-            for suggestion, mask in typo_masks.items()
+            for suggestion, mask in typos.items()
         ]
         if any(refused):
             issues.append(
@@ -515,16 +608,16 @@ def parse_category(
                     f"Use one of: {', '.join(vocabulary)}.",
                 )
             )
-        issues += [
-            Issue(
-                pd.Series(mask, index=distinct.index),
-                f"a new {label.lower()}",
-                "Nothing to do if it is right; it joins the known values.",
-                severity="warning",
-                once=True,
+        for marker, mask in new.items():
+            issues.append(
+                Issue(
+                    pd.Series(mask, index=distinct.index),
+                    f"a new {label.lower()}{marker.split(chr(0))[1]}",
+                    "Nothing to do if it is right; it joins the known values.",
+                    severity="warning",
+                    once=True,
+                )
             )
-            for _, mask in new_masks.items()
-        ]
         return Parsed(pd.Series(out, index=distinct.index, dtype=object), issues)
 
     return by_distinct(text, parse)
@@ -630,8 +723,11 @@ def parse_country(text: pd.Series) -> Parsed:
     def parse(distinct: pd.Series) -> Parsed:
         out: list[str | None] = []
         unknown: dict[str, list[bool]] = {}
-        for value in distinct:
-            if value is None:
+        ambiguous = [False] * len(distinct)
+        for position, value in enumerate(distinct):
+            if str(value).strip().upper() == "NA":
+                # Namibia's code, but in exports far more often "not available" or North America.
+                ambiguous[position] = True
                 out.append(None)
                 continue
             code = _COUNTRIES.get(header_key(str(value)))
@@ -649,6 +745,14 @@ def parse_country(text: pd.Series) -> Parsed:
             )
             for suggestion, mask in unknown.items()
         ]
+        if any(ambiguous):
+            issues.append(
+                Issue(
+                    pd.Series(ambiguous, index=distinct.index),
+                    "could be Namibia or mean not available",
+                    "Write Namibia for Namibia; leave the cell blank if the country is unknown.",
+                )
+            )
         return Parsed(pd.Series(out, index=distinct.index, dtype=object), issues)
 
     return by_distinct(text, parse)
@@ -659,33 +763,37 @@ def parse_country(text: pd.Series) -> Parsed:
 HEALTH_ALIASES_FIX = "Use green, yellow or red, or a score from 0 to 100."
 
 
+def _score(value: str) -> float | None:
+    try:
+        return float(value.strip().rstrip("%"))
+    except ValueError:
+        return None
+
+
 def parse_health(text: pd.Series, aliases: Mapping[str, str]) -> Parsed:
     """Read health as green/yellow/red; numbers are 0-100 scores and also give a colour.
 
-    The scores go to ``extra["health_score"]``.
+    A column whose scores all lie between 0 and 1 (0.85) holds fractions and is read as
+    percentages. The scores go to ``extra["health_score"]``.
     """
+    numbers = [n for n in (_score(str(v)) for v in text.dropna().unique()) if n is not None]
+    fractions = bool(numbers) and all(0 <= n <= 1 for n in numbers) and any(0 < n < 1 for n in numbers)
 
     def parse(distinct: pd.Series) -> Parsed:
         colours: list[str | None] = []
         scores: list[float | None] = []
         bad: list[bool] = []
         for value in distinct:
-            if value is None:
-                colours.append(None)
-                scores.append(None)
-                bad.append(False)
-                continue
             key = header_key(str(value))
             if key in aliases:
                 colours.append(aliases[key])
                 scores.append(None)
                 bad.append(False)
                 continue
-            try:
-                score = float(str(value).rstrip("%"))
-            except ValueError:
-                score = float("nan")
-            if 0 <= score <= 100:
+            score = _score(str(value))
+            if score is not None and fractions and not str(value).strip().endswith("%"):
+                score *= 100
+            if score is not None and 0 <= score <= 100:
                 colours.append(health_colour(score))
                 scores.append(score)
                 bad.append(False)
@@ -718,41 +826,49 @@ def health_colour(score: float) -> str:
 # ---------------------------------------------------------------------------------- people and ids
 
 
-def person_key(text: str) -> str:
-    """The form owner and manager references are matched in: case- and space-insensitive."""
-    return " ".join(text.lower().split())
-
-
-def parse_person(text: pd.Series, people: Mapping[str, str], roster_empty_note: bool) -> Parsed:
+def parse_person(text: pd.Series, roster: Roster, roster_hint: str) -> Parsed:
     """Resolve CSM references (roster id, email or name) to roster ids.
 
     References that match nobody are kept as written, so nothing is lost, and reported once
-    per distinct value; they are linked when the roster is imported.
+    per distinct value; a name two people share is reported too. ``roster_hint`` says how to
+    fix an unknown reference (which differs while importing the roster itself).
     """
 
     def parse(distinct: pd.Series) -> Parsed:
         out: list[str | None] = []
         unknown: dict[str, list[bool]] = {}
-        for value in distinct:
-            if value is None:
-                out.append(None)
-                continue
-            resolved = people.get(str(value)) or people.get(person_key(str(value)))
-            if resolved is None:
-                if not roster_empty_note:
-                    _mark(unknown, str(value), len(out), len(distinct))
-                out.append(str(value))
-            else:
+        shared: dict[str, list[bool]] = {}
+        for position, value in enumerate(distinct):
+            reference = str(value)
+            resolved = roster.resolve(reference)
+            if resolved is not None:
                 out.append(resolved)
+                continue
+            ids = roster.ambiguous.get(person_key(reference))
+            if ids:
+                _mark(shared, ", ".join(ids), position, len(distinct))
+            elif roster:
+                _mark(unknown, reference, position, len(distinct))
+            out.append(reference)
         issues = [
             Issue(
                 pd.Series(mask, index=distinct.index),
                 "not in the CSM roster",
-                "Import the roster with `tierbot import csms FILE` or fix the name; it is kept as written until then.",
+                f"{roster_hint} It is kept as written until then.",
                 severity="warning",
                 once=True,
             )
             for mask in unknown.values()
+        ]
+        issues += [
+            Issue(
+                pd.Series(mask, index=distinct.index),
+                f"names more than one CSM ({ids})",
+                "Write the CSM's email or id instead; it is kept as written until then.",
+                severity="warning",
+                once=True,
+            )
+            for ids, mask in shared.items()
         ]
         return Parsed(pd.Series(out, index=distinct.index, dtype=object), issues)
 
@@ -803,7 +919,7 @@ def parse_text(text: pd.Series) -> Parsed:
     return Parsed(text.astype(TEXT).str.replace(_RUN_OF_SPACES, " ", regex=True))
 
 
-_SLUG = re.compile(r"[^0-9a-z]+")
+_SLUG = re.compile(r"[\W_]+")
 
 
 def slug(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from store import meta
 from store.db import Store
 
 _SUMMARY = "crm_id, name, arr"
@@ -17,25 +18,23 @@ def get(store: Store, crm_id: str) -> dict[str, Any] | None:
 
 def search_names(store: Store, fts_query: str, limit: int) -> list[tuple[str, str, float]]:
     """Accounts whose name matches an FTS5 query, as (crm_id, name, arr)."""
-    with store._lock:
-        rows = store.conn.execute(
-            f"SELECT {_SUMMARY} FROM accounts WHERE rowid IN "
-            "(SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
-            (fts_query, limit),
-        ).fetchall()
+    rows = store.rows(
+        f"SELECT {_SUMMARY} FROM accounts WHERE rowid IN "
+        "(SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
+        (fts_query, limit),
+    )
     return [(r[0], r[1], float(r[2])) for r in rows]
 
 
 def name_terms(store: Store) -> dict[str, int]:
     """Every word of every account name, as the full-text index holds them, with how many
     accounts' names contain it."""
-    with store._lock:
-        return {r[0]: int(r[1]) for r in store.conn.execute("SELECT term, doc FROM accounts_fts_terms")}
+    return {r[0]: int(r[1]) for r in store.rows("SELECT term, doc FROM accounts_fts_terms")}
 
 
 def owner_counts(store: Store) -> dict[str | None, int]:
     """Accounts per owner value (None for unowned)."""
-    rows = store.conn.execute("SELECT owner, COUNT(*) FROM accounts GROUP BY owner").fetchall()
+    rows = store.rows("SELECT owner, COUNT(*) FROM accounts GROUP BY owner")
     return {r[0]: int(r[1]) for r in rows}
 
 
@@ -51,14 +50,22 @@ def unlinked_owner_count(store: Store) -> int:
     )
 
 
-def relink_owners(store: Store, links: dict[str, str]) -> int:
+def relink_owners(store: Store, links: dict[str, str], at: str) -> int:
     """Point accounts owned by a raw reference (a name or email) at the CSM id it names."""
     store.require_transaction()
     total = 0
     for reference, csm_id in links.items():
-        cursor = store.conn.execute("UPDATE accounts SET owner = ? WHERE owner = ?", (csm_id, reference))
+        cursor = store.execute("UPDATE accounts SET owner = ?, updated_at = ? WHERE owner = ?", (csm_id, at, reference))
         total += cursor.rowcount
+    if total:
+        meta.bump(store, "accounts_version")
     return total
+
+
+def provenance(store: Store, crm_id: str) -> str | None:
+    """What created the account: ``import:3`` or ``demo``."""
+    value = store.scalar("SELECT created_by FROM accounts WHERE crm_id = ?", (crm_id,))
+    return str(value) if value is not None else None
 
 
 def summary(store: Store, crm_id: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def record(store: Store, entries: Iterable[AuditEntry]) -> int:
     """Append entries to the audit log inside the caller's transaction; return how many."""
     store.require_transaction()
     rows = [(e.at, e.actor, e.action, e.entity, _json(e.before), _json(e.after)) for e in entries]
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO audit_log(at, actor, action, entity, before, after) VALUES (?, ?, ?, ?, ?, ?)",
         rows,
     )

@@ -5,15 +5,20 @@ from __future__ import annotations
 from store.db import Store
 
 
-def references(store: Store) -> dict[str, str]:
-    """Every way an export may name a CSM (id, email, name), each pointing at the CSM id.
+def people(store: Store) -> list[tuple[str, str | None, str | None]]:
+    """Every CSM as (id, name, email): what references to people are resolved against."""
+    return [(r[0], r[1], r[2]) for r in store.rows("SELECT id, name, email FROM csms")]
 
-    Keys come both as written and in lower case with single spaces, so "jane DOE " matches.
-    """
-    refs: dict[str, str] = {}
-    for csm_id, email, name in store.conn.execute("SELECT id, email, name FROM csms"):
-        for ref in (name, email, csm_id):
-            if ref:
-                refs[str(ref)] = csm_id
-                refs[" ".join(str(ref).lower().split())] = csm_id
-    return refs
+
+def relink_managers(store: Store, links: dict[str, str]) -> int:
+    """Point managers written as a name or email at the CSM id they name."""
+    store.require_transaction()
+    total = 0
+    for reference, csm_id in links.items():
+        total += store.execute("UPDATE csms SET manager = ? WHERE manager = ?", (csm_id, reference)).rowcount
+    return total
+
+
+def managers(store: Store) -> list[str]:
+    """Every distinct manager reference."""
+    return [r[0] for r in store.rows("SELECT DISTINCT manager FROM csms WHERE manager IS NOT NULL")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,10 +98,27 @@ class Store:
         with self._lock:
             return list(self.db.query(sql, params))
 
+    def rows(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        """Run a read query and return its rows as tuples."""
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
     def scalar(self, sql: str, params: tuple | dict = ()) -> object:
         with self._lock:
             row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """Run one write statement (inside ``transaction()``)."""
+        self.require_transaction()
+        with self._lock:
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable) -> sqlite3.Cursor:
+        """Run one write statement for many rows (inside ``transaction()``)."""
+        self.require_transaction()
+        with self._lock:
+            return self.conn.executemany(sql, rows)
 
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))

@@ -30,7 +30,7 @@ class ImportRecord:
 def record(store: Store, entry: ImportRecord) -> int:
     """Write an import record inside the caller's transaction; return its id."""
     store.require_transaction()
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "INSERT INTO imports(kind, file_name, file_sha256, rows_read, created, updated, unchanged, "
         "skipped, warnings, mapping, options, actor, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (

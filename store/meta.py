@@ -13,7 +13,7 @@ def version(store: Store, key: str) -> int:
 
 def bump(store: Store, key: str) -> None:
     store.require_transaction()
-    store.conn.execute(
+    store.execute(
         "INSERT INTO meta(key, value) VALUES (?, '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
         (key,),

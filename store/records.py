@@ -32,10 +32,7 @@ def load(store: Store, table: str, wanted: Sequence[str] | None = None) -> pd.Da
     """Read a whole table (or some of its columns) into a frame."""
     names = list(wanted) if wanted else columns(store, table)
     sql = f"SELECT {', '.join(names)} FROM {table}"
-    with store._lock:
-        cursor = store.conn.execute(sql)
-        data = cursor.fetchall()
-    return pd.DataFrame.from_records(data, columns=names)
+    return pd.DataFrame.from_records(store.rows(sql), columns=names)
 
 
 def _values(series: pd.Series) -> list:
@@ -62,26 +59,27 @@ def _write_in_chunks(store: Store, sql: str, frame: pd.DataFrame, names: Sequenc
             rows = pending.result()
             if i + 1 < len(chunks):
                 pending = pool.submit(_rows, chunks[i + 1], names)
-            store.conn.executemany(sql, rows)
+            store.executemany(sql, rows)
 
 
 _CHUNK = 50_000
 
 
-def insert(store: Store, table: str, frame: pd.DataFrame, at: str) -> int:
-    """Insert new rows; return how many."""
+def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: str | None = None) -> int:
+    """Insert new rows; return how many. ``created_by`` (accounts) names what created them."""
     store.require_transaction()
     if frame.empty:
         return 0
     known = set(columns(store, table))
-    names = [c for c in frame.columns if c in known and c != "updated_at"] + ["updated_at"]
-    frame = frame.assign(updated_at=at)
+    stamps = {"updated_at": at} | ({"created_by": created_by} if created_by and "created_by" in known else {})
+    names = [c for c in frame.columns if c in known and c not in stamps] + list(stamps)
+    frame = frame.assign(**stamps)
     last_rowid = int(str(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")))
     placeholders = ", ".join("?" for _ in names)
     _write_in_chunks(store, f"INSERT INTO {table}({', '.join(names)}) VALUES ({placeholders})", frame, names)
     if table == "accounts":
         # New rows always get rowids above the previous maximum, so this indexes exactly them.
-        store.conn.execute(
+        store.execute(
             "INSERT INTO accounts_fts(rowid, name) SELECT rowid, name FROM accounts WHERE rowid > ?",
             (last_rowid,),
         )
@@ -110,23 +108,23 @@ def delete_all(store: Store, table: str) -> int:
     if table == "accounts":
         # The per-row FTS trigger would make wiping a million accounts take minutes; clear the
         # index in one statement instead and put the trigger back in the same transaction.
-        store.conn.execute("DROP TRIGGER accounts_fts_delete")
-        store.conn.execute("DELETE FROM accounts")
-        store.conn.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('delete-all')")
-        store.conn.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
+        store.execute("DROP TRIGGER accounts_fts_delete")
+        store.execute("DELETE FROM accounts")
+        store.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('delete-all')")
+        store.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
     else:
-        store.conn.execute(f"DELETE FROM {table}")
+        store.execute(f"DELETE FROM {table}")
     meta.bump(store, VERSION_KEYS[table])
     return removed
 
 
 def distinct_values(store: Store, table: str, column: str, limit: int = 5000) -> list[str]:
     """The distinct non-blank values of a column, most common first."""
-    rows = store.conn.execute(
+    rows = store.rows(
         f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != '' "
         f"GROUP BY {column} ORDER BY COUNT(*) DESC LIMIT ?",
         (limit,),
-    ).fetchall()
+    )
     return [str(r[0]) for r in rows]
 
 
@@ -135,7 +133,7 @@ def blank_counts(store: Store, table: str, names: Sequence[str]) -> dict[str, in
     if not names:
         return {}
     sums = ", ".join(f"SUM(CASE WHEN {n} IS NULL OR {n} = '' THEN 1 ELSE 0 END)" for n in names)
-    row = store.conn.execute(f"SELECT {sums} FROM {table}").fetchone()
+    row = store.rows(f"SELECT {sums} FROM {table}")[0]
     return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
 
 
@@ -143,5 +141,5 @@ def current_tiers(store: Store) -> pd.Series | None:
     """Each account's current tier from the ``account_tiers`` view, once tiering exists."""
     if "account_tiers" not in store.db.view_names():
         return None
-    rows = store.conn.execute("SELECT crm_id, tier FROM account_tiers").fetchall()
+    rows = store.rows("SELECT crm_id, tier FROM account_tiers")
     return pd.Series({r[0]: r[1] for r in rows}, dtype=object)

@@ -55,7 +55,7 @@ def active(store: Store) -> StoredRuleSet | None:
 def save(store: Store, rule_set: StoredRuleSet) -> None:
     """Insert a rule set, or replace a stored one of the same name (the caller checks it may)."""
     store.require_transaction()
-    store.conn.execute(
+    store.execute(
         "INSERT INTO rule_sets(name, description, state, definition, source, created_at, created_by, "
         "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET description = excluded.description, state = excluded.state, "
@@ -77,7 +77,7 @@ def save(store: Store, rule_set: StoredRuleSet) -> None:
 
 def set_state(store: Store, name: str, state: str, at: str, actor: str) -> None:
     store.require_transaction()
-    store.conn.execute(
+    store.execute(
         "UPDATE rule_sets SET state = ?, updated_at = ?, updated_by = ? WHERE name = ?",
         (state, at, actor, name),
     )
@@ -85,7 +85,7 @@ def set_state(store: Store, name: str, state: str, at: str, actor: str) -> None:
 
 def record_activation(store: Store, name: str, effective_date: str, at: str, actor: str) -> None:
     store.require_transaction()
-    store.conn.execute(
+    store.execute(
         "INSERT INTO rule_set_activations(rule_set, effective_date, at, actor) VALUES (?, ?, ?, ?)",
         (name, effective_date, at, actor),
     )
@@ -100,5 +100,5 @@ def activations(store: Store) -> list[Activation]:
 def delete_all(store: Store) -> None:
     """Forget every rule set and activation (the demo's --replace)."""
     store.require_transaction()
-    store.conn.execute("DELETE FROM rule_set_activations")
-    store.conn.execute("DELETE FROM rule_sets")
+    store.execute("DELETE FROM rule_set_activations")
+    store.execute("DELETE FROM rule_sets")

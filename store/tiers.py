@@ -56,8 +56,7 @@ class Override:
 
 def assignments(store: Store) -> pd.DataFrame:
     """The current rule-given tier of every assigned account."""
-    with store._lock:
-        rows = store.conn.execute("SELECT crm_id, tier, rule, rule_label, rule_set FROM tier_assignments").fetchall()
+    rows = store.rows("SELECT crm_id, tier, rule, rule_label, rule_set FROM tier_assignments")
     return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "rule", "rule_label", "rule_set"])
 
 
@@ -68,7 +67,7 @@ def assignment(store: Store, crm_id: str) -> dict | None:
 
 def record_run(store: Store, run: Run) -> int:
     store.require_transaction()
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "INSERT INTO tier_runs(rule_set, as_of, accounts_version, at, actor, accounts, changed, untiered) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -103,7 +102,7 @@ def write_assignments(store: Store, frame: pd.DataFrame, run_id: int, at: str) -
         [at] * len(frame),
         strict=True,
     )
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO tier_assignments(crm_id, tier, rule, rule_label, rule_set, run_id, assigned_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(crm_id) DO UPDATE SET tier = excluded.tier, "
         "rule = excluded.rule, rule_label = excluded.rule_label, rule_set = excluded.rule_set, "
@@ -115,7 +114,7 @@ def write_assignments(store: Store, frame: pd.DataFrame, run_id: int, at: str) -
 
 def add_history(store: Store, entries: Iterable[HistoryEntry]) -> None:
     store.require_transaction()
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO tier_history(crm_id, tier, previous_tier, rule_set, reason, source, at, actor) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         ((e.crm_id, e.tier, e.previous_tier, e.rule_set, e.reason, e.source, e.at, e.actor) for e in entries),
@@ -144,18 +143,17 @@ def active_override(store: Store, crm_id: str, today: str) -> Override | None:
 
 def active_overrides(store: Store, today: str) -> pd.DataFrame:
     """Every override in force on ``today``: crm_id, tier, reason."""
-    with store._lock:
-        rows = store.conn.execute(
-            "SELECT crm_id, tier, reason FROM tier_overrides WHERE cleared_at IS NULL "
-            "AND (until IS NULL OR until >= ?) ORDER BY id",
-            (today,),
-        ).fetchall()
+    rows = store.rows(
+        "SELECT crm_id, tier, reason FROM tier_overrides WHERE cleared_at IS NULL "
+        "AND (until IS NULL OR until >= ?) ORDER BY id",
+        (today,),
+    )
     return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "reason"]).drop_duplicates("crm_id", keep="last")
 
 
 def add_override(store: Store, crm_id: str, tier: str, reason: str, until: str | None, at: str, actor: str) -> int:
     store.require_transaction()
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "INSERT INTO tier_overrides(crm_id, tier, reason, until, at, actor) VALUES (?, ?, ?, ?, ?, ?)",
         (crm_id, tier, reason, until, at, actor),
     )
@@ -165,7 +163,7 @@ def add_override(store: Store, crm_id: str, tier: str, reason: str, until: str |
 def clear_overrides(store: Store, crm_id: str, at: str, actor: str) -> int:
     """End every uncleared override of an account; return how many."""
     store.require_transaction()
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "UPDATE tier_overrides SET cleared_at = ?, cleared_by = ? WHERE crm_id = ? AND cleared_at IS NULL",
         (at, actor, crm_id),
     )
@@ -176,4 +174,4 @@ def delete_all(store: Store) -> None:
     """Forget every tier, run, override and history entry (the demo's --replace)."""
     store.require_transaction()
     for table in ("tier_assignments", "tier_history", "tier_overrides", "tier_runs"):
-        store.conn.execute(f"DELETE FROM {table}")
+        store.execute(f"DELETE FROM {table}")

@@ -153,14 +153,17 @@ def test_any_error_writes_nothing_and_lists_every_problem(
         "Column `ARR` has `#VALUE!` on row 9: a spreadsheet error value.",
         "Column `Renewal Date` has `2027-02-30` on row 10: not a date.",
         "Column `Employees` has `12.5` on row 11: not a whole number.",
+        # Warnings after the errors: a near-duplicate within the file, and two of the store.
+        "Column `Account Name` has `Acme Corp` on row 2: looks like the account `Acme Corp` already in the store (id 0015g00000AcmeAAA).",
         "Column `Account Name` has `ACME Corp.` on row 11: looks like `Acme Corp` on row 2 (id E-1).",
+        "Column `Account Name` has `ACME Corp.` on row 11: looks like the account `Acme Corp` already in the store",
     ]
     assert len(shown) == len(expected_starts)
     for line, start in zip(shown, expected_starts, strict=True):
         assert line.startswith(start), line
     with (tmp_path / "account_errors.errors.csv").open(newline="") as handle:
         written = list(csv.DictReader(handle))
-    assert len(written) == 11
+    assert len(written) == 13
     assert {w["severity"] for w in written} == {"error", "warning"}
     assert written[0] == {
         "row": "2",
@@ -259,7 +262,7 @@ def test_roster_errors_name_row_column_and_fix(store: Store, clock: FixedClock, 
         "Column `Email` has `pat.kim@example` on row 2: not an email address. Write it as name@company.com.",
         "Column `Slack ID` has `lee` on row 3: not a Slack member id. Copy it from the person's Slack profile (⋮ → Copy member ID); it looks like U024BE7LH.",
         "Column `Role` has `Wizard` on row 4: not a role. Use one of: csm, manager, leader, admin.",
-        "Column `Weekly Capacity` has `200` on row 5: above 168. Capacity (hours/week) runs from 0 to 168.",
+        "Column `Weekly Capacity` has `200` on row 5: above 168. Capacity (hours/week) runs from 0 to 168; check for extra digits.",
     ]
     assert records.count(store, "csms") == 0
 

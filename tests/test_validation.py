@@ -125,7 +125,7 @@ def test_each_error_names_row_column_value_and_fix() -> None:
     assert messages(checked) == [
         "Column `ARR` has `$1,2O0` on row 2: not a number. Fix the cell (for example 1200.50) or map another column with `--map arr=...`.",
         "Column `ARR` is blank on row 3: every row needs ARR. Fill the cell (0 for a free account) or remove the row.",
-        "Column `Industry` has `technolgy` on row 3: not a known industry; did you mean `Technology`? Fix the cell to `Technology`, or check the spelling in the CRM.",
+        "Column `Industry` has `technolgy` on row 3: not a known industry; did you mean `Technology`? Fix the cell to `Technology`, or pass --allow-new-values if it is a new industry.",
         "Column `Account ID` has `A-1` on row 4: repeats the id of row 2. Keep one row per account, or give each its own id.",
     ]
     assert checked.error_rows.tolist() == [2, 3, 4]
@@ -160,7 +160,7 @@ def test_contradicting_date_orders_are_refused() -> None:
 
 
 def test_owners_resolve_against_the_roster_or_warn_once() -> None:
-    known = KnownValues(people={"jordan blake": "jordan-blake", "jordan.blake@example.com": "jordan-blake"})
+    known = KnownValues(roster=[("jordan-blake", "Jordan Blake", "jordan.blake@example.com")])
     rows = [
         ["Account Name", "ARR", "Account Owner"],
         ["A", "1", "Jordan  BLAKE"],
@@ -171,7 +171,7 @@ def test_owners_resolve_against_the_roster_or_warn_once() -> None:
     assert checked.frame["owner"].tolist() == ["jordan-blake", "Pat Smith", "Pat Smith"]
     assert messages(checked) == [
         "Column `Account Owner` has `Pat Smith` on row 3: not in the CSM roster (2 rows; the first is shown). "
-        "Import the roster with `tierbot import csms FILE` or fix the name; it is kept as written until then."
+        "Import the roster with `tierbot import csms FILE`, or fix the name. It is kept as written until then."
     ]
 
 

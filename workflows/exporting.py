@@ -81,13 +81,13 @@ def _with_extra_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Write 1200.0 as 1200 in columns that hold only whole numbers."""
+    """Write 1200.0 as 1200 in columns that hold only whole numbers (that fit in 64 bits)."""
     out = frame.copy()
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_float_dtype(series.dtype):
             present = series.dropna()
-            if (present % 1 == 0).all():
+            if (present % 1 == 0).all() and (present.abs() < 2**53).all():
                 out[column] = series.astype("Int64")
     return out
 

@@ -61,11 +61,40 @@ def read_grid(path: Path, sheet: str | None = None) -> Grid:
     return Grid(frame=frame, source=path.name, sha256=digest, notes=notes)
 
 
-def _decode_head(data: bytes) -> tuple[str, str, list[str]]:
-    """Pick the encoding; return (pandas encoding, decoded sample, notes)."""
+_GZIP_MAGIC = b"\x1f\x8b"
+_PDF_MAGIC = b"%PDF"
+# A valid UTF-8 multi-byte character: text that has these is meant as UTF-8.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def _decode_head(data: bytes, source: str) -> tuple[str, str, list[str]]:
+    """Pick the encoding; return (pandas encoding, decoded sample, notes).
+
+    Refuses what is not text (compressed, PDF, binary) and text that mixes encodings (UTF-8 with
+    stray Windows-1252 bytes), which no single reading can import without garbling names.
+    """
     notes: list[str] = []
+    head = data[:4096]
+    if head.startswith(_GZIP_MAGIC):
+        raise FileRefused(f"`{source}` is compressed (gzip): decompress it and import the CSV inside.")
+    if head.startswith(_PDF_MAGIC):
+        raise FileRefused(f"`{source}` is a PDF, not a spreadsheet: export the report as CSV or XLSX.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
+        notes.append("Read as UTF-16 text.")
+    elif b"\x00" in head:
+        # UTF-16 without its byte-order mark puts a zero byte beside every ASCII character.
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            encoding = "utf-16-le"
+        elif even > len(head) // 4 and odd == 0:
+            encoding = "utf-16-be"
+        else:
+            raise FileRefused(f"`{source}` is not text (it holds binary data): export the report as CSV or XLSX.")
         notes.append("Read as UTF-16 text.")
     elif data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
@@ -73,16 +102,23 @@ def _decode_head(data: bytes) -> tuple[str, str, list[str]]:
         try:
             data.decode("utf-8")
             encoding = "utf-8"
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            if _UTF8_SEQUENCE.search(data):
+                raise FileRefused(
+                    f"Line {_line_of(data, exc.start)} of `{source}` is not UTF-8 (byte 0x{data[exc.start]:02X}) "
+                    "although the rest of the file is: it mixes encodings. Save the file again as UTF-8 CSV."
+                ) from None
             encoding = "cp1252"
             notes.append("Read as Windows-1252 text (the file is not UTF-8).")
     try:
-        sample = data[: _SAMPLE_BYTES * (2 if encoding == "utf-16" else 1)].decode(encoding, errors="ignore")
+        sample = data[: _SAMPLE_BYTES * (2 if encoding.startswith("utf-16") else 1)].decode(encoding, errors="ignore")
         if encoding == "cp1252":
             data.decode("cp1252")
     except UnicodeDecodeError:
         encoding = "latin-1"
         sample = data[:_SAMPLE_BYTES].decode(encoding)
+    if not sample.replace(",", "").replace(";", "").replace("\t", "").replace("|", "").strip():
+        raise FileRefused(f"`{source}` is empty: it has no header row and no data.")
     return encoding, sample, notes
 
 
@@ -109,7 +145,7 @@ def _sniff_delimiter(sample: str) -> tuple[str, int]:
 
 
 def _read_csv(data: bytes, source: str) -> tuple[pd.DataFrame, list[str]]:
-    encoding, sample, notes = _decode_head(data)
+    encoding, sample, notes = _decode_head(data, source)
     delimiter, width = _sniff_delimiter(sample)
     if delimiter != ",":
         notes.append(f"Columns are separated by {_DELIMITER_NAMES[delimiter]}s.")
@@ -176,10 +212,12 @@ def _ragged_message(source: str, detail: str, delimiter: str) -> str:
     return f"`{source}` is not a well-formed CSV file ({detail.strip()}). Export it again from the CRM."
 
 
-def _cell_text(value: object) -> str:
-    """A cell's value as text, written the way the spreadsheet shows it."""
+def _cell_text(value: object, number_format: str = "") -> str:
+    """A cell's value as text, written the way the spreadsheet shows it (85% as 85%, not 0.85)."""
     if value is None:
         return ""
+    if "%" in number_format and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value * 100:.10g}%"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
@@ -212,7 +250,10 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFram
             worksheet = workbook.worksheets[0]
             if len(names) > 1:
                 notes.append(f"Read sheet `{names[0]}` of {len(names)}; pass --sheet to read another.")
-        rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
+        rows = [
+            [_cell_text(cell.value, getattr(cell, "number_format", "") or "") for cell in row]
+            for row in worksheet.iter_rows(min_row=1)
+        ]
     finally:
         workbook.close()
     width = max((len(r) for r in rows), default=0)

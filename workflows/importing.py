@@ -11,14 +11,17 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.changes import RowChanges, compare_rows
 from engine.csv_safety import neutralise_frame
-from engine.errors import CannotWrite, InvalidRows
+from engine.errors import CannotWrite, FileRefused, InvalidRows, UnknownName
 from engine.fields import TABLE_SPECS, TableSpec
-from engine.normalize import person_key
+from engine.normalize import date_pattern, name_keys
+from engine.people import build_roster
 from engine.validation import (
+    PROBLEM_COLUMNS,
     CheckedTable,
     ImportOptions,
     KnownValues,
@@ -60,6 +63,7 @@ class ImportReport:
     dry_run: bool = False
     import_id: int | None = None
     owners_linked: int = 0
+    managers_linked: int = 0
 
     @property
     def noun(self) -> str:
@@ -83,11 +87,15 @@ def import_table(
     """Import ``path`` into the ``kind`` table ("accounts" or "csms")."""
     spec = TABLE_SPECS[kind]
     options = options or ImportOptions()
+    _check_date_format(options)
+    target = _errors_path(path, errors_file)
     progress(f"Reading {path.name}…")
     grid = read_grid(path, sheet)
-    raw = tableize(grid.frame, spec, grid.source, grid.notes)
+    raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=list(options.mapping.values()))
     progress(f"Checking {len(raw.frame):,} rows…")
     checked = _check(store, spec, raw, options)
+    if kind == "accounts":
+        _warn_about_lookalikes(store, checked)
     report = ImportReport(
         kind=kind,
         file_name=path.name,
@@ -100,10 +108,12 @@ def import_table(
         dry_run=dry_run,
     )
     if len(checked.problems):
-        report.errors_file = write_problems(checked.problems, errors_file or _default_errors_file(path))
-    if report.errors and not skip_invalid:
-        bad_rows = len(checked.error_rows)
-        good = report.rows_read - bad_rows
+        report.errors_file = write_problems(checked.problems, target)
+    elif errors_file is None and target.exists():
+        target.unlink()  # an errors file of ours from an earlier attempt would now mislead
+    bad_rows = len(checked.error_rows)
+    good = report.rows_read - bad_rows
+    if report.errors and (not skip_invalid or good == 0):
         skip_hint = f", or pass --skip-invalid to import the {good:,} good rows" if good else ""
         raise InvalidRows(
             f"`{path.name}` has {report.errors:,} error(s) on {bad_rows:,} row(s), so nothing was "
@@ -114,20 +124,24 @@ def import_table(
     valid = checked.valid_frame()
     report.skipped = report.rows_read - len(valid)
     if dry_run:
-        _count_changes(report, _compare(store, spec, valid))
+        changes = _compare(store, spec, valid)
+        _refuse_nameless(spec, changes, raw.source)
+        _count_changes(report, changes)
         return report
     # Compared inside the write transaction: another import landing in between cannot make
     # this one insert a row that now exists.
     with store.transaction():
         changes = _compare(store, spec, valid)
+        _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
-        links = _owner_links(store, valid) if kind == "csms" else {}
-        if not report.created and not report.updated and not links:
+        owner_links, manager_links = _links(store, valid) if kind == "csms" else ({}, {})
+        if not report.created and not report.updated and not owner_links and not manager_links:
+            previous = imports.find_by_hash(store, kind, grid.sha256)
+            if previous is not None:
+                report.notes.append(f"This exact file was imported on {previous['at'][:10]} by {previous['actor']}.")
             return report
         progress(f"Writing {report.created + report.updated:,} {spec.noun}s in one transaction…")
         at = timestamp(clock)
-        records.insert(store, spec.table, changes.new, at)
-        records.update(store, spec.table, changes.changed, spec.id_field, at)
         report.import_id = imports.record(
             store,
             imports.ImportRecord(
@@ -146,11 +160,15 @@ def import_table(
                     "date_format": options.date_format,
                     "skip_invalid": skip_invalid,
                     "sheet": sheet,
+                    # The file's own column order, so an export can go back the way it came.
+                    "headers": [str(h) for h in raw.frame.columns],
                 },
                 actor=actor,
                 at=at,
             ),
         )
+        records.insert(store, spec.table, changes.new, at, created_by=f"import:{report.import_id}")
+        records.update(store, spec.table, changes.changed, spec.id_field, at)
         entity = spec.noun.lower()
         entries = [
             AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", before, after)
@@ -165,13 +183,87 @@ def import_table(
             "skipped": report.skipped,
         }
         entries.append(AuditEntry(at, actor, f"import.{kind}", f"import:{report.import_id}", None, summary))
-        if links:
-            report.owners_linked = account_queries.relink_owners(store, links)
-            linked = {"links": links, "accounts": report.owners_linked}
+        if owner_links:
+            report.owners_linked = account_queries.relink_owners(store, owner_links, at)
+            linked = {"links": owner_links, "accounts": report.owners_linked}
             entries.append(AuditEntry(at, actor, "accounts.link_owners", "accounts", None, linked))
+        if manager_links:
+            report.managers_linked = csm_queries.relink_managers(store, manager_links)
+            linked = {"links": manager_links, "csms": report.managers_linked}
+            entries.append(AuditEntry(at, actor, "csms.link_managers", "csms", None, linked))
         audit.record(store, entries)
     report.written = True
     return report
+
+
+def _check_date_format(options: ImportOptions) -> None:
+    """Refuse a bad --date-format before reading a large file."""
+    try:
+        date_pattern(options.date_format)
+    except ValueError:
+        raise UnknownName(
+            f"`--date-format {options.date_format}` is not a date format: use DMY, MDY, YMD "
+            "(or dd/mm/yyyy, mm/dd/yyyy) or a pattern such as %d.%m.%Y.",
+            str(options.date_format),
+        ) from None
+
+
+def _errors_path(path: Path, errors_file: Path | None) -> Path:
+    """Where the errors file goes: beside the export, or where --errors-file says."""
+    if errors_file is None:
+        return path.with_name(f"{path.stem}.errors.csv")
+    if errors_file.is_dir():
+        return errors_file / f"{path.stem}.errors.csv"
+    if not errors_file.parent.exists():
+        raise CannotWrite(f"--errors-file {errors_file}: the folder {errors_file.parent} does not exist.")
+    return errors_file
+
+
+def _check(store: Store, spec: TableSpec, raw: RawTable, options: ImportOptions) -> CheckedTable:
+    """Check the file against the spec and what the store already knows."""
+    known = KnownValues(
+        categories={
+            f.name: records.distinct_values(store, spec.table, f.name) for f in spec.fields if f.kind == "category"
+        },
+        roster=csm_queries.people(store),
+    )
+    return check_table(raw, spec, options, known)
+
+
+def _warn_about_lookalikes(store: Store, checked: CheckedTable) -> None:
+    """Warn about new accounts named like an account the store already holds under another id."""
+    frame = checked.frame
+    if "name" not in frame or not records.count(store, "accounts"):
+        return
+    existing = records.load(store, "accounts", ["crm_id", "name"])
+    stored_keys = pd.Series(existing["crm_id"].to_numpy(), index=name_keys(existing["name"]).to_numpy())
+    stored_keys = stored_keys[stored_keys.index.notna()]
+    stored_keys = stored_keys[~stored_keys.index.duplicated()]
+    incoming = name_keys(frame["name"])
+    is_new = ~frame["crm_id"].isin(existing["crm_id"]).to_numpy()
+    hit = is_new & incoming.isin(stored_keys.index).to_numpy()
+    if not hit.any():
+        return
+    header = checked.mapping["name"]
+    names = dict(zip(existing["crm_id"], existing["name"], strict=True))
+    parts = []
+    for position in np.flatnonzero(hit):
+        other = stored_keys[incoming.iloc[position]]
+        parts.append(
+            {
+                "row": int(checked.rows[position]),
+                "column": header,
+                "value": str(frame["name"].iloc[position]),
+                "severity": "warning",
+                "problem": f"looks like the account `{names[other]}` already in the store (id {other})",
+                "fix": "If they are the same customer, merge them in the CRM.",
+            }
+        )
+    checked.problems = (
+        pd.concat([checked.problems, pd.DataFrame(parts, columns=PROBLEM_COLUMNS)], ignore_index=True)
+        .sort_values("row", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
@@ -182,45 +274,47 @@ def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
     return compare_rows(existing, valid, spec.id_field, list(valid.columns))
 
 
+def _refuse_nameless(spec: TableSpec, changes: RowChanges, source: str) -> None:
+    """A file without a name column can update accounts, not create them."""
+    if changes.new.empty or (spec.name_field in changes.new and changes.new[spec.name_field].notna().all()):
+        return
+    examples = ", ".join(map(str, changes.new[spec.id_field].head(3)))
+    raise FileRefused(
+        f"`{source}` has no {spec.noun} names, and {len(changes.new):,} of its {spec.noun}s are new "
+        f"(e.g. {examples}): a new {spec.noun} needs a name. Add the name column, or import the new "
+        f"{spec.noun}s from a full export first."
+    )
+
+
 def _count_changes(report: ImportReport, changes: RowChanges) -> None:
     report.created = len(changes.new)
     report.updated = len(changes.changed)
     report.unchanged = changes.unchanged
 
 
-def _check(store: Store, spec: TableSpec, raw: RawTable, options: ImportOptions) -> CheckedTable:
-    """Check the file against the spec and what the store already knows."""
-    known = KnownValues(
-        categories={
-            f.name: records.distinct_values(store, spec.table, f.name) for f in spec.fields if f.kind == "category"
-        },
-        people=csm_queries.references(store),
+def _links(store: Store, roster: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Account owners and CSM managers written as a name or email that now name a CSM."""
+    file_people = list(
+        zip(
+            roster["id"],
+            roster["name"] if "name" in roster else roster["id"],
+            roster["email"] if "email" in roster else [None] * len(roster),
+            strict=True,
+        )
     )
-    return check_table(raw, spec, options, known)
+    everyone = build_roster(csm_queries.people(store) + file_people)
 
+    def links(references: list[str | None]) -> dict[str, str]:
+        found = {}
+        for reference in references:
+            if reference is None or reference in everyone.ids:
+                continue
+            target = everyone.resolve(reference)
+            if target:
+                found[reference] = target
+        return found
 
-def _owner_links(store: Store, roster: pd.DataFrame) -> dict[str, str]:
-    """Account owners written as a name or email that this roster resolves to a CSM id."""
-    refs: dict[str, str] = dict(csm_queries.references(store))
-    for column in ("name", "email", "id"):
-        if column in roster:
-            for ref, csm_id in zip(roster[column], roster["id"], strict=True):
-                if ref is not None and not pd.isna(ref):
-                    refs[str(ref)] = str(csm_id)
-                    refs[person_key(str(ref))] = str(csm_id)
-    ids = set(refs.values())
-    links = {}
-    for owner in account_queries.owner_counts(store):
-        if owner is None or owner in ids:
-            continue
-        target = refs.get(owner) or refs.get(person_key(owner))
-        if target:
-            links[owner] = target
-    return links
-
-
-def _default_errors_file(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.errors.csv")
+    return links(list(account_queries.owner_counts(store))), links(csm_queries.managers(store))
 
 
 def write_problems(problems: pd.DataFrame, target: Path) -> Path:
