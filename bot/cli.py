@@ -5,6 +5,7 @@ one-sentence message on failure."""
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -22,7 +23,8 @@ from engine.errors import InvalidRows, TierbotError
 from engine.fields import TABLE_SPECS, describe_fields
 from engine.rules import describe_vocabulary
 from engine.validation import ImportOptions
-from store import Store, audit, open_store
+from store import Store, open_store
+from workflows.audit import audit_trail
 from workflows.books import BookCache
 from workflows.clock import SystemClock
 from workflows.demo import load_demo
@@ -73,14 +75,26 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+_JSON_KEY = "tierbot.json"
+
+
+def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[_JSON_KEY] = True
+    return value
+
+
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=_remember_json, help="Print JSON for scripts (errors too)."
+    )(f)
 
 
-def _store() -> Store:
+def _store(create: bool = False) -> Store:
+    """The store for this command; only commands that add data may create a new one."""
     ctx = click.get_current_context()
     settings = load_settings(ctx.meta.get(_DB_KEY))
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=create)
     ctx.call_on_close(store.close)
     return store
 
@@ -106,6 +120,9 @@ class TierbotGroup(click.Group):
                 click.echo(problems_text(exc.problems, report.errors + report.warnings, report.errors_file), err=True)
             ctx.exit(1)
         except TierbotError as exc:
+            if ctx.meta.get(_JSON_KEY):
+                click.echo(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
+                ctx.exit(1)
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted: the store is as it was before this command.", err=True)
@@ -158,6 +175,11 @@ def _import_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="How to read dates like 03/04/2025: DMY, MDY, YMD, or a pattern such as %d.%m.%Y.",
         ),
         click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out rows with errors."),
+        click.option(
+            "--allow-new-values",
+            is_flag=True,
+            help="Take a category value close to a known one (Medical beside Media) as new, not as a typo.",
+        ),
         click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing."),
         click.option(
             "--errors-file",
@@ -190,13 +212,19 @@ def _run_import(
     decimal_comma: bool,
     date_format: str | None,
     skip_invalid: bool,
+    allow_new_values: bool,
     dry_run: bool,
     errors_file: Path | None,
     sheet: str | None,
     as_json: bool,
 ) -> None:
-    options = ImportOptions(mapping=_parse_mappings(mappings), decimal_comma=decimal_comma, date_format=date_format)
-    store = _store()
+    options = ImportOptions(
+        mapping=_parse_mappings(mappings),
+        decimal_comma=decimal_comma,
+        date_format=date_format,
+        allow_new_values=allow_new_values,
+    )
+    store = _store(create=True)
     try:
         report = import_table(
             store,
@@ -334,13 +362,15 @@ def export_group() -> None:
 @export_group.command(name="accounts", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--columns", metavar="A,B,…", help="Only these columns, e.g. crm_id,tier.")
+@click.option("--all-columns", is_flag=True, help="Every field tierbot holds, not only the CRM file's columns.")
 @json_option
 @db_option
-def export_accounts_command(file: Path, columns: str | None, as_json: bool) -> None:
+def export_accounts_command(file: Path, columns: str | None, all_columns: bool, as_json: bool) -> None:
     """Write every account with its Tier column to FILE (.csv or .xlsx), ready to upload to the CRM.
 
-    Headers are your CRM's own (from the latest import). Cells that a spreadsheet would run as
-    a formula are neutralised.
+    After an import the file goes back the way it came: your CRM's columns, in its order, under
+    its headers, with the Tier column filled or added. Cells that a spreadsheet would run as a
+    formula are neutralised (and un-neutralised when the file is imported back).
 
     \b
     Examples:
@@ -348,7 +378,7 @@ def export_accounts_command(file: Path, columns: str | None, as_json: bool) -> N
         tierbot export accounts tiers.xlsx --columns crm_id,tier
     """
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    _emit(export_accounts(_store(), file, wanted), as_json)
+    _emit(export_accounts(_store(), file, wanted, all_columns=all_columns), as_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -379,18 +409,7 @@ def audit_command(limit: int, entity: str | None, as_json: bool) -> None:
     Example:
         tierbot audit --entity account:ACC-0000001
     """
-    entries = audit.recent(_store(), limit, entity)
-    if as_json:
-        click.echo(to_json(entries))
-        return
-    if not entries:
-        click.echo("The audit log is empty.")
-        return
-    for e in entries:
-        change = ""
-        if e["before"] is not None or e["after"] is not None:
-            change = f"  {e['before']} → {e['after']}"
-        click.echo(f"{e['at']}  {e['actor']}  {e['action']}  {e['entity']}{change}")
+    _emit(audit_trail(_store(), limit=limit, entity=entity), as_json)
 
 
 # ---------------------------------------------------------------------------------- rules
@@ -461,7 +480,7 @@ def rules_load(file: Path, as_json: bool) -> None:
     Example:
         tierbot rules load fy27-tiers.yml
     """
-    _emit(load_rule_set(_store(), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    _emit(load_rule_set(_store(create=True), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
 
 
 @rules.command(name="export", context_settings=CONTEXT)
@@ -816,7 +835,7 @@ def demo(size: int, seed: int, replace: bool, if_empty: bool, as_json: bool) -> 
         tierbot demo --accounts 100000 --replace
     """
     report = load_demo(
-        _store(),
+        _store(create=True),
         actor=local_actor("cli"),
         clock=SystemClock(),
         accounts=size,

@@ -24,6 +24,7 @@ from engine.tiering import RuleTrace, TestTrace, Trace, leaf_traces
 from engine.validation import Problem
 from prompts import render_template
 from store.tiers import HistoryEntry
+from workflows.audit import AuditTrail
 from workflows.demo import DemoReport
 from workflows.exporting import ExportReport
 from workflows.importing import ImportReport
@@ -603,3 +604,18 @@ def _(detail: RuleSetDetail) -> Any:
     out = _plain(detail)
     out["rule_set"] = to_document(detail.rule_set)
     return out
+
+
+@render.register
+def _(trail: AuditTrail) -> str:
+    lines = []
+    if trail.created:
+        lines.append(f"{trail.entity} was created by {trail.created}.")
+    for e in trail.entries:
+        change = ""
+        if e["before"] is not None or e["after"] is not None:
+            change = f"  {e['before']} → {e['after']}"
+        lines.append(f"{e['at']}  {e['actor']}  {e['action']}  {e['entity']}{change}")
+    if not lines:
+        return f"No audit entries for {trail.entity}." if trail.entity else "The audit log is empty."
+    return "\n".join(lines)

@@ -291,7 +291,8 @@ def _parse_number_text(text: pd.Series, decimal_comma: bool, money: bool) -> _Nu
                 (
                     dotted,
                     "could be a decimal or a thousands separator",
-                    "Pass --decimal-comma if the file writes eight thousand five hundred as 8.500; write 8.5 or 8500 otherwise.",
+                    "Pass --decimal-comma if the file writes eight thousand five hundred as 8.500; "
+                    "write 8.5 or 8500 otherwise.",
                     "error",
                 )
             )
@@ -327,7 +328,8 @@ def _parse_number_text(text: pd.Series, decimal_comma: bool, money: bool) -> _Nu
                 (
                     names.notna(),
                     f"an amount in {seen[0]}",
-                    "Amounts are kept as written, never converted: make sure every account's amounts are in the same currency.",
+                    "Amounts are kept as written, never converted: "
+                    "make sure every account's amounts are in the same currency.",
                     "warning",
                 )
             )

@@ -290,7 +290,9 @@ def map_headers(headers: Sequence[str], spec: TableSpec, overrides: Mapping[str,
         if f.name in chosen:
             continue
         candidates = [
-            h for spelling in (*f.synonyms, f.name) if (h := by_key.get(header_key(spelling))) and h not in claimed
+            found
+            for spelling in (*f.synonyms, f.name)
+            if (found := by_key.get(header_key(spelling))) is not None and found not in claimed
         ]
         candidates = list(dict.fromkeys(candidates))
         if candidates:
@@ -785,10 +787,10 @@ def _check_names(
         return
     ids = typed[spec.id_field]
     rows = problems.rows
-    first_position = {}
-    for position, key in enumerate(keys.to_numpy(dtype=object)):
+    first_position: dict[str, int] = {}
+    for at, key in enumerate(keys.to_numpy(dtype=object)):
         if isinstance(key, str) and key not in first_position:
-            first_position[key] = position
+            first_position[key] = at
     warn = np.zeros(len(names), dtype=bool)
     messages = np.full(len(names), "", dtype=object)
     for position in np.flatnonzero(later):

@@ -25,8 +25,13 @@ DEFAULT_BUSY_TIMEOUT_S = 60.0
 class Store:
     """An open tierbot store: the SQLite connection plus the one way to write to it."""
 
-    def __init__(self, path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S):
+    def __init__(self, path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, create: bool = True):
         self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"There is no store at {self.path}: create one with `tierbot demo` or "
+                "`tierbot import accounts FILE`, or check --db and $TIERBOT_DB."
+            )
         try:
             # isolation_level=None: the driver never opens transactions behind our back, so
             # BEGIN IMMEDIATE below is the only way a write transaction starts.
@@ -45,11 +50,28 @@ class Store:
         # Slack listeners run on worker threads; one connection, one writer at a time.
         self._lock = threading.RLock()
         try:
+            self._refuse_foreign()
             self._configure()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path} is not a tierbot store ({exc}). Pass another file with --db.") from exc
+
+    def _refuse_foreign(self) -> None:
+        """Never add tierbot's tables to somebody else's database."""
+        tables = [t for t in self.db.table_names() if not t.startswith("sqlite_")]
+        if not tables:
+            return
+        ours = (
+            "_sqlite_migrations" in tables
+            and self.conn.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'tierbot' LIMIT 1").fetchone()
+        )
+        if not ours:
+            shown = ", ".join(sorted(tables)[:5]) + ("…" if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self.path} is a SQLite database but not a tierbot store (it holds {shown}). "
+                "Pass another file with --db."
+            )
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -133,6 +155,10 @@ class Store:
         self.close()
 
 
-def open_store(path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Store:
-    """Open (creating and migrating if needed) the store at ``path``."""
-    return Store(path, busy_timeout_s=busy_timeout_s)
+def open_store(path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, create: bool = True) -> Store:
+    """Open (creating and migrating if needed) the store at ``path``.
+
+    With ``create`` false a missing file is an error: a mistyped --db on a read-only command
+    should say so, not answer from a new empty store.
+    """
+    return Store(path, busy_timeout_s=busy_timeout_s, create=create)

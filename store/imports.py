@@ -54,17 +54,23 @@ def record(store: Store, entry: ImportRecord) -> int:
 
 def recent(store: Store, limit: int = 10) -> list[ImportRecord]:
     """The latest imports, newest first."""
-    rows = store.query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))
-    return [
-        ImportRecord(**{**row, "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"])})
-        for row in rows
-    ]
+    return [_record(row) for row in store.query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))]
 
 
-def last_mapping(store: Store, kind: str) -> dict[str, str]:
-    """The header mapping of the latest import of ``kind`` (field -> header in the CRM file)."""
-    value = store.scalar("SELECT mapping FROM imports WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
-    return json.loads(str(value)) if value else {}
+def latest(store: Store, kind: str) -> ImportRecord | None:
+    """The latest import of ``kind``."""
+    rows = store.query("SELECT * FROM imports WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
+    return _record(rows[0]) if rows else None
+
+
+def _record(row: dict[str, Any]) -> ImportRecord:
+    return ImportRecord(**{**row, "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"])})
+
+
+def delete_all(store: Store) -> None:
+    """Forget every import record (the demo's --replace)."""
+    store.require_transaction()
+    store.execute("DELETE FROM imports")
 
 
 def find_by_hash(store: Store, kind: str, sha256: str) -> dict[str, Any] | None:

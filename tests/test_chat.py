@@ -71,6 +71,11 @@ def test_chat_and_command_line_give_the_same_answer(demo_store: Store, clock: Fi
 @pytest.mark.slow
 def test_the_real_command_reaches_the_prompt_and_leaves(tmp_path: Path) -> None:
     db = tmp_path / "run.db"
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "chat"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert missing.returncode == 1 and f"There is no store at {db}" in missing.stderr
+    subprocess.run([sys.executable, "-m", "bot", "--db", str(db), "demo"], check=True, cwd=ROOT, timeout=300)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(db), "chat"],
         input="help\nfind acme\nquit\n",

@@ -7,7 +7,7 @@ from datetime import date
 
 from engine.demo import DEFAULT_SEED, MAX_ACCOUNTS, MIN_ACCOUNTS, demo_workspace
 from engine.errors import InputError, StoreNotEmpty
-from store import Store, audit, records
+from store import Store, audit, imports, records
 from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
@@ -115,8 +115,9 @@ def load_demo(
         if replace:
             stored_tiers.delete_all(store)
             stored_rules.delete_all(store)
+            imports.delete_all(store)
         records.insert(store, "csms", workspace.csms, at)
-        records.insert(store, "accounts", workspace.accounts, at)
+        records.insert(store, "accounts", workspace.accounts, at, created_by="demo")
         progress("Activating the demo rule sets and tiering the accounts…")
         _load_demo_rules(store, actor=actor, clock=clock)
         audit.record(

@@ -13,13 +13,13 @@ import pandas as pd
 
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, InputError
-from engine.fields import ACCOUNT_FIELDS
+from engine.fields import ACCOUNT_FIELDS, header_key
 from engine.matching import unknown_name
 from store import Store, imports, records
 
 TIER_HEADER = "Tier"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-_INTERNAL = ("extra", "updated_at")
+_FIELDS = [f.name for f in ACCOUNT_FIELDS.fields]
 
 
 @dataclass(frozen=True)
@@ -32,52 +32,82 @@ class ExportReport:
     tiered: int  # rows with a tier filled in
 
 
-def export_accounts(store: Store, path: Path, columns: Sequence[str] | None = None) -> ExportReport:
+def export_accounts(
+    store: Store, path: Path, columns: Sequence[str] | None = None, all_columns: bool = False
+) -> ExportReport:
     """Write every account, with its tier, to ``path`` (.csv or .xlsx).
 
-    Headers are the CRM's own (from the latest import) so the file uploads back as it came;
-    ``columns`` limits the export to some fields (``tier`` names the Tier column).
+    After an import the file goes back the way it came: the CRM's columns, in its order, under
+    its headers, with the Tier column filled (or added). ``all_columns`` adds every field
+    tierbot holds; ``columns`` picks some (field names or the CRM's headers; ``tier`` is the
+    Tier column).
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"Cannot export to `{path.name}`: name the file .csv or .xlsx.")
-    frame = records.load(store, "accounts")
-    frame = _with_extra_columns(frame)
+    frame = records.load(store, "accounts", [*_FIELDS, "extra"])
+    extras = _extra_columns(frame.pop("extra"))
     tiers = records.current_tiers(store)
-    frame[TIER_HEADER] = frame["crm_id"].map(tiers) if tiers is not None else None
+    frame["tier"] = frame["crm_id"].map(tiers) if tiers is not None else None
     frame["strategic"] = frame["strategic"].map({1: "TRUE", 0: "FALSE"})
-    frame = frame.drop(columns=[c for c in _INTERNAL if c in frame])
+    layout = _layout(imports.latest(store, "accounts"), list(extras.columns), all_columns)
     if columns:
-        frame = frame[_choose(columns, list(frame.columns))]
+        layout = _choose(columns, layout)
     if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:
         raise InputError(f"{len(frame):,} accounts do not fit in one Excel sheet: export to .csv instead.")
-    headers = imports.last_mapping(store, "accounts")
-    frame = frame.rename(columns={name: headers.get(name, name) for name in frame.columns})
-    safe = neutralise_frame(_whole_numbers(frame))
+    source = frame.join(extras)
+    out = pd.DataFrame({header: source[column] for column, header in layout}, index=source.index)
+    safe = neutralise_frame(_whole_numbers(out))
     _write_atomically(safe, path)
-    tiered = int(frame[TIER_HEADER].notna().sum()) if TIER_HEADER in frame else 0
+    tiered = int(frame["tier"].notna().sum())
     return ExportReport(path=path, rows=len(safe), columns=tuple(map(str, safe.columns)), tiered=tiered)
 
 
-def _choose(wanted: Sequence[str], available: list[str]) -> list[str]:
+def _layout(latest: imports.ImportRecord | None, extras: list[str], all_columns: bool) -> list[tuple[str, str]]:
+    """(source column, header) pairs: the CRM file's own columns where one was imported."""
+    header_of = dict(latest.mapping) if latest else {}
+    layout: list[tuple[str, str]] = []
+    if latest is not None:
+        field_of = {header: name for name, header in latest.mapping.items()}
+        for header in latest.options.get("headers") or list(latest.mapping.values()):
+            if header in field_of:
+                layout.append((field_of[header], header))
+            elif header_key(header) == header_key(TIER_HEADER):
+                layout.append(("tier", header))  # the CRM's own Tier column gets the tiers
+            elif header in extras:
+                layout.append((header, header))
+        if "crm_id" not in latest.mapping:
+            layout.insert(0, ("crm_id", "crm_id"))  # ids tierbot derived: needed to import back
+    if latest is None or all_columns:
+        used = {column for column, _ in layout}
+        layout += [(name, header_of.get(name, name)) for name in _FIELDS if name not in used]
+        layout += [(extra, extra) for extra in extras if extra not in used]
+    if "tier" not in {column for column, _ in layout}:
+        layout.append(("tier", TIER_HEADER))
+    return layout
+
+
+def _choose(wanted: Sequence[str], layout: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    by_name = {column: (column, header) for column, header in layout} | {
+        header_key(header): (column, header) for column, header in layout
+    }
     chosen = []
     for name in wanted:
-        match = TIER_HEADER if name.lower() == "tier" else name
-        if match not in available:
-            raise unknown_name(f"`--columns {name}` is not an account column", name, available, "Columns")
+        match = by_name.get(name) or by_name.get(header_key(name))
+        if match is None:
+            options = list(dict.fromkeys([c for c, _ in layout] + [h for _, h in layout]))
+            raise unknown_name(f"`--columns {name}` is not a column of the export", name, options, "Columns")
         chosen.append(match)
     return chosen
 
 
-def _with_extra_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Spread the JSON of extra attributes back into one column per attribute."""
-    extras = frame["extra"].dropna()
-    if extras.empty:
-        return frame
-    parsed = pd.DataFrame([json.loads(x) for x in extras], index=extras.index)
-    known = {f.name for f in ACCOUNT_FIELDS.fields}
-    parsed = parsed[[c for c in parsed.columns if c not in known]]
-    return frame.join(parsed)
+def _extra_columns(extra: pd.Series) -> pd.DataFrame:
+    """The JSON of extra attributes spread back into one column per attribute."""
+    present = extra.dropna()
+    if present.empty:
+        return pd.DataFrame(index=extra.index)
+    parsed = pd.DataFrame([json.loads(x) for x in present], index=present.index)
+    return parsed.reindex(extra.index)
 
 
 def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ records each change with its values before and after.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,7 +305,7 @@ def _links(store: Store, roster: pd.DataFrame) -> tuple[dict[str, str], dict[str
     )
     everyone = build_roster(csm_queries.people(store) + file_people)
 
-    def links(references: list[str | None]) -> dict[str, str]:
+    def links(references: Sequence[str | None]) -> dict[str, str]:
         found = {}
         for reference in references:
             if reference is None or reference in everyone.ids:
