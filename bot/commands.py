@@ -16,6 +16,21 @@ from workflows.tiers import explain_tier, tier_history, tier_summary
 
 
 @dataclass(frozen=True)
+class Note:
+    """A plain sentence in answer."""
+
+    text: str
+
+
+def _import(session: Session, argument: str) -> Any:
+    kind = "csms" if argument.strip().lower().startswith("csm") else "accounts"
+    return Note(
+        f"Importing a file is a command-line step: in a terminal, run `tierbot import {kind} FILE` "
+        "(`tierbot import accounts -h` explains the options). `import status` shows what was imported."
+    )
+
+
+@dataclass(frozen=True)
 class HelpText:
     """The list of commands, for `help`."""
 
@@ -103,6 +118,7 @@ def build_router() -> Router:
             _find,
             ("account", "lookup"),
         ),
+        Command("import", "import …", "How to import a CRM export or the roster.", "import accounts", _import),
         Command(
             "import status",
             "import status",

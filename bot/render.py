@@ -11,7 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from bot.commands import HelpText
+from bot.commands import HelpText, Note
 from engine.fields import TableSpec
 from engine.formatting import count, money, percent
 from engine.formula import Formula
@@ -619,3 +619,8 @@ def _(trail: AuditTrail) -> str:
     if not lines:
         return f"No audit entries for {trail.entity}." if trail.entity else "The audit log is empty."
     return "\n".join(lines)
+
+
+@render.register
+def _(note: Note) -> str:
+    return note.text

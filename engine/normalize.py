@@ -95,10 +95,10 @@ def later_duplicates(values: pd.Series) -> np.ndarray:
     return mask
 
 
-_LEGAL_SUFFIXES = """
+LEGAL_SUFFIXES = """
 the inc incorporated llc ltd limited corp corporation co company gmbh ag plc sa srl bv pty lp llp
 """.split()
-_SUFFIX_RUN = " (?:(?:" + "|".join(_LEGAL_SUFFIXES) + ") )+"
+_SUFFIX_RUN = " (?:(?:" + "|".join(LEGAL_SUFFIXES) + ") )+"
 
 
 def name_keys(names: pd.Series) -> pd.Series:

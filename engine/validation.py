@@ -774,7 +774,8 @@ def _check_names(
     header = headers.fields[spec.name_field]
     names = typed[spec.name_field]
     problems.add(
-        names.isna(),
+        # A row with neither id nor name has been reported as such already.
+        names.isna() & typed[spec.id_field].notna(),
         header,
         text[spec.name_field],
         f"every {spec.noun} needs a name",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from engine.errors import AccountNotFound, InputError
 from engine.matching import Candidate, correct_word, name_tokens, rank_names
+from engine.normalize import LEGAL_SUFFIXES
 from store import Store, meta, records
 from store import accounts as account_queries
 
@@ -121,6 +122,8 @@ def _plan(words: list[str], index: NameIndex) -> tuple[list[_Term], list[tuple[s
         if completions:
             terms.append(_Term(f"{_quote(word)}*", sum(index.documents[w] for w in completions)))
             continue
+        if word in LEGAL_SUFFIXES:
+            continue  # "Acme Inc" finds "Acme Corp": the legal form is not part of the name's identity
         fixes = index.corrections(word)
         if fixes:
             corrections.append((word, fixes[0]))
