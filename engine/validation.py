@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -344,6 +344,19 @@ def refuse_summary(raw: RawTable, spec: TableSpec, headers: HeaderMap) -> None:
             )
 
 
+class _Shown:
+    """Cells as typed (trimmed), per field, computed on first use."""
+
+    def __init__(self, frame: pd.DataFrame, headers: Mapping[str, str]):
+        self.frame, self.headers = frame, headers
+        self.cache: dict[str, pd.Series] = {}
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name not in self.cache:
+            self.cache[name] = as_text(self.frame[self.headers[name]]).str.strip(_SPACES)
+        return self.cache[name]
+
+
 class _Problems:
     """Collects problems as small frames and joins them once."""
 
@@ -387,9 +400,12 @@ class _Problems:
             )
         )
 
-    def issues(self, issues: list[Issue], column: str, values: pd.Series) -> None:
+    def issues(self, issues: list[Issue], column: str, values: pd.Series | Callable[[], pd.Series]) -> None:
         for issue in issues:
-            self.add(issue.mask, column, values, issue.problem, issue.fix, issue.severity, issue.once)
+            if not issue.mask.any():
+                continue
+            shown = values() if callable(values) else values
+            self.add(issue.mask, column, shown, issue.problem, issue.fix, issue.severity, issue.once)
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
@@ -428,8 +444,9 @@ def check_table(
 
     person_fields = [n for n in headers.fields if spec.field(n).kind == "person"]
     plain_fields = [n for n in headers.fields if n not in person_fields]
-    # Problems show the cell as the person typed it (trimmed), "#N/A" included.
-    shown = {name: as_text(raw.frame[header]).str.strip(_SPACES) for name, header in headers.fields.items()}
+    # Problems show the cell as the person typed it (trimmed), "#N/A" included; computed only
+    # for columns that have a problem.
+    shown = _Shown(raw.frame, headers.fields)
 
     def read(name: str) -> tuple[pd.Series, Parsed, _Problems]:
         f, header = spec.field(name), headers.fields[name]
@@ -444,8 +461,8 @@ def check_table(
             "Fix the formula in the source sheet and export again.",
         )
         parsed = _parse(f, cells.where(~errors), options, known, order, pattern)
-        found.issues(parsed.issues, header, shown[name])
-        _check_range(f, parsed.values, header, shown[name], found, blank=cells.isna())
+        found.issues(parsed.issues, header, lambda: shown[name])
+        _check_range(f, parsed.values, header, lambda: shown[name], found, blank=cells.isna())
         if f.default is not None:
             # A blank flag or role means the default (not strategic, active, csm).
             parsed.values = parsed.values.astype(object).where(parsed.values.notna(), f.default)
@@ -625,14 +642,19 @@ def _parse(
 
 
 def _check_range(
-    f: Field, values: pd.Series, header: str, cells: pd.Series, problems: _Problems, blank: pd.Series
+    f: Field,
+    values: pd.Series,
+    header: str,
+    shown: Callable[[], pd.Series],
+    problems: _Problems,
+    blank: pd.Series,
 ) -> None:
-    """Blank required cells, and numbers outside the field's range (``cells`` as shown)."""
-    if f.required:
+    """Blank required cells, and numbers outside the field's range."""
+    if f.required and blank.any():
         problems.add(
             blank,
             header,
-            cells,
+            shown(),
             f"every row needs {f.label}",
             "Fill the cell (0 for a free account) or remove the row."
             if f.kind == "money"
@@ -641,31 +663,27 @@ def _check_range(
     if f.kind not in ("money", "number", "integer"):
         return
     numbers = pd.to_numeric(values, errors="coerce")
+
+    def report(mask: pd.Series, problem: str, fix: str) -> None:
+        if mask.any():
+            problems.add(mask, header, shown(), problem, fix)
+
     if f.minimum is not None:
         below = numbers < f.minimum
         if f.minimum == 0:
-            problems.add(
+            report(
                 below,
-                header,
-                cells,
                 f"{f.label} cannot be negative",
                 "Fix the cell; a credit or refund does not belong in this column.",
             )
         else:
-            problems.add(
-                below,
-                header,
-                cells,
-                f"below {_limit(f.minimum)}",
-                f"{f.label} runs from {_limit(f.minimum)} to {_limit(f.maximum)}.",
+            report(
+                below, f"below {_limit(f.minimum)}", f"{f.label} runs from {_limit(f.minimum)} to {_limit(f.maximum)}."
             )
     if f.maximum is not None:
-        above = numbers > f.maximum
         low = _limit(f.minimum) if f.minimum is not None else "0"
-        problems.add(
-            above,
-            header,
-            cells,
+        report(
+            numbers > f.maximum,
             f"above {_limit(f.maximum)}",
             f"{f.label} runs from {low} to {_limit(f.maximum)}; check for extra digits.",
         )

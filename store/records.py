@@ -65,6 +65,10 @@ def _write_in_chunks(store: Store, sql: str, frame: pd.DataFrame, names: Sequenc
 _CHUNK = 50_000
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: str | None = None) -> int:
     """Insert new rows; return how many. ``created_by`` (accounts) names what created them."""
     store.require_transaction()
@@ -72,11 +76,12 @@ def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: s
         return 0
     known = set(columns(store, table))
     stamps = {"updated_at": at} | ({"created_by": created_by} if created_by and "created_by" in known else {})
-    names = [c for c in frame.columns if c in known and c not in stamps] + list(stamps)
-    frame = frame.assign(**stamps)
+    names = [c for c in frame.columns if c in known and c not in stamps]
     last_rowid = int(str(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")))
-    placeholders = ", ".join("?" for _ in names)
-    _write_in_chunks(store, f"INSERT INTO {table}({', '.join(names)}) VALUES ({placeholders})", frame, names)
+    # The stamps are the same on every row: written into the statement rather than bound a
+    # million times (they are tierbot's own values, quoted as SQL literals).
+    values = ", ".join(["?"] * len(names) + [_literal(v) for v in stamps.values()])
+    _write_in_chunks(store, f"INSERT INTO {table}({', '.join([*names, *stamps])}) VALUES ({values})", frame, names)
     if table == "accounts":
         # New rows always get rowids above the previous maximum, so this indexes exactly them.
         store.execute(

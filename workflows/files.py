@@ -189,12 +189,13 @@ def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, width: int) -> p
         ),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=True),
         convert_options=pa_csv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            # large_string is what pandas' Arrow-backed text uses: no copy on the way in.
+            column_types={n: pa.large_string() for n in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    frame = table.to_pandas(types_mapper=lambda t: TEXT if t == pa.string() else None)
+    frame = table.to_pandas(types_mapper=lambda t: TEXT if t in (pa.string(), pa.large_string()) else None)
     frame.columns = range(width)
     return frame
 
