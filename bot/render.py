@@ -20,7 +20,7 @@ from engine.proposals import TierRow
 from engine.rule_diff import RuleSetDiff
 from engine.rules import RuleSet, describe, show_value, to_document
 from engine.simulation import Simulation
-from engine.tiering import RuleTrace, TestTrace, Trace, leaf_traces
+from engine.tiering import ComparisonTrace, RuleTrace, Trace, leaf_traces
 from engine.validation import Problem
 from prompts import render_template
 from store.tiers import HistoryEntry
@@ -252,9 +252,9 @@ def _read(value: Any, field_name: str) -> str:
 
 
 def _trace_lines(found: Trace, indent: str = "    ") -> list[str]:
-    if isinstance(found, TestTrace):
+    if isinstance(found, ComparisonTrace):
         mark = "✓" if found.held else "✗"
-        return [f"{indent}{mark} {describe(found.test)} — read {_read(found.read, found.test.field)}"]
+        return [f"{indent}{mark} {describe(found.comparison)} — read {_read(found.read, found.comparison.field)}"]
     mark = "✓" if found.held else "✗"
     heading = {"all": "all of:", "any": "any of:", "not": "not:"}[found.kind]
     lines = [f"{indent}{mark} {heading}"]
@@ -548,9 +548,9 @@ def _(exp: TierExplanation) -> Any:
     def conditions(found: Trace | None) -> list[dict[str, Any]]:
         return [
             {
-                "field": t.test.field,
-                "op": t.test.op,
-                "value": _plain(t.test.value),
+                "field": t.comparison.field,
+                "op": t.comparison.op,
+                "value": _plain(t.comparison.value),
                 "read": t.read,
                 "held": t.held,
             }

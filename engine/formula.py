@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.errors import InputError
-from engine.rules import BOOK_WIDE_FIELDS, AllOf, AnyOf, Condition, Not, RuleSet, Test, tests_of
+from engine.rules import BOOK_WIDE_FIELDS, AllOf, AnyOf, Comparison, Condition, Not, RuleSet, comparisons_of
 
 SALESFORCE_LIMIT = 3900  # characters in a formula field
 
@@ -97,7 +97,7 @@ class _Writer:
             return f"NOT({self.condition(condition.part)})"
         return self.test(condition)
 
-    def test(self, test: Test) -> str:
+    def test(self, test: Comparison) -> str:
         expr, kind = self.expression(test.field)
         op, value = test.op, test.value
         if kind == CHECKBOX:
@@ -139,7 +139,7 @@ def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str
     for position, rule in enumerate(rule_set.rules, start=1):
         if rule.when is None:
             continue
-        for test in tests_of(rule.when):
+        for test in comparisons_of(rule.when):
             if test.field in BOOK_WIDE_FIELDS:
                 blocked.append(f"rule {position} ({rule.title}) uses `{test.field}`, which depends on every account")
             elif test.field in _NO_EQUIVALENT and test.field not in (overrides or {}):

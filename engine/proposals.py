@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
-from engine.rules import AllOf, Rule, RuleSet, Test
+from engine.rules import AllOf, Comparison, Rule, RuleSet
 
 BY = ("arr-share", "account-share", "arr")
 STRATEGIC = "Strategic"
@@ -93,10 +93,10 @@ def _cut_points(arr: np.ndarray, by: str, bands: Sequence[float]) -> list[float]
     return cuts
 
 
-def _band_rules(cuts: Sequence[float], tier_names: Sequence[str], segment: Test | None, note: str) -> list[Rule]:
+def _band_rules(cuts: Sequence[float], tier_names: Sequence[str], segment: Comparison | None, note: str) -> list[Rule]:
     rules = []
     for cut, tier in zip(cuts, tier_names, strict=False):
-        test = Test("arr", ">=", float(cut))
+        test = Comparison("arr", ">=", float(cut))
         when = AllOf((segment, test)) if segment is not None else test
         label = f"{note}ARR ≥ {cut:,.0f}"
         rules.append(Rule(tier=tier, label=label, when=when))
@@ -172,7 +172,7 @@ def propose_rules(
 
     rules: list[Rule] = []
     if strategic:
-        rules.append(Rule(STRATEGIC, "designated strategic", Test("strategic", "=", True)))
+        rules.append(Rule(STRATEGIC, "designated strategic", Comparison("strategic", "=", True)))
     description = f"Proposed from {by} " + (f"bands {','.join(f'{b:g}' for b in widths)}" if widths else "cuts")
     if strategic:
         description += " of the accounts not designated strategic"
@@ -185,7 +185,7 @@ def propose_rules(
             if count < MIN_SEGMENT or value is None or value == "":
                 continue
             segment_arr = arr[segments == value].to_numpy()
-            test = Test(within, "=", str(value))
+            test = Comparison(within, "=", str(value))
             rules += _band_rules(thresholds(segment_arr), names, test, f"{value}: ")
             # The rest of the segment: its own bottom tier, not the general thresholds below.
             rules.append(Rule(names[-1], f"{value}: everyone else", test))

@@ -129,7 +129,7 @@ def describe_vocabulary() -> list[dict[str, object]]:
 
 
 @dataclass(frozen=True)
-class Test:
+class Comparison:
     """A field compared with a value: ``arr >= 150000``."""
 
     field: str
@@ -152,7 +152,7 @@ class Not:
     part: Condition
 
 
-Condition = Union[Test, AllOf, AnyOf, Not]  # noqa: UP007 - a runtime alias used in isinstance-free code
+Condition = Union[Comparison, AllOf, AnyOf, Not]  # noqa: UP007 - a runtime alias used in isinstance-free code
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class RuleSet:
         used: set[str] = set()
         for rule in self.rules:
             if rule.when is not None:
-                used |= {t.field for t in tests_of(rule.when)}
+                used |= {t.field for t in comparisons_of(rule.when)}
         return used
 
     def rank(self, tier: str | None) -> int:
@@ -212,15 +212,15 @@ class RuleSetInvalid(InputError):
         self.problems = list(problems)
 
 
-def tests_of(condition: Condition) -> Iterable[Test]:
+def comparisons_of(condition: Condition) -> Iterable[Comparison]:
     """Every field test in a condition tree, in order."""
-    if isinstance(condition, Test):
+    if isinstance(condition, Comparison):
         yield condition
     elif isinstance(condition, AllOf | AnyOf):
         for part in condition.parts:
-            yield from tests_of(part)
+            yield from comparisons_of(part)
     elif isinstance(condition, Not):
-        yield from tests_of(condition.part)
+        yield from comparisons_of(condition.part)
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -283,7 +283,7 @@ class _Parser:
             return self._test(rule_field, "in", value, where)
         return self._test(rule_field, "=", value, where)
 
-    def _test(self, rule_field: RuleField, op: str, operand: Any, where: str) -> Test | None:
+    def _test(self, rule_field: RuleField, op: str, operand: Any, where: str) -> Comparison | None:
         op = _OPERATOR_ALIASES.get(op, op)
         allowed = _ALLOWED[rule_field.kind]
         if op not in OPERATORS:
@@ -300,7 +300,7 @@ class _Parser:
             if not isinstance(operand, bool):
                 self.error(where, "`empty` takes true or false")
                 return None
-            return Test(rule_field.name, op, operand)
+            return Comparison(rule_field.name, op, operand)
         if op in ("in", "not_in"):
             if not isinstance(operand, list) or not operand:
                 self.error(where, f"`{op}` takes a non-empty list, e.g. [NA, EMEA]")
@@ -308,7 +308,7 @@ class _Parser:
             values = [self._value(rule_field, v, where) for v in operand]
             if any(v is None for v in values):
                 return None
-            return Test(rule_field.name, op, tuple(values))
+            return Comparison(rule_field.name, op, tuple(values))
         if op == "between":
             if not isinstance(operand, list) or len(operand) != 2:
                 self.error(where, "`between` takes two values: [low, high]")
@@ -319,11 +319,11 @@ class _Parser:
             if low > high:
                 self.error(where, f"`between` needs the low value first: [{operand[1]}, {operand[0]}]")
                 return None
-            return Test(rule_field.name, op, (low, high))
+            return Comparison(rule_field.name, op, (low, high))
         value = self._value(rule_field, operand, where)
         if value is None:
             return None
-        return Test(rule_field.name, op, value)
+        return Comparison(rule_field.name, op, value)
 
     def _value(self, rule_field: RuleField, raw: Any, where: str) -> Any:
         name, kind = rule_field.name, rule_field.kind
@@ -492,7 +492,7 @@ class _Range:
         return _Range(low, low_closed, high, high_closed)
 
 
-def _constraint(test: Test) -> _Range | frozenset | None:
+def _constraint(test: Comparison) -> _Range | frozenset | None:
     """What a single test allows, when that can be written as a range or a set of values."""
     op, value = test.op, test.value
     is_set = RULE_FIELDS[test.field].kind in (TEXT, FLAG)
@@ -524,7 +524,7 @@ def _constraints(condition: Condition | None) -> dict[str, _Range | frozenset] |
     parts = condition.parts if isinstance(condition, AllOf) else (condition,)
     found: dict[str, _Range | frozenset] = {}
     for part in parts:
-        if not isinstance(part, Test):
+        if not isinstance(part, Comparison):
             return None
         constraint = _constraint(part)
         if constraint is None:
@@ -598,7 +598,7 @@ def reachability(rule_set: RuleSet) -> list[RuleProblem]:
 # ---------------------------------------------------------------------------------- writing back
 
 
-def _plain_value(test: Test, value: Any) -> Any:
+def _plain_value(test: Comparison, value: Any) -> Any:
     if RULE_FIELDS[test.field].kind == NUMBER and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -23,11 +23,11 @@ from engine.rules import (
     RULE_FIELDS,
     AllOf,
     AnyOf,
+    Comparison,
     Condition,
     Not,
     Rule,
     RuleSet,
-    Test,
 )
 
 # ---------------------------------------------------------------------------------- the book
@@ -94,11 +94,11 @@ class _Masks:
     def __init__(self, book: pd.DataFrame):
         self.book = book
         self.n = len(book)
-        self.cache: dict[Test, np.ndarray] = {}
+        self.cache: dict[Comparison, np.ndarray] = {}
         self.columns: dict[str, Any] = {}
 
     def of(self, condition: Condition) -> np.ndarray:
-        if isinstance(condition, Test):
+        if isinstance(condition, Comparison):
             if condition not in self.cache:
                 self.cache[condition] = self._test(condition)
             return self.cache[condition]
@@ -125,7 +125,7 @@ class _Masks:
         self.columns[name] = values
         return values
 
-    def _test(self, test: Test) -> np.ndarray:
+    def _test(self, test: Comparison) -> np.ndarray:
         kind = RULE_FIELDS[test.field].kind
         column = self._column(test.field)
         if kind in (NUMBER, FLAG):
@@ -202,17 +202,24 @@ def assign_tiers(book: pd.DataFrame, rule_set: RuleSet) -> pd.DataFrame:
     positions = np.arange(1, len(rule_set.rules) + 1)
     rule = np.select(choices, positions, default=0) if choices else np.zeros(n, dtype=int)
     tiers = np.array([None, *[r.tier for r in rule_set.rules]], dtype=object)
-    return pd.DataFrame({"crm_id": book["crm_id"].to_numpy(), "tier": tiers[rule], "rule": rule.astype(int)})
+    # object dtype keeps None for untiered (pandas would otherwise make it NaN).
+    return pd.DataFrame(
+        {
+            "crm_id": book["crm_id"].to_numpy(),
+            "tier": pd.Series(tiers[rule], dtype=object),
+            "rule": rule.astype(int),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------- one account
 
 
 @dataclass(frozen=True)
-class TestTrace:
-    """A test as evaluated on one account: the value read and whether the test held."""
+class ComparisonTrace:
+    """A comparison as evaluated on one account: the value read and whether it held."""
 
-    test: Test
+    comparison: Comparison
     read: Any
     held: bool
 
@@ -226,7 +233,7 @@ class GroupTrace:
     held: bool
 
 
-Trace = Union[TestTrace, GroupTrace]  # noqa: UP007
+Trace = Union[ComparisonTrace, GroupTrace]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,7 @@ def read_value(field_name: str, row: Mapping[str, Any]) -> Any:
     return text if text != "" else None
 
 
-def test_holds(test: Test, read: Any) -> bool:
+def comparison_holds(test: Comparison, read: Any) -> bool:
     """Whether a test holds for a value read from an account (None = blank)."""
     if test.op == "empty":
         return (read is None) == test.value
@@ -318,9 +325,9 @@ def test_holds(test: Test, read: Any) -> bool:
 
 def trace(condition: Condition, row: Mapping[str, Any]) -> Trace:
     """Evaluate a condition on one account, keeping every test's value and outcome."""
-    if isinstance(condition, Test):
+    if isinstance(condition, Comparison):
         read = read_value(condition.field, row)
-        return TestTrace(condition, read, test_holds(condition, read))
+        return ComparisonTrace(condition, read, comparison_holds(condition, read))
     if isinstance(condition, Not):
         inner = trace(condition.part, row)
         return GroupTrace("not", (inner,), not inner.held)
@@ -342,10 +349,10 @@ def decide(row: Mapping[str, Any], rule_set: RuleSet) -> TierDecision:
     return TierDecision(rule_set.name, None, None, tuple(earlier))
 
 
-def leaf_traces(found: Trace | None) -> list[TestTrace]:
+def leaf_traces(found: Trace | None) -> list[ComparisonTrace]:
     """Every test of a trace, in order."""
     if found is None:
         return []
-    if isinstance(found, TestTrace):
+    if isinstance(found, ComparisonTrace):
         return [found]
     return [leaf for part in found.parts for leaf in leaf_traces(part)]

@@ -14,7 +14,7 @@ from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_f
 from engine.matching import did_you_mean
 from engine.proposals import TierRow, propose_rules, tier_table
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
-from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, parse_rule_set, tests_of, to_document
+from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
 from engine.simulation import Simulation, simulate
 from engine.tiering import assign_tiers, columns_needed
 from store import Store, audit, records
@@ -120,7 +120,7 @@ def _value_warnings(store: Store, rule_set: RuleSet) -> list[str]:
     for position, rule in enumerate(rule_set.rules, start=1):
         if rule.when is None:
             continue
-        for test in tests_of(rule.when):
+        for test in comparisons_of(rule.when):
             if RULE_FIELDS[test.field].kind != TEXT or test.op == "empty" or test.field in ("name", "crm_id"):
                 continue
             known = records.distinct_values(store, "accounts", test.field)
