@@ -40,12 +40,17 @@ def diff_rule_sets(a: RuleSet, b: RuleSet) -> RuleSetDiff:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            for offset in range(i2 - i1):
-                changes.append(f"Rule {i1 + offset + 1} → {j1 + offset + 1}: {old[i1 + offset]}  ⟶  {new[j1 + offset]}")
-            continue
-        for i in range(i1, i2):
-            changes.append(f"Removed rule {i + 1}: {old[i]}")
-        for j in range(j1, j2):
-            changes.append(f"Added rule {j + 1}: {new[j]}")
+        removed, added = list(range(i1, i2)), list(range(j1, j2))
+        block: list[tuple[int, str]] = []
+        # Within a changed stretch, a rule that kept its label (else its tier) was edited.
+        for same in (lambda r: (r.tier, r.label), lambda r: r.label or None, lambda r: r.tier):
+            for i in list(removed):
+                match = next((j for j in added if same(a.rules[i]) and same(a.rules[i]) == same(b.rules[j])), None)
+                if match is not None:
+                    block.append((match, f"Rule {i + 1} → {match + 1}: {old[i]}  ⟶  {new[match]}"))
+                    removed.remove(i)
+                    added.remove(match)
+        block += [(j1 + (i - i1), f"Removed rule {i + 1}: {old[i]}") for i in removed]
+        block += [(j, f"Added rule {j + 1}: {new[j]}") for j in added]
+        changes += [text for _, text in sorted(block, key=lambda item: item[0])]
     return RuleSetDiff(a.name, b.name, tuple(changes))

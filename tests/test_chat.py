@@ -55,6 +55,16 @@ def test_mistakes_get_one_clear_sentence(demo_store: Store, clock: FixedClock) -
     assert "Traceback" not in text
 
 
+def test_tiering_in_the_chat(demo_store: Store, clock: FixedClock) -> None:
+    text = converse(demo_store, clock, "tier acmee corp", "tiers", "rules", "propose tiers by arr share 15 40", "simulate proposed-arr-share-15-40", "tier history initech")
+    assert "Acme Corp (ACC-0000001) — Strategic" in text
+    assert "fy27-tiers (in effect since 2026-10-01)" in text
+    assert "Proposed proposed-arr-share-15-40" in text
+    assert "What-if: proposed-arr-share-15-40 instead of fy27-tiers." in text
+    assert "Tier history of Initech" in text
+    assert "Say how to band the accounts" in converse(demo_store, clock, "propose tiers please")
+
+
 def test_history_lists_what_was_typed(demo_store: Store, clock: FixedClock) -> None:
     text = converse(demo_store, clock, "gaps", "find acme", "history", "exit")
     assert "  1  gaps\n  2  find acme" in text

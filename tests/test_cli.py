@@ -143,3 +143,66 @@ def test_the_console_script_never_shows_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "is not a tierbot store" in result.stderr
+
+
+def test_tier_explains_on_the_command_line_and_in_json(db: str) -> None:
+    text = tierbot("tier", "acmee", "corp", "--db", db).stdout
+    assert text.startswith("Acme Corp (ACC-0000001) — Strategic\n")
+    assert "Rule 1 “designated strategic” of fy27-tiers (in effect since" in text
+    assert "✓ strategic is true — read true" in text
+    data = json.loads(tierbot("tier", "Initech", "--json", "--db", db).stdout)
+    assert {"crm_id", "name", "tier", "rule", "conditions"} <= set(data)
+    assert data["tier"] == "Mid-Market" and data["rule"]["position"] == 4
+    assert data["conditions"] == [{"field": "arr", "op": ">=", "value": 25000.0, "read": 96000.0, "held": True}]
+    assert [r["position"] for r in data["earlier_rules"]] == [1, 2, 3]
+    ambiguous = tierbot("tier", "acme", "--db", db)
+    assert ambiguous.exit_code == 1 and "Several accounts match `acme`" in ambiguous.stderr
+    assert json.loads(tierbot("tier", "acme", "--json", "--db", db).stdout)["kind"] == "AmbiguousAccount"
+
+
+def test_override_and_history_on_the_command_line(db: str) -> None:
+    result = tierbot("tier", "set", "Initech", "Enterprise", "--reason", "exec sponsor", "--until", "2027-03-31", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    assert "Initech is now Enterprise (was Mid-Market) until 2027-03-31: “exec sponsor”." in result.stdout
+    assert "(override)" in tierbot("tier", "Initech", "--db", db).stdout
+    assert "override" in tierbot("tier", "history", "Initech", "--db", db).stdout
+    bad = tierbot("tier", "set", "Initech", "Enterprise", "--reason", "x", "--until", "31/03/2027", "--db", db)
+    assert bad.exit_code == 1 and "write the date as YYYY-MM-DD" in bad.stderr
+    assert "Cleared the override of Initech" in tierbot("tier", "clear", "Initech", "--db", db).stdout
+
+
+def test_rules_round_trip_on_the_command_line(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "fy27.yml"
+    assert tierbot("rules", "export", "fy27-tiers", str(out), "--db", db).exit_code == 0
+    edited = out.read_text().replace("name: fy27-tiers", "name: fy28-tiers").replace("25000", "30000")
+    (tmp_path / "fy28.yml").write_text(edited)
+    loaded = tierbot("rules", "load", str(tmp_path / "fy28.yml"), "--db", db)
+    assert "Loaded the draft fy28-tiers: 5 rules" in loaded.stdout
+    assert "Rule 4 → 4:" in tierbot("rules", "diff", "fy27-tiers", "fy28-tiers", "--db", db).stdout
+    simulated = tierbot("rules", "simulate", "fy28-tiers", "--db", db).stdout
+    assert "What-if: fy28-tiers instead of fy27-tiers." in simulated and "Nothing has changed yet." in simulated
+    assert "fy28-tiers is the active rule set" in tierbot("rules", "activate", "fy28-tiers", "--db", db).stdout
+    applied = tierbot("tiers", "apply", "--db", db).stdout
+    assert applied.startswith("Tiered 1,000 accounts with fy28-tiers")
+    assert "of customers and" in tierbot("tiers", "summary", "--db", db).stdout
+    listing = tierbot("rules", "list", "--db", db).stdout
+    assert "fy28-tiers  active since" in listing
+
+
+def test_a_broken_rule_file_lists_every_error(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: bad\ntiers: [A]\nrules:\n  - tier: B\n    when: {arrr: 1}\n  - tier: A\n    when: {region: {'>': 1}}\n")
+    result = tierbot("rules", "load", str(bad), "--db", db)
+    assert result.exit_code == 1
+    assert "bad.yml has 3 error(s), so it was not loaded:" in result.stderr
+    assert "unknown field `arrr`; did you mean `arr`?" in result.stderr
+
+
+def test_propose_and_formula_on_the_command_line(db: str) -> None:
+    proposed = tierbot("rules", "propose", "--by", "arr-share", "--bands", "15,40", "--tiers", "Enterprise,Mid-Market,SMB", "--db", db)
+    assert proposed.exit_code == 0, proposed.stderr
+    assert "Saved as the draft proposed-arr-share-15-40" in proposed.stdout
+    assert "Enterprise is " in proposed.stdout and "of customers and" in proposed.stdout
+    formula = tierbot("rules", "formula", "--crm", "salesforce", "--db", db)
+    assert formula.stdout.startswith("Salesforce formula for fy27-tiers")
+    assert 'IF(Strategic__c, "Strategic"' in formula.stdout
