@@ -58,7 +58,8 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     Ranks order accounts by ARR, largest first, ties broken by CRM id, so the same book gives the
     same ranks whatever the order of its rows.
     """
-    book = accounts.reset_index(drop=True).copy()
+    # No deep copy: pandas' copy-on-write keeps the caller's frame unchanged.
+    book = accounts.reset_index(drop=True)
     n = len(book)
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     ids, _ = pd.factorize(book["crm_id"].astype(str), sort=True)
@@ -68,21 +69,41 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     share[order] = np.cumsum(arr[order]) / total if total > 0 else np.nan
     position = np.empty(n)
     position[order] = (np.arange(n) + 1) / n if n else []
-    ascending = np.sort(arr)
+    # Accounts with a smaller ARR, counted on the values already in order (searching a sorted
+    # array with sorted values is several times faster than with the book's random order).
+    ascending_order = order[::-1]
+    ascending = arr[ascending_order]
+    smaller = np.empty(n)
+    smaller[ascending_order] = np.searchsorted(ascending, ascending, side="left")
     book["arr_share_rank"] = share
     book["account_share_rank"] = position
-    book["arr_percentile"] = 100.0 * np.searchsorted(ascending, arr, side="left") / n if n else []
+    book["arr_percentile"] = 100.0 * smaller / n if n else []
     if "potential_arr" in book:
         potential = pd.to_numeric(book["potential_arr"], errors="coerce")
         book["expected_arr"] = potential.where(potential.notna(), arr).astype("float64")
     else:
         book["expected_arr"] = arr
     if "renewal_date" in book:
-        renewals = pd.to_datetime(book["renewal_date"], errors="coerce", format="%Y-%m-%d")
-        book["days_to_renewal"] = (renewals - pd.Timestamp(as_of)).dt.days.astype("float64")
+        book["days_to_renewal"] = _days_until(book["renewal_date"], as_of)
     else:
         book["days_to_renewal"] = np.nan
     return book
+
+
+def _as_days(values: pd.Series) -> np.ndarray:
+    """ISO dates as numpy days (NaT for blanks and non-dates), parsing each distinct date once:
+    a million accounts renew on a few hundred different days."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    days = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", format="%Y-%m-%d")
+    parsed = np.append(days.to_numpy(dtype="datetime64[D]"), np.datetime64("NaT", "D"))
+    return parsed[np.where(codes < 0, len(uniques), codes)]
+
+
+def _days_until(values: pd.Series, as_of: date) -> np.ndarray:
+    days = _as_days(values)
+    delta = (days - np.datetime64(as_of.isoformat(), "D")).astype("float64")
+    delta[np.isnat(days)] = np.nan
+    return delta
 
 
 # ---------------------------------------------------------------------------------- the whole book
@@ -117,7 +138,7 @@ class _Masks:
         if kind in (NUMBER, FLAG):
             values: Any = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
         elif kind == DATE:
-            values = pd.to_datetime(raw, errors="coerce", format="%Y-%m-%d").to_numpy(dtype="datetime64[D]")
+            values = _as_days(raw)
         else:
             codes, uniques = pd.factorize(raw, use_na_sentinel=True)
             lowered = np.array([str(u).lower() for u in uniques], dtype=object)

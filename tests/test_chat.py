@@ -56,7 +56,16 @@ def test_mistakes_get_one_clear_sentence(demo_store: Store, clock: FixedClock) -
 
 
 def test_tiering_in_the_chat(demo_store: Store, clock: FixedClock) -> None:
-    text = converse(demo_store, clock, "tier acmee corp", "tiers", "rules", "propose tiers by arr share 15 40", "simulate proposed-arr-share-15-40", "tier history initech")
+    text = converse(
+        demo_store,
+        clock,
+        "tier acmee corp",
+        "tiers",
+        "rules",
+        "propose tiers by arr share 15 40",
+        "simulate proposed-arr-share-15-40",
+        "tier history initech",
+    )
     assert "Acme Corp (ACC-0000001) — Strategic" in text
     assert "fy27-tiers (in effect since 2026-10-01)" in text
     assert "Proposed proposed-arr-share-15-40" in text

@@ -161,7 +161,9 @@ def test_tier_explains_on_the_command_line_and_in_json(db: str) -> None:
 
 
 def test_override_and_history_on_the_command_line(db: str) -> None:
-    result = tierbot("tier", "set", "Initech", "Enterprise", "--reason", "exec sponsor", "--until", "2027-03-31", "--db", db)
+    result = tierbot(
+        "tier", "set", "Initech", "Enterprise", "--reason", "exec sponsor", "--until", "2027-03-31", "--db", db
+    )
     assert result.exit_code == 0, result.stderr
     assert "Initech is now Enterprise (was Mid-Market) until 2027-03-31: “exec sponsor”." in result.stdout
     assert "(override)" in tierbot("tier", "Initech", "--db", db).stdout
@@ -191,7 +193,9 @@ def test_rules_round_trip_on_the_command_line(db: str, tmp_path: Path) -> None:
 
 def test_a_broken_rule_file_lists_every_error(db: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text("name: bad\ntiers: [A]\nrules:\n  - tier: B\n    when: {arrr: 1}\n  - tier: A\n    when: {region: {'>': 1}}\n")
+    bad.write_text(
+        "name: bad\ntiers: [A]\nrules:\n  - tier: B\n    when: {arrr: 1}\n  - tier: A\n    when: {region: {'>': 1}}\n"
+    )
     result = tierbot("rules", "load", str(bad), "--db", db)
     assert result.exit_code == 1
     assert "bad.yml has 3 error(s), so it was not loaded:" in result.stderr
@@ -199,7 +203,9 @@ def test_a_broken_rule_file_lists_every_error(db: str, tmp_path: Path) -> None:
 
 
 def test_propose_and_formula_on_the_command_line(db: str) -> None:
-    proposed = tierbot("rules", "propose", "--by", "arr-share", "--bands", "15,40", "--tiers", "Enterprise,Mid-Market,SMB", "--db", db)
+    proposed = tierbot(
+        "rules", "propose", "--by", "arr-share", "--bands", "15,40", "--tiers", "Enterprise,Mid-Market,SMB", "--db", db
+    )
     assert proposed.exit_code == 0, proposed.stderr
     assert "Saved as the draft proposed-arr-share-15-40" in proposed.stdout
     assert "Enterprise is " in proposed.stdout and "of customers and" in proposed.stdout

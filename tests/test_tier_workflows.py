@@ -90,7 +90,9 @@ def test_load_refuses_a_file_with_errors_whole_and_lists_them(store: Store, cloc
         load_rule_set(store, write(tmp_path, "name: x\n  tiers: [A\n", "broken.yml"), actor="t", clock=clock)
 
 
-def test_rule_sets_are_versioned_drafts_active_and_archived(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+def test_rule_sets_are_versioned_drafts_active_and_archived(
+    demo_store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
     report = load_rule_set(demo_store, write(tmp_path, BANDS), actor="test:ops", clock=clock)
     assert (report.name, report.replaced) == ("bands", False)
     assert load_rule_set(demo_store, write(tmp_path, BANDS), actor="test:ops", clock=clock).replaced
@@ -106,7 +108,7 @@ def test_rule_sets_are_versioned_drafts_active_and_archived(demo_store: Store, c
     assert [e["action"] for e in entries] == ["rules.activate", "rules.load", "rules.load"]
     assert entries[0]["actor"] == "test:lead"
     assert export_rule_set(demo_store, "bands").startswith("name: bands\ntiers: [Enterprise, Mid-Market, SMB]\n")
-    with pytest.raises(UnknownName, match="There is no rule set `bnds`; did you mean `bands`?"):
+    with pytest.raises(UnknownName, match=r"There is no rule set `bnds`; did you mean `bands`\?"):
         export_rule_set(demo_store, "bnds")
 
 
@@ -119,7 +121,10 @@ def test_archive_retires_drafts_only(demo_store: Store, clock: FixedClock, tmp_p
 
 def test_diff_in_words(demo_store: Store) -> None:
     changes = diff(demo_store, "fy26-tiers", "fy27-tiers").changes
-    assert "Description: “Last year's ARR bands” → “ARR bands on expected ARR, a lower bar for hospitals and health systems, strategic by hand”" in changes
+    assert (
+        "Description: “Last year's ARR bands” → “ARR bands on expected ARR, a lower bar for hospitals and health systems, strategic by hand”"
+        in changes
+    )
     assert any(c.startswith("Rule 2 → 2: Enterprise “large accounts”: arr ≥ 100,000") for c in changes)
     assert diff(demo_store, "fy27-tiers", "fy27-tiers").same
 
@@ -151,7 +156,13 @@ def test_untiered_accounts_and_unused_rules_are_reported(demo_store: Store, cloc
 
 def test_overrides_beat_the_rules_are_explained_and_expire(demo_store: Store, clock: FixedClock) -> None:
     report = set_override(
-        demo_store, "Initech", "enterprise", reason="exec sponsor asked", until=date(2027, 3, 31), actor="test:vp", clock=clock
+        demo_store,
+        "Initech",
+        "enterprise",
+        reason="exec sponsor asked",
+        until=date(2027, 3, 31),
+        actor="test:vp",
+        clock=clock,
     )
     assert (report.tier, report.previous_tier) == ("Enterprise", "Mid-Market")
     explanation = explain_tier(demo_store, "Initech", clock=clock)
@@ -201,16 +212,27 @@ def test_as_of_uses_the_rule_set_in_effect_then(demo_store: Store, clock: FixedC
         explain_tier(demo_store, "Initech", clock=clock, as_of=date(2020, 1, 1))
 
 
-def test_without_any_rule_set_the_next_step_is_said(store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path) -> None:
+def test_without_any_rule_set_the_next_step_is_said(
+    store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path
+) -> None:
     from workflows.importing import import_table
 
-    import_table(store, fixtures / "salesforce_accounts.csv", "accounts", actor="t", clock=clock, errors_file=tmp_path / "e.csv")
-    with pytest.raises(NoActiveRuleSet, match="tierbot rules load FILE.yml"):
+    import_table(
+        store, fixtures / "salesforce_accounts.csv", "accounts", actor="t", clock=clock, errors_file=tmp_path / "e.csv"
+    )
+    with pytest.raises(NoActiveRuleSet, match=r"tierbot rules load FILE\.yml"):
         apply_tiers(store, actor="t", clock=clock)
 
 
 def test_nice_numbers() -> None:
-    assert [nice_number(v) for v in (153_421, 23_800, 8_700, 1_240_000, 99, 0)] == [150_000, 25_000, 8_000, 1_000_000, 100, 0]
+    assert [nice_number(v) for v in (153_421, 23_800, 8_700, 1_240_000, 99, 0)] == [
+        150_000,
+        25_000,
+        8_000,
+        1_000_000,
+        100,
+        0,
+    ]
 
 
 def test_propose_by_arr_share_keeps_strategic_and_reports_the_table(demo_store: Store, clock: FixedClock) -> None:
@@ -220,19 +242,38 @@ def test_propose_by_arr_share_keeps_strategic_and_reports_the_table(demo_store: 
     assert all(nice_number(t) == t for t in thresholds) and thresholds == sorted(thresholds, reverse=True)
     assert sum(r.accounts for r in report.table) == 1000
     assert report.table[0].tier == "Strategic" and report.table[0].accounts == 5
-    assert report.saved and any(i.name == report.name and i.state == "draft" for i in list_rule_sets(demo_store).rule_sets)
+    assert report.saved and any(
+        i.name == report.name and i.state == "draft" for i in list_rule_sets(demo_store).rule_sets
+    )
 
 
 def test_propose_by_account_share_cuts_and_within_a_field(demo_store: Store, clock: FixedClock) -> None:
-    by_count = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="account-share", bands=[10, 30], save=False)
+    by_count = propose(
+        demo_store, actor="t", clock=clock, books=BookCache(), by="account-share", bands=[10, 30], save=False
+    )
     tier1 = next(r for r in by_count.table if r.tier == "Tier 1")
     assert 0.05 < tier1.account_share < 0.2
     cuts = propose(
-        demo_store, actor="t", clock=clock, books=BookCache(), by="arr", cuts=[25000, 150000],
-        tier_names=["Enterprise", "Mid-Market", "SMB"], save=False,
+        demo_store,
+        actor="t",
+        clock=clock,
+        books=BookCache(),
+        by="arr",
+        cuts=[25000, 150000],
+        tier_names=["Enterprise", "Mid-Market", "SMB"],
+        save=False,
     )
     assert [r.when.value for r in cuts.rule_set.rules[1:3]] == [150000.0, 25000.0]  # type: ignore[union-attr]
-    segmented = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15, 40], within="setting", save=False)
+    segmented = propose(
+        demo_store,
+        actor="t",
+        clock=clock,
+        books=BookCache(),
+        by="arr-share",
+        bands=[15, 40],
+        within="setting",
+        save=False,
+    )
     labels = [r.label for r in segmented.rule_set.rules]
     assert any(label.startswith("private practice: ARR ≥") for label in labels)
     assert "private practice: everyone else" in labels
@@ -269,7 +310,9 @@ def test_salesforce_formula(demo_store: Store, clock: FixedClock, tmp_path: Path
     assert 'OR(LOWER(Care_Setting__c) = "hospital", LOWER(Care_Setting__c) = "health system")' in active
     ranked = "name: r\ntiers: [Top, Rest]\nrules:\n  - tier: Top\n    when: {arr_share_rank: {'<=': 0.15}}\n  - tier: Rest\n    default: true\n"
     load_rule_set(demo_store, write(tmp_path, ranked, "ranked.yml"), actor="t", clock=clock)
-    with pytest.raises(FormulaNotPossible, match="rule 1 \\(Top\\) uses `arr_share_rank`, which depends on every account"):
+    with pytest.raises(
+        FormulaNotPossible, match="rule 1 \\(Top\\) uses `arr_share_rank`, which depends on every account"
+    ):
         crm_formula(demo_store, "r", crm="salesforce")
 
 

@@ -35,7 +35,8 @@ class NoActiveRuleSet(InputError):
 def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
     """A rule set from its YAML text; every error listed."""
     try:
-        document = yaml.safe_load(text)
+        # libyaml's C loader where PyYAML has it: a rule set is parsed on every explanation.
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
