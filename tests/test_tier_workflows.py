@@ -69,9 +69,22 @@ def test_the_demo_is_tiered_and_explains_itself(demo_store: Store, clock: FixedC
     assert records.current_tiers(demo_store).notna().all()  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("text", ["Acme Corp", "acme corp", "Acmee Corp", "ACC-0000001"])
-def test_tier_answers_for_exact_partial_and_misspelt_names(demo_store: Store, clock: FixedClock, text: str) -> None:
-    assert explain_tier(demo_store, text, clock=clock).account.name == "Acme Corp"
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Acme Corp", "Acme Corp"),
+        ("acme corp", "Acme Corp"),
+        ("Acmee Corp", "Acme Corp"),
+        ("ACC-0000001", "Acme Corp"),
+        ("Initec", "Initech"),
+        ("globex", "Globex Corporation"),
+        ("umbrela", "Umbrella Health System"),
+    ],
+)
+def test_tier_answers_for_exact_partial_and_misspelt_names(
+    demo_store: Store, clock: FixedClock, text: str, name: str
+) -> None:
+    assert explain_tier(demo_store, text, clock=clock).account.name == name
 
 
 def test_several_equally_good_matches_are_not_guessed(demo_store: Store, clock: FixedClock) -> None:
