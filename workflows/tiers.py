@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -312,40 +313,28 @@ def set_override(
     account = one_account(store, text, names)
     explanation = explain_tier(store, account.crm_id, clock=clock, names=names, books=books)
     at = timestamp(clock)
+    until_text = until.isoformat() if until else None
     with store.transaction():
         stored_tiers.clear_overrides(store, account.crm_id, at, actor)
-        stored_tiers.add_override(
-            store, account.crm_id, chosen, reason.strip(), until.isoformat() if until else None, at, actor
-        )
-        stored_tiers.add_history(
+        stored_tiers.add_override(store, account.crm_id, chosen, reason.strip(), until_text, at, actor)
+        _record_change(
             store,
-            [
-                HistoryEntry(
-                    account.crm_id,
-                    chosen,
-                    explanation.tier,
-                    rule_set.name,
-                    reason.strip(),
-                    "override",
-                    at,
-                    actor,
-                )
-            ],
+            HistoryEntry(
+                account.crm_id, chosen, explanation.tier, rule_set.name, reason.strip(), "override", at, actor
+            ),
+            "tier.override",
+            {"tier": explanation.tier, "source": explanation.source},
+            {"tier": chosen, "reason": reason.strip(), "until": until_text},
         )
-        audit.record(
-            store,
-            [
-                AuditEntry(
-                    at,
-                    actor,
-                    "tier.override",
-                    f"account:{account.crm_id}",
-                    {"tier": explanation.tier, "source": explanation.source},
-                    {"tier": chosen, "reason": reason.strip(), "until": until.isoformat() if until else None},
-                )
-            ],
-        )
-    return OverrideReport(account, chosen, explanation.tier, reason.strip(), until.isoformat() if until else None)
+    return OverrideReport(account, chosen, explanation.tier, reason.strip(), until_text)
+
+
+def _record_change(
+    store: Store, entry: HistoryEntry, action: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """One hand-made tier change: into the account's history and the audit log."""
+    stored_tiers.add_history(store, [entry])
+    audit.record(store, [AuditEntry(entry.at, entry.actor, action, f"account:{entry.crm_id}", before, after)])
 
 
 def clear_override(
@@ -365,33 +354,21 @@ def clear_override(
     at = timestamp(clock)
     with store.transaction():
         stored_tiers.clear_overrides(store, account.crm_id, at, actor)
-        stored_tiers.add_history(
+        _record_change(
             store,
-            [
-                HistoryEntry(
-                    account.crm_id,
-                    before.decision.tier,
-                    before.tier,
-                    before.decision.rule_set,
-                    None,
-                    "override cleared",
-                    at,
-                    actor,
-                )
-            ],
-        )
-        audit.record(
-            store,
-            [
-                AuditEntry(
-                    at,
-                    actor,
-                    "tier.override.clear",
-                    f"account:{account.crm_id}",
-                    {"tier": before.tier, "reason": before.override.reason},
-                    {"tier": before.decision.tier},
-                )
-            ],
+            HistoryEntry(
+                account.crm_id,
+                before.decision.tier,
+                before.tier,
+                before.decision.rule_set,
+                None,
+                "override cleared",
+                at,
+                actor,
+            ),
+            "tier.override.clear",
+            {"tier": before.tier, "reason": before.override.reason},
+            {"tier": before.decision.tier},
         )
     return OverrideReport(account, before.decision.tier, before.tier, before.override.reason, None, cleared=True)
 
