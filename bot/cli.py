@@ -43,6 +43,7 @@ from workflows.rules import (
     propose,
     show_rule_set,
     simulate_rule_set,
+    write_movers,
 )
 from workflows.status import workspace_status
 from workflows.tiers import (
@@ -611,19 +612,25 @@ def rules_propose(
 
 @rules.command(name="simulate", context_settings=CONTEXT)
 @click.argument("name")
+@click.option("--movers-file", type=click.Path(path_type=Path), help="Write every mover to this CSV file.")
 @json_option
 @db_option
-def rules_simulate(name: str, as_json: bool) -> None:
+def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
     """What-if: compare a draft with the active rule set. Nothing changes.
 
     Shows the movers matrix (accounts and ARR from each tier to each tier), the largest movers with
     the rule that now places them, and per-tier totals before and after.
 
     \b
-    Example:
+    Examples:
         tierbot rules simulate proposed-arr-share-15-40
+        tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
-    _emit(simulate_rule_set(_store(), name, clock=SystemClock(), books=BookCache()), as_json)
+    simulation = simulate_rule_set(_store(), name, clock=SystemClock(), books=BookCache())
+    _emit(simulation, as_json)
+    if movers_file is not None:
+        write_movers(simulation, movers_file)
+        click.echo(f"Wrote all {simulation.moved:,} movers to {movers_file}.", err=as_json)
 
 
 @rules.command(name="formula", context_settings=CONTEXT)

@@ -587,6 +587,7 @@ def _(exp: TierExplanation) -> Any:
 @json_view.register
 def _(sim: Simulation) -> Any:
     out = _plain(sim)
+    out.pop("all_movers", None)
     out["accounts"] = [{"from": f, "to": t, "accounts": n} for (f, t), n in sim.accounts.items()]
     out["arr"] = [{"from": f, "to": t, "arr": v} for (f, t), v in sim.arr.items()]
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,11 @@ class Simulation:
     moved_arr: float
     totals_before: tuple[TierRow, ...]
     totals_after: tuple[TierRow, ...]
+    all_movers: pd.DataFrame = field(repr=False, compare=False, default_factory=pd.DataFrame)
+
+    def mover_table(self) -> pd.DataFrame:
+        """Every mover, largest ARR first: crm_id, name, arr, before, after, rule."""
+        return self.all_movers
 
 
 def simulate(
@@ -70,7 +75,18 @@ def simulate(
     moved_mask = old != new
     labels = np.array(["", *[r.title for r in after_set.rules]], dtype=object)[after["rule"].to_numpy()]
     moved_positions = np.flatnonzero(moved_mask)
-    biggest = moved_positions[np.argsort(-arr[moved_positions], kind="stable")][:SHOWN_MOVERS]
+    by_size = moved_positions[np.argsort(-arr[moved_positions], kind="stable")]
+    biggest = by_size[:SHOWN_MOVERS]
+    all_movers = pd.DataFrame(
+        {
+            "crm_id": book["crm_id"].to_numpy()[by_size],
+            "name": book["name"].to_numpy()[by_size],
+            "arr": arr[by_size],
+            "tier_now": old[by_size],
+            "tier_under_draft": new[by_size],
+            "rule": labels[by_size],
+        }
+    )
     movers = tuple(
         Mover(
             crm_id=str(book["crm_id"].iloc[i]),
@@ -95,4 +111,5 @@ def simulate(
         moved_arr=float(arr[moved_mask].sum()),
         totals_before=tuple(tier_table(book, before_series, order)),
         totals_after=tuple(tier_table(book, after_series, order)),
+        all_movers=all_movers,
     )

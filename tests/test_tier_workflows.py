@@ -28,6 +28,7 @@ from workflows.rules import (
     load_rule_set,
     propose,
     simulate_rule_set,
+    write_movers,
 )
 from workflows.tiers import (
     AmbiguousAccount,
@@ -309,6 +310,9 @@ def test_simulate_shows_movers_and_changes_nothing(demo_store: Store, clock: Fix
     assert demo_store.query("SELECT * FROM tier_assignments ORDER BY crm_id") == before
     with pytest.raises(InputError, match="is the active rule set"):
         simulate_rule_set(demo_store, "fy27-tiers", clock=clock, books=BookCache())
+    movers = write_movers(sim, tmp_path / "movers.csv").read_text().splitlines()
+    assert movers[0] == "crm_id,name,arr,tier_now,tier_under_draft,rule"
+    assert len(movers) == 1 + sim.moved
 
 
 def test_salesforce_formula(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from engine.errors import FileRefused, InputError, UnknownName
+from engine.csv_safety import neutralise_frame
+from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
 from engine.proposals import TierRow, propose_rules, tier_table
@@ -368,6 +369,15 @@ def propose(
     if save:
         store_rule_set(store, rule_set, list(report.warnings), source=f"proposed ({by})", actor=actor, clock=clock)
     return report
+
+
+def write_movers(simulation: Simulation, path: Path) -> Path:
+    """Every mover of a what-if to a CSV file that opens safely in a spreadsheet."""
+    try:
+        neutralise_frame(simulation.mover_table()).to_csv(path, index=False)
+    except OSError as exc:
+        raise CannotWrite(f"Cannot write {path}: {exc.strerror}.") from None
+    return path
 
 
 def simulate_rule_set(store: Store, name: str, *, clock: Clock, books: BookCache) -> Simulation:
