@@ -380,6 +380,10 @@ def _(report: ApplyReport) -> str:
         )
     if report.unused_rules:
         lines.append("No account matched " + ", ".join(report.unused_rules) + ".")
+    if report.expired_overrides:
+        lines.append(
+            f"{report.expired_overrides} override(s) reached their end date; those accounts follow the rules again."
+        )
     return "\n".join(lines)
 
 
@@ -457,10 +461,16 @@ def _(detail: RuleSetDetail) -> str:
 @render.register
 def _(report: ActivationReport) -> str:
     previous = f"; {report.previous} is archived" if report.previous else ""
-    return (
+    text = (
         f"{report.name} is the active rule set, in effect since {report.effective_date}{previous}. "
         "Run `tierbot tiers apply` to store the new tiers for the CRM export."
     )
+    if report.stray_overrides:
+        text += (
+            f"\n{len(report.stray_overrides)} override(s) name tiers {report.name} does not have and stay in "
+            f"force until cleared: {', '.join(report.stray_overrides[:10])}. `tierbot tier clear ACCOUNT` ends one."
+        )
+    return text
 
 
 @render.register

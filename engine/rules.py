@@ -12,10 +12,11 @@ A blank value satisfies only ``empty: true``: every comparison with a blank is f
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Union
 
 from engine.errors import InputError
@@ -226,9 +227,15 @@ def comparisons_of(condition: Condition) -> Iterable[Comparison]:
 # ---------------------------------------------------------------------------------- parsing
 
 
+MAX_DEPTH = 20  # nested all/any/not
+MAX_COMPARISONS = 2_000  # in one rule set
+RESERVED_TIERS = ("(untiered)",)
+
+
 @dataclass
 class _Parser:
     problems: list[RuleProblem] = field(default_factory=list)
+    comparisons: int = 0
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(RuleProblem(where, message))
@@ -243,28 +250,31 @@ class _Parser:
 
     # -- conditions
 
-    def condition(self, raw: Any, where: str) -> Condition | None:
+    def condition(self, raw: Any, where: str, depth: int = 0) -> Condition | None:
+        if depth > MAX_DEPTH:
+            self.error(where, f"conditions nest more than {MAX_DEPTH} levels deep: split the rule")
+            return None
         if not isinstance(raw, Mapping) or not raw:
             self.error(where, 'a condition is a mapping such as {arr: {">=": 150000}} or {all: [...]}')
             return None
-        parts = [self._entry(str(key), value, f"{where} › {key}") for key, value in raw.items()]
+        parts = [self._entry(str(key), value, f"{where} › {key}", depth) for key, value in raw.items()]
         found = [p for p in parts if p is not None]
         if len(found) != len(parts):
             return None
         return found[0] if len(found) == 1 else AllOf(tuple(found))
 
-    def _entry(self, key: str, value: Any, where: str) -> Condition | None:
+    def _entry(self, key: str, value: Any, where: str, depth: int) -> Condition | None:
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 self.error(where, f"`{key}` takes a non-empty list of conditions")
                 return None
-            parts = [self.condition(item, f"{where}[{i + 1}]") for i, item in enumerate(value)]
+            parts = [self.condition(item, f"{where}[{i + 1}]", depth + 1) for i, item in enumerate(value)]
             if any(p is None for p in parts):
                 return None
             children = tuple(p for p in parts if p is not None)
             return AllOf(children) if key == "all" else AnyOf(children)
         if key == "not":
-            inner = self.condition(value, where)
+            inner = self.condition(value, where, depth + 1)
             return Not(inner) if inner is not None else None
         if key not in RULE_FIELDS:
             self.unknown(where.rsplit(" › ", 1)[0], "field", key, [*RULE_FIELDS, *_COMBINATORS])
@@ -284,6 +294,9 @@ class _Parser:
         return self._test(rule_field, "=", value, where)
 
     def _test(self, rule_field: RuleField, op: str, operand: Any, where: str) -> Comparison | None:
+        self.comparisons += 1
+        if self.comparisons == MAX_COMPARISONS + 1:
+            self.error(where, f"more than {MAX_COMPARISONS:,} comparisons in one rule set: simplify it")
         op = _OPERATOR_ALIASES.get(op, op)
         allowed = _ALLOWED[rule_field.kind]
         if op not in OPERATORS:
@@ -328,11 +341,14 @@ class _Parser:
     def _value(self, rule_field: RuleField, raw: Any, where: str) -> Any:
         name, kind = rule_field.name, rule_field.kind
         if kind == NUMBER:
-            number = _number(raw)
+            number = parse_amount(raw)
             if number is None:
                 self.error(where, f"`{name}` compares with numbers; `{raw}` is not one")
             return number
         if kind == DATE:
+            if isinstance(raw, datetime):
+                self.error(where, f"`{name}` compares with dates, not times: write {raw.date().isoformat()}")
+                return None
             if isinstance(raw, date):
                 return raw.isoformat()
             if isinstance(raw, str):
@@ -345,15 +361,17 @@ class _Parser:
         if kind == FLAG:
             if isinstance(raw, bool):
                 return raw
-            self.error(where, f"`{name}` is true or false; `{raw}` is neither")
+            if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+                return raw.strip().lower() == "true"
+            self.error(where, f"`{name}` is true or false, not `{raw}`")
             return None
         if isinstance(raw, bool):
             # YAML reads unquoted NO, no, off, yes, on as booleans: almost always a country or a
             # plan name that needs quotes.
             self.error(
                 where,
-                f"`{name}` compares with text, and YAML read this value as {str(raw).lower()}: "
-                f'put it in quotes (e.g. "NO")',
+                f"`{name}` compares with text, but YAML read this value as {str(raw).lower()} "
+                f"(it does so with unquoted yes, no, on, off): put the value in quotes",
             )
             return None
         if raw is None or isinstance(raw, Mapping | list):
@@ -364,6 +382,7 @@ class _Parser:
     # -- rules and the set
 
     def rule(self, raw: Any, position: int, tiers: Sequence[str]) -> Rule | None:
+        """One rule; every problem of it is listed, not only the first."""
         where = f"rule {position}"
         if not isinstance(raw, Mapping):
             self.error(where, "a rule is a mapping with `tier` and `when` (or `default: true`)")
@@ -374,44 +393,48 @@ class _Parser:
         for key in raw:
             if key not in _RULE_KEYS:
                 self.unknown(where, "key", str(key), _RULE_KEYS)
+        valid = True
         if not isinstance(tier_name, str) or not tier_name.strip():
             self.error(where, "every rule needs a `tier`")
-            return None
-        if tiers and tier_name not in tiers:
+            valid = False
+        elif tiers and tier_name not in tiers:
             self.unknown(where, "tier", tier_name, list(tiers))
         label = raw.get("label") or ""
         default = raw.get("default", False)
         if not isinstance(default, bool):
             self.error(where, "`default` is true or false")
-            return None
+            default, valid = False, False
         if default and "when" in raw:
             self.error(where, "a default rule has no `when`: it takes every account the rules above left")
-            return None
-        if not default and "when" not in raw:
+            valid = False
+        elif not default and "when" not in raw:
             self.error(where, "give the rule a `when` condition, or `default: true`")
+            valid = False
+        when = self.condition(raw["when"], f"{where} › when") if "when" in raw else None
+        if not valid or (not default and when is None):
             return None
-        when = None if default else self.condition(raw["when"], f"{where} › when")
-        if not default and when is None:
-            return None
-        return Rule(tier=tier_name.strip(), label=str(label).strip(), when=when, default=default)
+        return Rule(tier=str(tier_name).strip(), label=str(label).strip(), when=when, default=default)
 
 
-def _number(raw: Any) -> float | None:
+_AMOUNT = re.compile(r"^[+-]?\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?([km])?$", re.IGNORECASE)
+
+
+def parse_amount(raw: Any) -> float | None:
+    """A number as rule authors and chat users write it: 150000, 150,000, $150k, 1.5m, 0.15.
+
+    Commas only group thousands ("12,5" is not a number), and only finite numbers count.
+    """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
-        text = raw.strip().replace(",", "").replace("$", "").replace("_", "")
-        scale = 1.0
-        if text[-1:].lower() in ("k", "m"):
-            scale = 1_000.0 if text[-1].lower() == "k" else 1_000_000.0
-            text = text[:-1]
-        try:
-            return float(text) * scale
-        except ValueError:
-            return None
-    return None
+        number = float(raw)
+    elif isinstance(raw, str) and _AMOUNT.match(raw.strip()):
+        text = raw.strip().replace(",", "").replace("$", "")
+        scale = {"k": 1_000.0, "m": 1_000_000.0}.get(text[-1:].lower(), 1.0)
+        number = float(text.rstrip("kKmM")) * scale
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet, list[RuleProblem]]:
@@ -440,6 +463,9 @@ def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet
         repeated = sorted({t for t in tiers if tiers.count(t) > 1})
         if repeated:
             parser.error("tiers", f"each tier once; repeated: {', '.join(repeated)}")
+        for reserved in RESERVED_TIERS:
+            if reserved in tiers:
+                parser.error("tiers", f"`{reserved}` is reserved for accounts no rule tiers: name the tier otherwise")
     rules_raw = document.get("rules")
     rules: list[Rule] = []
     if not isinstance(rules_raw, list) or not rules_raw:

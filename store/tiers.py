@@ -131,23 +131,25 @@ def history(store: Store, crm_id: str, limit: int = 20) -> list[HistoryEntry]:
     return [HistoryEntry(**r) for r in rows]
 
 
-def active_override(store: Store, crm_id: str, today: str) -> Override | None:
-    """The override in force for an account on ``today`` (ISO date), if any."""
+# In force on a day: set by then, not cleared by then, and not past its `until`.
+_IN_FORCE = (
+    "substr(at, 1, 10) <= :day AND (cleared_at IS NULL OR substr(cleared_at, 1, 10) > :day) "
+    "AND (until IS NULL OR until >= :day)"
+)
+
+
+def active_override(store: Store, crm_id: str, day: str) -> Override | None:
+    """The override in force for an account on ``day`` (ISO date), if any."""
     rows = store.query(
-        "SELECT * FROM tier_overrides WHERE crm_id = ? AND cleared_at IS NULL "
-        "AND (until IS NULL OR until >= ?) ORDER BY id DESC LIMIT 1",
-        (crm_id, today),
+        f"SELECT * FROM tier_overrides WHERE crm_id = :crm_id AND {_IN_FORCE} ORDER BY id DESC LIMIT 1",
+        {"crm_id": crm_id, "day": day},
     )
     return Override(**rows[0]) if rows else None
 
 
-def active_overrides(store: Store, today: str) -> pd.DataFrame:
-    """Every override in force on ``today``: crm_id, tier, reason."""
-    rows = store.rows(
-        "SELECT crm_id, tier, reason FROM tier_overrides WHERE cleared_at IS NULL "
-        "AND (until IS NULL OR until >= ?) ORDER BY id",
-        (today,),
-    )
+def active_overrides(store: Store, day: str) -> pd.DataFrame:
+    """Every override in force on ``day``: crm_id, tier, reason."""
+    rows = store.rows(f"SELECT crm_id, tier, reason FROM tier_overrides WHERE {_IN_FORCE} ORDER BY id", {"day": day})
     return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "reason"]).drop_duplicates("crm_id", keep="last")
 
 
@@ -158,6 +160,18 @@ def add_override(store: Store, crm_id: str, tier: str, reason: str, until: str |
         (crm_id, tier, reason, until, at, actor),
     )
     return int(cursor.lastrowid or 0)
+
+
+def expired_overrides(store: Store, day: str) -> list[Override]:
+    """Overrides whose `until` has passed but that nobody has closed yet."""
+    rows = store.query("SELECT * FROM tier_overrides WHERE cleared_at IS NULL AND until < ? ORDER BY id", (day,))
+    return [Override(**r) for r in rows]
+
+
+def close_expired(store: Store, override_id: int, at: str) -> None:
+    """Record that an override ended by itself."""
+    store.require_transaction()
+    store.execute("UPDATE tier_overrides SET cleared_at = ?, cleared_by = 'expired' WHERE id = ?", (at, override_id))
 
 
 def clear_overrides(store: Store, crm_id: str, at: str, actor: str) -> int:

@@ -3,6 +3,7 @@ render for the CRM."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from engine.simulation import Simulation, simulate
 from engine.tiering import assign_tiers, columns_needed
 from store import Store, audit, records
 from store import rules as stored_rules
+from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
 from workflows.books import BookCache
@@ -33,16 +35,43 @@ class NoActiveRuleSet(InputError):
 # ---------------------------------------------------------------------------------- reading and writing
 
 
+class _RuleSetLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML's safe loader (libyaml's C one where available) that refuses duplicate keys: a
+    second `arr:` in one mapping would otherwise silently replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f'`{key}` appears twice in one mapping (write a range as {{arr: {{">=": 25000, "<": 150000}}}})',
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])[&*][A-Za-z0-9_]+(?=[\s,\]}]|$)", re.MULTILINE)
+
+
 def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
     """A rule set from its YAML text; every error listed."""
+    if _ALIAS.search(text):
+        # Anchors and aliases can make a short file expand a thousandfold: write rules out.
+        raise InputError(f"{source} uses YAML anchors or aliases (&name, *name): write each condition out instead.")
     try:
-        # libyaml's C loader where PyYAML has it: a rule set is parsed on every explanation.
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document = yaml.load(text, Loader=_RuleSetLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{source} is not valid YAML{where}: {problem}. Fix the file and load it again.") from None
+    except ValueError as exc:
+        # YAML's own date reading: an unquoted 2027-02-30 is not a date.
+        raise InputError(f"{source} has a value YAML cannot read ({exc}): check the dates.") from None
     return parse_rule_set(document, source)
 
 
@@ -58,7 +87,7 @@ def rule_set_named(store: Store, name: str) -> tuple[StoredRuleSet, RuleSet]:
     stored = stored_rules.get(store, name)
     if stored is None:
         names = [r.name for r in stored_rules.all_rule_sets(store)]
-        hint = did_you_mean(name, names)
+        hint = next((n for n in names if n.startswith(name)), None) or did_you_mean(name, names)
         listing = f" Rule sets: {', '.join(names)}." if names else " None is stored yet: `tierbot rules load FILE.yml`."
         raise UnknownName(
             f"There is no rule set `{name}`" + (f"; did you mean `{hint}`?" if hint else ".") + listing,
@@ -90,14 +119,12 @@ def rule_set_on(store: Store, day: date) -> tuple[RuleSet, Activation]:
     return rule_set_named(store, activation.rule_set)[1], activation
 
 
-def previous_rule_set(store: Store, name: str) -> tuple[RuleSet, Activation] | None:
-    """The rule set that was in effect before ``name`` last took effect."""
+def previous_rule_set(store: Store, current: Activation) -> tuple[RuleSet, Activation] | None:
+    """The rule set that was in effect before the activation ``current``."""
     history = stored_rules.activations(store)
-    positions = [i for i, a in enumerate(history) if a.rule_set == name]
-    if not positions:
-        return None
-    for activation in reversed(history[: positions[-1]]):
-        if activation.rule_set != name:
+    position = next((i for i, a in enumerate(history) if a.id == current.id), len(history))
+    for activation in reversed(history[:position]):
+        if activation.rule_set != current.rule_set:
             return rule_set_named(store, activation.rule_set)[1], activation
     return None
 
@@ -243,6 +270,7 @@ class ActivationReport:
     previous: str | None
     effective_date: str
     actor: str
+    stray_overrides: tuple[str, ...] = ()  # overrides naming tiers this rule set does not have
 
 
 def activate_rule_set(
@@ -253,12 +281,18 @@ def activate_rule_set(
     ``effective`` backdates the activation (for the record of what applied when); it cannot be
     in the future.
     """
-    stored, _ = rule_set_named(store, name)
+    stored, rule_set = rule_set_named(store, name)
     day = effective or today(clock)
     if day > today(clock):
         raise InputError(f"--effective {day.isoformat()} is in the future: activate the rule set on that day instead.")
     if stored.state == "active":
         raise InputError(f"`{name}` is already the active rule set.")
+    history = stored_rules.activations(store)
+    if history and day.isoformat() < history[-1].effective_date:
+        raise InputError(
+            f"--effective {day.isoformat()} is before {history[-1].effective_date}, when "
+            f"{history[-1].rule_set} took effect: a rule set cannot take effect before the one it replaces."
+        )
     at = timestamp(clock)
     with store.transaction():
         current = stored_rules.active(store)
@@ -279,7 +313,15 @@ def activate_rule_set(
                 )
             ],
         )
-    return ActivationReport(name, current.name if current else None, day.isoformat(), actor)
+    stray = stored_tiers.active_overrides(store, today(clock).isoformat())
+    stray = stray[~stray["tier"].isin(rule_set.tiers)]
+    return ActivationReport(
+        name,
+        current.name if current else None,
+        day.isoformat(),
+        actor,
+        tuple(f"{row.crm_id} ({row.tier})" for row in stray.itertuples(index=False)),
+    )
 
 
 def archive_rule_set(store: Store, name: str, *, actor: str, clock: Clock) -> str:
@@ -376,7 +418,7 @@ def write_movers(simulation: Simulation, path: Path) -> Path:
     try:
         neutralise_frame(simulation.mover_table()).to_csv(path, index=False)
     except OSError as exc:
-        raise CannotWrite(f"Cannot write {path}: {exc.strerror}.") from None
+        raise CannotWrite(f"Cannot write {path}: {exc.strerror or exc}.") from None
     return path
 
 

@@ -3,6 +3,7 @@ and the tier table leaders look at."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -60,6 +61,7 @@ class ApplyReport:
     untiered_examples: tuple[str, ...]
     table: tuple[TierRow, ...]
     unused_rules: tuple[str, ...]  # rules no account matched
+    expired_overrides: int = 0
 
 
 def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | None = None) -> ApplyReport:
@@ -103,6 +105,7 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
             ),
         )
         stored_tiers.write_assignments(store, changed[["crm_id", "tier", "rule", "rule_label", "rule_set"]], run_id, at)
+        expired = _close_expired_overrides(store, result, rule_set.name, day, at)
         stored_tiers.add_history(
             store,
             (
@@ -134,7 +137,30 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
         untiered_examples=tuple(untiered["crm_id"].head(5)),
         table=tuple(tier_table(book, _with_overrides(store, result, day), rule_set.tiers)),
         unused_rules=tuple(f"rule {i} ({r.title})" for i, r in enumerate(rule_set.rules, start=1) if i not in used),
+        expired_overrides=expired,
     )
+
+
+def _close_expired_overrides(store: Store, result: pd.DataFrame, rule_set: str, day: date, at: str) -> int:
+    """Overrides past their `until` end by themselves; the run writes that into their history."""
+    ended = stored_tiers.expired_overrides(store, day.isoformat())
+    rule_tiers = result.set_index("crm_id")["tier"]
+    for override in ended:
+        stored_tiers.close_expired(store, override.id, at)
+        tier = rule_tiers.get(override.crm_id)
+        reason = f"override ended on {override.until}"
+        entry = HistoryEntry(
+            override.crm_id,
+            tier if isinstance(tier, str) else None,
+            override.tier,
+            rule_set,
+            reason,
+            "override cleared",
+            at,
+            "tierbot",
+        )
+        stored_tiers.add_history(store, [entry])
+    return len(ended)
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -180,10 +206,12 @@ def tier_summary(
     result = assign_tiers(book, rule_set)
     tiers = _with_overrides(store, result, day)
     run = stored_tiers.last_run(store)
-    current = (
+    current = as_of is not None or (
         run is not None
         and run.rule_set == rule_set.name
         and run.accounts_version == meta.version(store, "accounts_version")
+        # Days to renewal move every day: such rules need a run of the day.
+        and ("days_to_renewal" not in rule_set.fields_used() or run.as_of == day.isoformat())
     )
     return TierSummary(
         rule_set=rule_set.name,
@@ -248,7 +276,7 @@ def explain_tier(
     account = one_account(store, text, names)
     day = as_of or today(clock)
     rule_set, activation = rule_set_on(store, day) if as_of else _active_with_activation(store)
-    previous = previous_rule_set(store, rule_set.name)
+    previous = previous_rule_set(store, activation)
     sets: list[RuleSet] = [rule_set] + ([previous[0]] if previous else [])
     row = books.row(store, day, columns_needed(sets), account.crm_id)
     decision = decide(row, rule_set)
@@ -306,7 +334,7 @@ def set_override(
         hint = did_you_mean(tier, rule_set.tiers)
         raise InputError(
             f"`{tier}` is not a tier of {rule_set.name}"
-            + (f"; did you mean `{hint}`?" if hint else "")
+            + (f"; did you mean `{hint}`?" if hint else ".")
             + f" Tiers: {', '.join(rule_set.tiers)}."
         )
     chosen = matched[0]
@@ -392,4 +420,6 @@ def parse_day(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise InputError(f"{option} {text}: there is no such day.") from None
         raise InputError(f"{option} {text}: write the date as YYYY-MM-DD, e.g. 2027-03-31.") from None
