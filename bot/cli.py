@@ -21,7 +21,7 @@ from bot.render import fields_text, problems_text, render, to_json
 from bot.router import Session
 from engine.errors import InvalidRows, TierbotError
 from engine.fields import TABLE_SPECS, describe_fields
-from engine.rules import describe_vocabulary
+from engine.rules import describe_vocabulary, parse_amounts
 from engine.validation import ImportOptions
 from store import Store, open_store
 from workflows.audit import audit_trail
@@ -423,10 +423,11 @@ def _day(text: str | None, option: str) -> date | None:
 def _numbers(text: str | None, option: str) -> list[float]:
     if not text:
         return []
-    try:
-        return [float(part.strip().rstrip("%").replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise click.BadParameter(f"`{text}` is not a list of numbers like 15,40.", param_hint=option) from None
+    numbers = parse_amounts(text)
+    if numbers is None:
+        example = "150000,25000 or 150k,25k" if option == "--cuts" else "15,40"
+        raise click.BadParameter(f"`{text}` is not a list of numbers like {example}.", param_hint=option)
+    return numbers
 
 
 @cli.group(cls=TierbotGroup, context_settings=CONTEXT)

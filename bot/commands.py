@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.router import Command, Router, Session
 from engine.errors import InputError
+from engine.rules import parse_amounts
 from workflows.gaps import data_gaps
 from workflows.lookup import find_account
 from workflows.rules import list_rule_sets, propose, simulate_rule_set
@@ -72,7 +73,7 @@ def _rules(session: Session, argument: str) -> Any:
 
 
 _PROPOSE = re.compile(
-    r"^(?:tiers?\s+)?by\s+(?P<by>arr\s*share|account\s*share|arr)\s+(?P<numbers>[\d.,%\s$k]+?)"
+    r"^(?:tiers?\s+)?by\s+(?P<by>arr\s*share|account\s*share|arr)\s+(?P<numbers>.+?)"
     r"(?:\s+within\s+(?P<within>\w+))?\s*$",
     re.IGNORECASE,
 )
@@ -81,14 +82,10 @@ PROPOSE_USAGE = "propose tiers by arr share 15 40 (or: by account share 12 35; b
 
 def _propose(session: Session, argument: str) -> Any:
     found = _PROPOSE.match(argument.strip())
-    if not found:
+    numbers = parse_amounts(found["numbers"]) if found else None
+    if not found or not numbers:
         raise InputError(f"Say how to band the accounts: `{PROPOSE_USAGE}`.")
-    by = re.sub(r"\s+", "-", found["by"].lower().replace("share", " share")).replace("--", "-")
-    numbers = [
-        float(n.rstrip("%").replace("$", "").replace("k", "e3"))
-        for n in re.split(r"[\s,]+", found["numbers"].strip())
-        if n
-    ]
+    by = re.sub(r"\s+", "", found["by"].lower()).replace("share", "-share")
     return propose(
         session.store,
         actor=session.actor,

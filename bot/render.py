@@ -273,7 +273,7 @@ def headline(table: Sequence[TierRow]) -> str:
     top = next((r for r in table if r.tier != "Strategic"), table[0])
 
     def share(value: float) -> str:
-        return percent(value, 1 if value < 0.1 else 0)
+        return percent(value, 1 if value < 0.1 or value > 0.9 else 0)
 
     return f"{top.tier} is {share(top.account_share)} of customers and {share(top.arr_share)} of revenue."
 
@@ -485,6 +485,11 @@ def _(proposal: ProposalReport) -> str:
     lines = [f"Proposed {proposal.name} ({proposal.rule_set.description}):"]
     lines += rules_text(proposal.rule_set)
     lines.append(_tier_table(proposal.table))
+    if proposal.bands:
+        base = "ARR" if proposal.by == "arr-share" else "accounts"
+        strategic = " outside Strategic" if "Strategic" in proposal.rule_set.tiers else ""
+        asked = "; ".join(f"{b.tier} {percent(b.target, 0)} → {percent(b.actual)}" for b in proposal.bands)
+        lines.append(f"Asked for vs. got, as shares of the {base}{strategic} (thresholds rounded): {asked}.")
     if proposal.table:
         lines.append(headline(proposal.table))
     if proposal.warnings:

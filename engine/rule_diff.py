@@ -36,21 +36,35 @@ def diff_rule_sets(a: RuleSet, b: RuleSet) -> RuleSetDiff:
         changes.append(f"Description: “{a.description}” → “{b.description}”")
     old = [_words(r) for r in a.rules]
     new = [_words(r) for r in b.rules]
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    # Compared ignoring case: "Hospital" and "hospital" match the same accounts.
+    matcher = difflib.SequenceMatcher(a=[w.lower() for w in old], b=[w.lower() for w in new], autojunk=False)
+    removed: list[int] = []
+    added: list[int] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        removed, added = list(range(i1, i2)), list(range(j1, j2))
-        block: list[tuple[int, str]] = []
-        # Within a changed stretch, a rule that kept its label (else its tier) was edited.
-        for same in (lambda r: (r.tier, r.label), lambda r: r.label or None, lambda r: r.tier):
-            for i in list(removed):
-                match = next((j for j in added if same(a.rules[i]) and same(a.rules[i]) == same(b.rules[j])), None)
-                if match is not None:
-                    block.append((match, f"Rule {i + 1} → {match + 1}: {old[i]}  ⟶  {new[match]}"))
-                    removed.remove(i)
-                    added.remove(match)
-        block += [(j1 + (i - i1), f"Removed rule {i + 1}: {old[i]}") for i in removed]
-        block += [(j, f"Added rule {j + 1}: {new[j]}") for j in added]
-        changes += [text for _, text in sorted(block, key=lambda item: item[0])]
+        if tag != "equal":
+            removed += range(i1, i2)
+            added += range(j1, j2)
+    found: list[tuple[int, str]] = []
+    # A rule that reappears unchanged elsewhere moved; one that kept its label (else its tier)
+    # was edited; what is left was removed or added.
+    pairings = (
+        lambda r, _: _words(r).lower(),
+        lambda r, _: (r.tier, r.label.lower()),
+        lambda r, _: r.label.lower() or None,
+        lambda r, _: r.tier,
+    )
+    for kind, key in enumerate(pairings):
+        for i in list(removed):
+            mine = key(a.rules[i], i)
+            match = next((j for j in added if mine is not None and mine == key(b.rules[j], j)), None)
+            if match is None:
+                continue
+            verb = "Moved" if kind == 0 else "Changed"
+            detail = old[i] if kind == 0 else f"{old[i]}  ⟶  {new[match]}"
+            found.append((match, f"{verb} rule {i + 1} → {match + 1}: {detail}"))
+            removed.remove(i)
+            added.remove(match)
+    found += [(j, f"Added rule {j + 1}: {new[j]}") for j in added]
+    found += [(i, f"Removed rule {i + 1}: {old[i]}") for i in removed]
+    changes += [text for _, text in sorted(found, key=lambda item: item[0])]
     return RuleSetDiff(a.name, b.name, tuple(changes))

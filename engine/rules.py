@@ -437,6 +437,30 @@ def parse_amount(raw: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+_NUMBER_TOKEN = re.compile(r"\$?[0-9][0-9,]*(?:\.[0-9]+)?[kKmM]?%?")
+_THOUSANDS = re.compile(r"\$?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?[kKmM]?%?")
+
+
+def parse_amounts(text: str) -> list[float] | None:
+    """A list of numbers as people type it: "15 40", "15,40", "$150,000 $25k", "150000, 25000".
+
+    A comma followed by three digits groups thousands; any other comma separates numbers.
+    Returns None when something other than numbers is in the text.
+    """
+    found: list[float] = []
+    leftover = _NUMBER_TOKEN.sub(" ", text).replace(",", " ").strip()
+    if leftover:
+        return None
+    for token in _NUMBER_TOKEN.findall(text):
+        parts = [token] if _THOUSANDS.fullmatch(token) else [p for p in token.split(",") if p]
+        for part in parts:
+            number = parse_amount(part.rstrip("%"))
+            if number is None:
+                return None
+            found.append(number)
+    return found
+
+
 def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet, list[RuleProblem]]:
     """Check and build a rule set from its exchange format; return it with its warnings.
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.proposals import TierRow, tier_table
+from engine.proposals import UNTIERED, TierRow, tier_table
 from engine.rules import RuleSet
 
-UNTIERED = "(untiered)"
 SHOWN_MOVERS = 50
 
 
@@ -54,15 +53,24 @@ def simulate(
     after: pd.DataFrame,
     before_set: RuleSet | None,
     after_set: RuleSet,
+    overrides: pd.Series | None = None,
 ) -> Simulation:
-    """Compare two tier assignments of the same book (``before`` None: nothing is tiered yet)."""
+    """Compare two tier assignments of the same book (``before`` None: nothing is tiered yet).
+
+    ``overrides`` (a tier per account, blank where none) are in force on both sides, as they
+    would be: an account set by hand does not move because the rules change.
+    """
     n = len(book)
+    forced = overrides.astype(object).to_numpy() if overrides is not None else np.full(n, None, dtype=object)
+    is_forced = pd.notna(forced)
     old = (
         before["tier"].astype(object).where(before["tier"].notna(), UNTIERED).to_numpy()
         if before is not None
         else np.full(n, UNTIERED, dtype=object)
     )
     new = after["tier"].astype(object).where(after["tier"].notna(), UNTIERED).to_numpy()
+    old = np.where(is_forced, forced, old)
+    new = np.where(is_forced, forced, new)
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy()
     order: list[str] = list(after_set.tiers)
     for tier in [*(before_set.tiers if before_set else ()), UNTIERED]:
@@ -74,6 +82,7 @@ def simulate(
     arr_moved = {(str(f), str(t)): float(row["sum"]) for (f, t), row in grouped.iterrows()}
     moved_mask = old != new
     labels = np.array(["", *[r.title for r in after_set.rules]], dtype=object)[after["rule"].to_numpy()]
+    labels = np.where(is_forced, "override", labels)
     moved_positions = np.flatnonzero(moved_mask)
     by_size = moved_positions[np.argsort(-arr[moved_positions], kind="stable")]
     biggest = by_size[:SHOWN_MOVERS]
@@ -109,7 +118,7 @@ def simulate(
         movers=movers,
         moved=int(moved_mask.sum()),
         moved_arr=float(arr[moved_mask].sum()),
-        totals_before=tuple(tier_table(book, before_series, order)),
-        totals_after=tuple(tier_table(book, after_series, order)),
+        totals_before=tuple(tier_table(book, before_series, before_set.tiers if before_set else ())),
+        totals_after=tuple(tier_table(book, after_series, after_set.tiers)),
         all_movers=all_movers,
     )

@@ -180,7 +180,7 @@ def test_rules_round_trip_on_the_command_line(db: str, tmp_path: Path) -> None:
     (tmp_path / "fy28.yml").write_text(edited)
     loaded = tierbot("rules", "load", str(tmp_path / "fy28.yml"), "--db", db)
     assert "Loaded the draft fy28-tiers: 5 rules" in loaded.stdout
-    assert "Rule 4 → 4:" in tierbot("rules", "diff", "fy27-tiers", "fy28-tiers", "--db", db).stdout
+    assert "Changed rule 4 → 4:" in tierbot("rules", "diff", "fy27-tiers", "fy28-tiers", "--db", db).stdout
     simulated = tierbot("rules", "simulate", "fy28-tiers", "--db", db).stdout
     assert "What-if: fy28-tiers instead of fy27-tiers." in simulated and "Nothing has changed yet." in simulated
     assert "fy28-tiers is the active rule set" in tierbot("rules", "activate", "fy28-tiers", "--db", db).stdout

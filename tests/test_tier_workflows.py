@@ -139,8 +139,23 @@ def test_diff_in_words(demo_store: Store) -> None:
         "Description: “Last year's ARR bands” → “ARR bands on expected ARR, a lower bar for hospitals and health systems, strategic by hand”"
         in changes
     )
-    assert any(c.startswith("Rule 2 → 2: Enterprise “large accounts”: arr ≥ 100,000") for c in changes)
+    assert any(c.startswith("Changed rule 2 → 2: Enterprise “large accounts”: arr ≥ 100,000") for c in changes)
     assert diff(demo_store, "fy27-tiers", "fy27-tiers").same
+
+
+def test_diff_sees_moves_and_ignores_case(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    text = export_rule_set(demo_store, "fy27-tiers")
+    lines = text.splitlines()
+    # Swap rules 2 and 3 (each three lines: tier, label, when) and change the case of a value.
+    start = lines.index("- tier: Enterprise")
+    rule2, rule3 = lines[start : start + 3], lines[start + 3 : start + 6]
+    moved = lines[:start] + rule3 + rule2 + lines[start + 6 :]
+    edited = "\n".join(moved).replace("name: fy27-tiers", "name: moved").replace("hospital,", "Hospital,")
+    load_rule_set(demo_store, write(tmp_path, edited), actor="t", clock=clock)
+    changes = diff(demo_store, "fy27-tiers", "moved").changes
+    assert changes == (
+        "Moved rule 3 → 2: Enterprise “hospitals and health systems”: all of (setting in [hospital, health system]; arr ≥ 75,000)",
+    ) or all(c.startswith("Moved") for c in changes)
 
 
 def test_apply_writes_only_changes_and_keeps_history(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
@@ -251,7 +266,10 @@ def test_nice_numbers() -> None:
 
 def test_propose_by_arr_share_keeps_strategic_and_reports_the_table(demo_store: Store, clock: FixedClock) -> None:
     report = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15, 40])
-    assert report.rule_set.tiers == ("Strategic", "Tier 1", "Tier 2", "Tier 3")
+    # Named like the active rule set's tiers, so a what-if compares like with like.
+    assert report.rule_set.tiers == ("Strategic", "Enterprise", "Mid-Market", "SMB")
+    assert [b.tier for b in report.bands] == ["Enterprise", "Mid-Market"]
+    assert report.bands[0].target == 0.15 and 0.1 < report.bands[0].actual < 0.3
     thresholds = [r.when.value for r in report.rule_set.rules if r.when is not None and r.tier != "Strategic"]
     assert all(nice_number(t) == t for t in thresholds) and thresholds == sorted(thresholds, reverse=True)
     assert sum(r.accounts for r in report.table) == 1000
@@ -265,7 +283,7 @@ def test_propose_by_account_share_cuts_and_within_a_field(demo_store: Store, clo
     by_count = propose(
         demo_store, actor="t", clock=clock, books=BookCache(), by="account-share", bands=[10, 30], save=False
     )
-    tier1 = next(r for r in by_count.table if r.tier == "Tier 1")
+    tier1 = next(r for r in by_count.table if r.tier == "Enterprise")
     assert 0.05 < tier1.account_share < 0.2
     cuts = propose(
         demo_store,
@@ -295,6 +313,50 @@ def test_propose_by_account_share_cuts_and_within_a_field(demo_store: Store, clo
         propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[60, 50])
     with pytest.raises(UnknownName, match="is not a category field; did you mean `setting`"):
         propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15], within="settng")
+
+
+def test_rounding_never_empties_a_tier_and_merged_bands_are_said(demo_store: Store, clock: FixedClock) -> None:
+    tiny = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[0.01], save=False)
+    top = tiny.rule_set.rules[1].when
+    assert top is not None and top.value <= 1_845_390  # the largest non-strategic account
+    assert tiny.table[1].accounts >= 1
+    many = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[1] * 10, save=False)
+    assert many.rule_set.tiers[-1] == f"Tier {len(many.rule_set.tiers) - 1}"
+    assert any("Rounding merged some bands" in w for w in many.warnings)
+    with pytest.raises(InputError, match="must be different amounts above zero"):
+        propose(
+            demo_store, actor="t", clock=clock, books=BookCache(), by="arr", cuts=[150000, 25000, 25000], save=False
+        )
+    import pandas as pd
+
+    from engine.proposals import propose_rules
+
+    scattered = pd.DataFrame(
+        {"crm_id": list("abcdefghij"), "arr": [float(i) for i in range(10)], "setting": list("abcdefghij")}
+    )
+    with pytest.raises(InputError, match="No value of `setting` covers 20 accounts"):
+        propose_rules(scattered, name="x", by="arr-share", bands=[15], within="setting")
+
+
+def test_proposal_names_never_overwrite_what_people_made(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    first = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15, 40])
+    activate_rule_set(demo_store, first.name, actor="t", clock=clock)
+    again = propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15, 40])
+    assert again.name == f"{first.name}-2"
+    load_rule_set(demo_store, write(tmp_path, BANDS), actor="t", clock=clock)
+    with pytest.raises(
+        InputError, match=r"`bands` is a draft loaded from rules\.yml: give the proposal another --name"
+    ):
+        propose(demo_store, actor="t", clock=clock, books=BookCache(), by="arr-share", bands=[15], name="bands")
+
+
+def test_simulate_keeps_overrides_in_force(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    set_override(demo_store, "Initech", "Strategic", reason="board member", actor="t", clock=clock)
+    load_rule_set(demo_store, write(tmp_path, BANDS), actor="t", clock=clock)
+    sim = simulate_rule_set(demo_store, "bands", clock=clock, books=BookCache())
+    movers = sim.mover_table()
+    assert "ACC-0000005" not in set(movers["crm_id"])
+    assert next(r for r in sim.totals_before if r.tier == "Strategic").accounts == 6
 
 
 def test_simulate_shows_movers_and_changes_nothing(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:

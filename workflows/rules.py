@@ -14,7 +14,7 @@ from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
-from engine.proposals import TierRow, propose_rules, tier_table
+from engine.proposals import BandShare, TierRow, propose_rules, tier_table
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
 from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
 from engine.simulation import Simulation, simulate
@@ -75,11 +75,36 @@ def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
     return parse_rule_set(document, source)
 
 
+class _Flow(dict):
+    """A mapping YAML writes on one line: each rule's condition, as people write it."""
+
+
+class _RuleSetDumper(yaml.SafeDumper):
+    pass
+
+
+_RuleSetDumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
 def to_yaml(rule_set: RuleSet) -> str:
-    """The rule set in its exchange format."""
-    return yaml.safe_dump(
-        to_document(rule_set), sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
-    )
+    """The rule set in its exchange format: one block per rule, its condition on one line."""
+    document = to_document(rule_set)
+    document["tiers"] = _FlowList(document["tiers"])
+    for rule in document["rules"]:
+        if "when" in rule:
+            rule["when"] = _Flow(rule["when"])
+    return yaml.dump(document, Dumper=_RuleSetDumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+class _FlowList(list):
+    """A list YAML writes on one line (the tiers)."""
+
+
+_RuleSetDumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
 
 
 def rule_set_named(store: Store, name: str) -> tuple[StoredRuleSet, RuleSet]:
@@ -357,9 +382,29 @@ class ProposalReport:
     by: str
     rule_set: RuleSet
     table: tuple[TierRow, ...]
+    bands: tuple[BandShare, ...]
     yaml: str
     warnings: tuple[str, ...]
     saved: bool
+
+
+def _proposal_name(store: Store, wanted: str | None, default: str) -> str:
+    """The draft's name: as given, or the default with a number when that one is taken."""
+    if wanted:
+        existing = stored_rules.get(store, wanted)
+        if existing is not None and (existing.state != "draft" or not (existing.source or "").startswith("proposed")):
+            what = (
+                f"the {existing.state} rule set"
+                if existing.state != "draft"
+                else f"a draft loaded from {existing.source}"
+            )
+            raise InputError(f"`{wanted}` is {what}: give the proposal another --name.")
+        return wanted
+    name, number = default, 1
+    while (existing := stored_rules.get(store, name)) is not None and existing.state != "draft":
+        number += 1
+        name = f"{default}-{number}"
+    return name
 
 
 def propose(
@@ -376,36 +421,47 @@ def propose(
     name: str | None = None,
     save: bool = True,
 ) -> ProposalReport:
-    """Propose thresholds for the current book and save them as a draft rule set."""
-    if within is not None and (within not in RULE_FIELDS or RULE_FIELDS[within].kind != TEXT):
-        options = [f for f, spec in RULE_FIELDS.items() if spec.kind == TEXT and f not in ("crm_id", "name")]
-        hint = did_you_mean(within, options)
+    """Propose thresholds for the current book and save them as a draft rule set.
+
+    Without tier names, the active rule set's names are used when the count fits, so a what-if
+    compares like with like; otherwise Tier 1, Tier 2…
+    """
+    categories = [f for f, spec in RULE_FIELDS.items() if spec.kind == TEXT and f not in ("crm_id", "name", "owner")]
+    if within is not None and within not in categories:
+        hint = did_you_mean(within, categories)
         raise UnknownName(
             f"`--within {within}` is not a category field"
             + (f"; did you mean `{hint}`?" if hint else ".")
-            + f" Use one of: {', '.join(options)}.",
+            + f" Use one of: {', '.join(categories)}.",
             within,
             hint,
         )
     label = "-".join(f"{b:g}" for b in (bands or cuts or []))
-    name = name or f"proposed-{by}-{label}" + (f"-by-{within}" if within else "")
+    name = _proposal_name(store, name, f"proposed-{by}-{label}" + (f"-by-{within}" if within else ""))
     columns = ["crm_id", "name", "arr", "strategic"] + ([within] if within else [])
     book = books.book(store, today(clock), columns)
     if book.empty:
         raise InputError("There are no accounts to propose tiers for: import a CRM export or load the demo first.")
-    rule_set = propose_rules(
+    levels = len(bands or cuts or []) + 1
+    current = stored_rules.active(store)
+    if not tier_names and current is not None:
+        active_tiers = [t for t in rule_set_named(store, current.name)[1].tiers if t != "Strategic"]
+        if len(active_tiers) == levels:
+            tier_names = active_tiers
+    proposal = propose_rules(
         book, name=name, by=by, bands=bands or [], cuts=cuts or [], tier_names=tier_names or [], within=within
     )
+    rule_set = proposal.rule_set
     problems = parse_rule_set(to_document(rule_set), name)[1]
     assigned = assign_tiers(book, rule_set)
-    table = tuple(tier_table(book, assigned["tier"], rule_set.tiers))
     report = ProposalReport(
         name=name,
         by=by,
         rule_set=rule_set,
-        table=table,
+        table=tuple(tier_table(book, assigned["tier"], rule_set.tiers)),
+        bands=proposal.bands,
         yaml=to_yaml(rule_set),
-        warnings=tuple(str(p) for p in problems if "no default" not in p.message),
+        warnings=tuple(proposal.notes) + tuple(str(p) for p in problems if "no default" not in p.message),
         saved=save,
     )
     if save:
@@ -430,9 +486,12 @@ def simulate_rule_set(store: Store, name: str, *, clock: Clock, books: BookCache
     if active is not None and active.name == draft.name:
         raise InputError(f"`{name}` is the active rule set: simulate a draft against it instead.")
     sets = [draft] + ([active] if active else [])
-    book = books.book(store, today(clock), columns_needed(sets))
+    day = today(clock)
+    book = books.book(store, day, columns_needed(sets))
     before = assign_tiers(book, active) if active else None
-    return simulate(book, before, assign_tiers(book, draft), active, draft)
+    forced = stored_tiers.active_overrides(store, day.isoformat()).set_index("crm_id")["tier"]
+    overrides = book["crm_id"].map(forced) if not forced.empty else None
+    return simulate(book, before, assign_tiers(book, draft), active, draft, overrides)
 
 
 # ---------------------------------------------------------------------------------- back to the CRM
