@@ -797,17 +797,17 @@ def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_js
 
 
 @tier.command(name="clear", context_settings=CONTEXT)
-@click.argument("account")
+@click.argument("account", nargs=-1, required=True)
 @json_option
 @db_option
-def tier_clear(account: str, as_json: bool) -> None:
+def tier_clear(account: tuple[str, ...], as_json: bool) -> None:
     """End an account's override: the rules decide its tier again.
 
     \b
     Example:
         tierbot tier clear "Initech"
     """
-    _emit(clear_override(_store(), account, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    _emit(clear_override(_store(), " ".join(account), actor=local_actor("cli"), clock=SystemClock()), as_json)
 
 
 @tier.command(name="history", context_settings=CONTEXT)

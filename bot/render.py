@@ -558,19 +558,30 @@ def json_view(value: Any) -> Any:
     return _plain(value)
 
 
+def _trace_json(found: Trace | None) -> Any:
+    """A trace as nested JSON: comparisons inside `all`, `any` and `not` stay inside them."""
+    if found is None:
+        return None
+    if isinstance(found, ComparisonTrace):
+        c = found.comparison
+        return {"field": c.field, "op": c.op, "value": _plain(c.value), "read": found.read, "held": found.held}
+    return {"kind": found.kind, "held": found.held, "parts": [_trace_json(p) for p in found.parts]}
+
+
 @json_view.register
 def _(exp: TierExplanation) -> Any:
     def conditions(found: Trace | None) -> list[dict[str, Any]]:
-        return [
-            {
-                "field": t.comparison.field,
-                "op": t.comparison.op,
-                "value": _plain(t.comparison.value),
-                "read": t.read,
-                "held": t.held,
-            }
-            for t in leaf_traces(found)
-        ]
+        return [_trace_json(t) for t in leaf_traces(found)]
+
+    def rule(trace: RuleTrace) -> dict[str, Any]:
+        return {
+            "position": trace.position,
+            "tier": trace.rule.tier,
+            "label": trace.rule.label,
+            "held": trace.held,
+            "conditions": conditions(trace.trace),
+            "trace": _trace_json(trace.trace),
+        }
 
     fired = exp.decision.fired
     return {
@@ -580,16 +591,10 @@ def _(exp: TierExplanation) -> Any:
         "source": exp.source,
         "rule_set": exp.decision.rule_set,
         "rule": {"position": fired.position, "tier": fired.rule.tier, "label": fired.rule.label} if fired else None,
+        # Every comparison of the fired rule, flat; `trace` keeps them inside their all/any/not.
         "conditions": conditions(fired.trace if fired else None),
-        "earlier_rules": [
-            {
-                "position": t.position,
-                "tier": t.rule.tier,
-                "label": t.rule.label,
-                "conditions": conditions(t.trace),
-            }
-            for t in exp.decision.earlier
-        ],
+        "trace": _trace_json(fired.trace) if fired else None,
+        "earlier_rules": [rule(t) for t in exp.decision.earlier],
         "override": _plain(exp.override),
         "previous": _plain(exp.previous),
         "stored_tier": exp.stored_tier,

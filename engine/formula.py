@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.errors import InputError
-from engine.rules import BOOK_WIDE_FIELDS, AllOf, AnyOf, Comparison, Condition, Not, RuleSet, comparisons_of
+from engine.rules import (
+    BOOK_WIDE_FIELDS,
+    RULE_FIELDS,
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    Not,
+    RuleSet,
+    comparisons_of,
+)
 
 SALESFORCE_LIMIT = 3900  # characters in a formula field
 
@@ -64,7 +74,10 @@ def _quote(text: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else repr(float(value))
+    """A number as a formula literal: never in scientific notation (1e-05), which formulas reject."""
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.10f}".rstrip("0").rstrip(".")
 
 
 def _date(value: str) -> str:
@@ -76,6 +89,7 @@ class _Writer:
     def __init__(self, fields: Mapping[str, tuple[str, str]]):
         self.fields = fields
         self.used: dict[str, str] = {}
+        self.texts: dict[str, set[str]] = {}  # text values compared, by field
 
     def expression(self, name: str) -> tuple[str, str]:
         """The formula expression reading a field, and its type."""
@@ -112,6 +126,7 @@ class _Writer:
                 return f"ISBLANK({text})" if value else f"NOT(ISBLANK({text}))"
             lowered = f"LOWER({text})"
             values = value if isinstance(value, tuple) else (value,)
+            self.texts.setdefault(test.field, set()).update(str(v) for v in values)
             hits = [f"{lowered} = {_quote(str(v).lower())}" for v in values]
             hit = hits[0] if len(hits) == 1 else "OR(" + ", ".join(hits) + ")"
             if op in ("=", "in"):
@@ -132,8 +147,39 @@ class _Writer:
         return f"AND(NOT(ISBLANK({expr})), {body})"
 
 
+# What a field's kind allows as a CRM field type.
+_FITS = {"number": (NUMBER,), "date": (DATE,), "flag": (CHECKBOX,), "text": (TEXT, PICKLIST)}
+
+
+def check_mapping(overrides: Mapping[str, tuple[str, str]]) -> None:
+    """Refuse an API-name mapping the formula cannot use: a blank name, a derived field, or a type
+    that does not fit the field (ARR as text would compare numbers as words)."""
+    for name, (api, kind) in overrides.items():
+        if name in _DERIVED_FROM_FIELDS:
+            raise InputError(
+                f"`{name}` is derived: map {' and '.join(_DERIVED_FROM_FIELDS[name])} instead "
+                "and the formula derives it the same way."
+            )
+        if not api:
+            raise InputError(
+                f"--field {name}= needs the API name, e.g. {name}={SALESFORCE_FIELDS.get(name, ('X__c',))[0]}."
+            )
+        allowed = _FITS[RULE_FIELDS[name].kind]
+        if kind not in allowed:
+            raise InputError(
+                f"--field {name}={api}:{kind}: `{name}` is a {RULE_FIELDS[name].kind} field, "
+                f"so its CRM type is {' or '.join(allowed)}."
+            )
+
+
+_DERIVED_FROM_FIELDS = {"expected_arr": ("arr", "potential_arr"), "days_to_renewal": ("renewal_date",)} | {
+    name: ("arr",) for name in BOOK_WIDE_FIELDS
+}
+
+
 def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str]] | None = None) -> Formula:
     """The rule set as one Salesforce formula-field expression returning the tier's name."""
+    check_mapping(overrides or {})
     fields = {**SALESFORCE_FIELDS, **(overrides or {})}
     blocked: list[str] = []
     for position, rule in enumerate(rule_set.rules, start=1):
@@ -147,10 +193,11 @@ def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str
                     f"rule {position} ({rule.title}) uses `{test.field}`, which {_NO_EQUIVALENT[test.field]}"
                 )
     if blocked:
+        fix = "map the field with --field, or " if any("depends on every account" not in b for b in blocked) else ""
         raise FormulaNotPossible(
             "The CRM cannot compute this rule set: "
             + "; ".join(dict.fromkeys(blocked))
-            + ". Propose ARR thresholds instead (`tierbot rules propose`), or map the field with --field."
+            + f". To fix it, {fix}propose ARR thresholds instead (`tierbot rules propose`)."
         )
     writer = _Writer(fields)
     expression = '""'
@@ -164,6 +211,12 @@ def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str
         'Under "Blank Field Handling" choose "Treat blank fields as blanks".',
         "Check the API names above against your org (Setup → Object Manager → Account → Fields).",
     ]
+    if writer.texts:
+        compared = "; ".join(f"{name} {', '.join(sorted(values))}" for name, values in writer.texts.items())
+        notes.append(
+            f"Text compares as tierbot stores it after import ({compared}), ignoring case: if the CRM "
+            "spells a value otherwise (USA, North America), change the formula or the CRM's value."
+        )
     if len(expression) > SALESFORCE_LIMIT:
         notes.append(
             f"The formula is {len(expression):,} characters; Salesforce allows {SALESFORCE_LIMIT:,}. "

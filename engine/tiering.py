@@ -66,7 +66,8 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     order = np.lexsort((ids, -arr))
     total = arr.sum()
     share = np.empty(n)
-    share[order] = np.cumsum(arr[order]) / total if total > 0 else np.nan
+    with np.errstate(invalid="ignore"):  # an infinite ARR (typed into the file by hand) gives NaN shares
+        share[order] = np.cumsum(arr[order]) / total if total > 0 else np.nan
     position = np.empty(n)
     position[order] = (np.arange(n) + 1) / n if n else []
     # Accounts with a smaller ARR, counted on the values already in order (searching a sorted
@@ -137,6 +138,9 @@ class _Masks:
         raw = self.book[name] if name in self.book else pd.Series([None] * self.n, dtype=object)
         if kind in (NUMBER, FLAG):
             values: Any = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
+            if kind == FLAG:
+                # Only 1 and 0 are flags; anything else written into the file reads as blank.
+                values = np.where(np.isin(values, (0.0, 1.0)), values, np.nan)
         elif kind == DATE:
             values = _as_days(raw)
         else:
@@ -283,23 +287,19 @@ class TierDecision:
 
 
 def read_value(field_name: str, row: Mapping[str, Any]) -> Any:
-    """A field of one account in the form tests compare: float, ISO date, text or bool; None if blank."""
+    """A field of one account in the form comparisons use: float, ISO date, text or bool; None if
+    blank. Reads exactly as the bulk path does (``pd.to_numeric``, 1/0 flags, strict ISO dates)."""
     value = row.get(field_name)
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
         return None
     kind = RULE_FIELDS[field_name].kind
-    if kind == NUMBER:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
+    if kind in (NUMBER, FLAG):
+        number = _number(value)
+        if number is None:
             return None
-        return None if np.isnan(number) else number
-    if kind == FLAG:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return None
-        return None if np.isnan(number) else number == 1.0
+        if kind == FLAG:
+            return {1.0: True, 0.0: False}.get(number)
+        return number
     if kind == DATE:
         # The same reading as the bulk path's pd.to_datetime(format="%Y-%m-%d").
         try:
@@ -308,6 +308,16 @@ def read_value(field_name: str, row: Mapping[str, Any]) -> Any:
             return None
     text = str(value)
     return text if text != "" else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        number = float(pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0])
+    return None if np.isnan(number) else number
 
 
 def comparison_holds(test: Comparison, read: Any) -> bool:

@@ -212,3 +212,24 @@ def test_propose_and_formula_on_the_command_line(db: str) -> None:
     formula = tierbot("rules", "formula", "--crm", "salesforce", "--db", db)
     assert formula.stdout.startswith("Salesforce formula for fy27-tiers")
     assert 'IF(Strategic__c, "Strategic"' in formula.stdout
+
+
+def test_tier_json_keeps_not_and_any_structure_and_clear_takes_several_words(db: str, tmp_path: Path) -> None:
+    rules = tmp_path / "notr.yml"
+    rules.write_text(
+        "name: notr\ntiers: [Intl, Home]\nrules:\n  - tier: Intl\n    when: {not: {region: NA}}\n  - tier: Home\n    default: true\n"
+    )
+    tierbot("rules", "load", str(rules), "--db", db)
+    tierbot("rules", "activate", "notr", "--db", db)
+    data = json.loads(tierbot("tier", "Globex Corporation", "--json", "--db", db).stdout)
+    assert data["tier"] == "Intl"
+    assert data["trace"] == {
+        "kind": "not",
+        "held": True,
+        "parts": [{"field": "region", "op": "=", "value": "NA", "read": "EMEA", "held": False}],
+    }
+    tierbot("tier", "set", "Acme Dental Group", "Intl", "--reason", "x", "--db", db)
+    assert (
+        "Cleared the override of Acme Dental Group"
+        in tierbot("tier", "clear", "acme", "dental", "group", "--db", db).stdout
+    )

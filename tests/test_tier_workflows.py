@@ -411,3 +411,100 @@ def test_tiering_tables_are_documented_for_other_tools(demo_store: Store) -> Non
     conn = sqlite3.connect(demo_store.path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(account_tiers)")]
     assert columns == ["crm_id", "name", "tier", "rule", "rule_set"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("when: {renewal_date: 2027-05-21T10:00:00}", "compares with dates, not times: write 2027-05-21"),
+        ("when: {renewal_date: {'<': 2027-02-30}}", "has a value YAML cannot read"),
+        ("when: {arr: {'>=': .nan}}", "compares with numbers; `nan` is not one"),
+        ("when: {arr: {'>=': 1.0e+400}}", "compares with numbers; `inf` is not one"),
+        ("when: {arr: {'>=': '12,5'}}", "compares with numbers; `12,5` is not one"),
+        ("when: {arr: {'>=': 100000}, arr: {'<': 50}}", "`arr` appears twice in one mapping"),
+        ("when: &c {arr: 1}", "uses YAML anchors or aliases"),
+        ("when: " + "{not: " * 25 + "{arr: 1}" + "}" * 25, "nest more than 20 levels deep"),
+    ],
+)
+def test_rule_files_that_would_mislead_are_refused(
+    store: Store, clock: FixedClock, tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(
+        tmp_path, f"name: odd\ntiers: [A, B]\nrules:\n  - tier: A\n    {text}\n  - tier: B\n    default: true\n"
+    )
+    with pytest.raises(InputError, match=message):
+        load_rule_set(store, path, actor="t", clock=clock)
+    assert list_rule_sets(store).rule_sets == ()
+
+
+def test_a_rule_with_several_problems_lists_them_all(store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "name: e\ntiers: [A]\nrules:\n  - when: {arrr: 5}\n  - tier: A\n    default: maybe\n    when: {regon: NA}\n",
+    )
+    with pytest.raises(RuleSetInvalid) as refused:
+        load_rule_set(store, path, actor="t", clock=clock)
+    text = str(refused.value)
+    for expected in (
+        "every rule needs a `tier`",
+        "unknown field `arrr`",
+        "`default` is true or false",
+        "unknown field `regon`",
+    ):
+        assert expected in text
+
+
+def test_activation_cannot_take_effect_before_the_set_it_replaces(
+    demo_store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    load_rule_set(demo_store, write(tmp_path, BANDS), actor="t", clock=clock)
+    with pytest.raises(InputError, match="is before 2026-10-01, when fy27-tiers took effect"):
+        activate_rule_set(demo_store, "bands", actor="t", clock=clock, effective=date(2026, 1, 1))
+    activate_rule_set(demo_store, "bands", actor="t", clock=clock, effective=date(2026, 11, 1))
+    explanation = explain_tier(demo_store, "Initech", clock=clock)
+    assert explanation.decision.rule_set == "bands"
+    assert explanation.previous is not None and explanation.previous.rule_set == "fy27-tiers"
+    assert explain_tier(demo_store, "Initech", clock=clock, as_of=date(2026, 10, 15)).decision.rule_set == "fy27-tiers"
+
+
+def test_as_of_sees_only_overrides_set_by_then(demo_store: Store, clock: FixedClock) -> None:
+    set_override(demo_store, "Initech", "Enterprise", reason="x", actor="t", clock=clock)
+    assert explain_tier(demo_store, "Initech", clock=clock).override is not None
+    assert explain_tier(demo_store, "Initech", clock=clock, as_of=date(2026, 11, 20)).override is None
+
+
+def test_activation_warns_about_overrides_the_new_tiers_lack(
+    demo_store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    set_override(demo_store, "Initech", "Strategic", reason="x", actor="t", clock=clock)
+    load_rule_set(demo_store, write(tmp_path, BANDS), actor="t", clock=clock)
+    report = activate_rule_set(demo_store, "bands", actor="t", clock=clock)
+    assert report.stray_overrides == ("ACC-0000005 (Strategic)",)
+
+
+def test_an_override_that_ends_is_written_into_the_history_by_the_next_run(
+    demo_store: Store, clock: FixedClock
+) -> None:
+    set_override(
+        demo_store, "Initech", "Enterprise", reason="quarter", until=date(2026, 12, 31), actor="t", clock=clock
+    )
+    report = apply_tiers(demo_store, actor="t", clock=FixedClock(datetime(2027, 1, 2, 9, 0)))
+    assert report.expired_overrides == 1
+    latest = tier_history(demo_store, "Initech").entries[0]
+    assert (latest.source, latest.previous_tier, latest.tier) == ("override cleared", "Enterprise", "Mid-Market")
+    assert latest.reason == "override ended on 2026-12-31"
+
+
+def test_formula_mappings_are_checked_and_numbers_never_scientific(
+    demo_store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError, match="`arr` is a number field, so its CRM type is number"):
+        crm_formula(demo_store, None, crm="salesforce", fields={"arr": "ARR__c:text"})
+    with pytest.raises(InputError, match="`expected_arr` is derived"):
+        crm_formula(demo_store, None, crm="salesforce", fields={"expected_arr": "Expected__c"})
+    tiny = "name: tiny\ntiers: [A, B]\nrules:\n  - tier: A\n    when: {health_score: {'>': 0.00001}}\n  - tier: B\n    default: true\n"
+    load_rule_set(demo_store, write(tmp_path, tiny, "tiny.yml"), actor="t", clock=clock)
+    formula = crm_formula(demo_store, "tiny", crm="salesforce")
+    assert "Health_Score__c > 0.00001" in formula.text and "e-" not in formula.text
+    active = crm_formula(demo_store, None, crm="salesforce")
+    assert any("Text compares as tierbot stores it" in n for n in active.notes)

@@ -263,3 +263,24 @@ def test_evaluation_does_not_depend_on_row_order(frame: pd.DataFrame, rule_set: 
     first = assign_tiers(prepare_book(frame, AS_OF), rule_set).set_index("crm_id")["tier"]
     shuffled = assign_tiers(prepare_book(frame.iloc[order], AS_OF), rule_set).set_index("crm_id")["tier"]
     assert first.sort_index().tolist() == shuffled.sort_index().tolist()
+
+
+def test_values_written_into_the_file_by_hand_read_the_same_both_ways() -> None:
+    frame = prepare_book(
+        pd.DataFrame(
+            {
+                "crm_id": ["a", "b", "c"],
+                "name": ["a", "b", "c"],
+                "arr": [1.0, 2.0, 3.0],
+                "strategic": [2, 1, 0],
+                "employees": ["1_000", "600", None],
+            }
+        ),
+        AS_OF,
+    )
+    for when in (
+        Comparison("strategic", "=", False),
+        Comparison("employees", ">=", 500.0),
+        Comparison("strategic", "empty", True),
+    ):
+        bulk_and_single(frame, one_rule(when))

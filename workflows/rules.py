@@ -519,7 +519,7 @@ def crm_formula(store: Store, name: str | None, *, crm: str, fields: dict[str, s
             )
         api, _, kind = target.partition(":")
         default_kind = SALESFORCE_FIELDS.get(tierbot_field, ("", "text"))[1]
-        kind = kind or default_kind
+        kind = kind.strip() or default_kind
         if kind not in FIELD_TYPES:
             raise InputError(
                 f"`--field {tierbot_field}={target}`: the type after `:` is one of {', '.join(FIELD_TYPES)}."
@@ -553,12 +553,13 @@ def show_rule_set(store: Store, name: str | None = None) -> RuleSetDetail:
     """A rule set (default: the active one) with its rules in words."""
     stored, rule_set = rule_set_named(store, name) if name else active_rule_set(store)
     _, problems = parse_yaml(stored.definition, stored.name)
+    value_warnings = _value_warnings(store, rule_set)
     return RuleSetDetail(
         name=stored.name,
         state=stored.state,
         description=stored.description,
         rule_set=rule_set,
-        warnings=tuple(str(p) for p in problems),
+        warnings=tuple(str(p) for p in problems) + tuple(value_warnings),
         updated_at=stored.updated_at,
         updated_by=stored.updated_by,
         source=stored.source,
