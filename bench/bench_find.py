@@ -12,6 +12,7 @@ intended account came back first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sqlite3
 import tempfile
@@ -64,11 +65,9 @@ def main(argv: list[str] | None = None) -> bool:
             hits = 0
             for crm_id, text in queries:
                 start = time.perf_counter()
-                try:
+                with contextlib.suppress(AccountNotFound):
                     result = find_account(store, text, index)
                     hits += result.best.crm_id == crm_id or any(m.crm_id == crm_id for m in result.alternatives)
-                except AccountNotFound:
-                    pass
                 ours.append(time.perf_counter() - start)
         peer: list[float] = []
         with sqlite3.connect(db) as conn:

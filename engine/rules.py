@@ -12,6 +12,7 @@ A blank value satisfies only ``empty: true``: every comparison with a blank is f
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -352,10 +353,8 @@ class _Parser:
             if isinstance(raw, date):
                 return raw.isoformat()
             if isinstance(raw, str):
-                try:
+                with contextlib.suppress(ValueError):
                     return date.fromisoformat(raw.strip()).isoformat()
-                except ValueError:
-                    pass
             self.error(where, f"`{name}` compares with dates written YYYY-MM-DD; `{raw}` is not one")
             return None
         if kind == FLAG:

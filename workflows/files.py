@@ -8,6 +8,7 @@ the engine's job.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -149,12 +150,10 @@ def _read_csv(data: bytes, source: str) -> tuple[pd.DataFrame, list[str]]:
     delimiter, width = _sniff_delimiter(sample)
     if delimiter != ",":
         notes.append(f"Columns are separated by {_DELIMITER_NAMES[delimiter]}s.")
-    try:
+    # Rows of uneven width (report titles, footers, ragged lines) make Arrow's parser give up:
+    # pandas' C parser then pads short rows and names the line of a long one.
+    with contextlib.suppress(pa.ArrowInvalid):
         return _read_csv_arrow(data, encoding, delimiter, width), notes
-    except pa.ArrowInvalid:
-        # Rows of uneven width (report titles, footers, ragged lines): the C parser pads
-        # short rows and names the line of a long one.
-        pass
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
