@@ -5,7 +5,6 @@ one-sentence message on failure."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -16,14 +15,15 @@ import click
 from tabulate import tabulate
 
 from bot.chat import run_chat
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_slack import roles, serve, slack
 from bot.config import load_settings, local_actor
-from bot.render import fields_text, problems_text, render, to_json
+from bot.render import fields_text, to_json
 from bot.router import Session
-from engine.errors import InvalidRows, TierbotError
+from engine.errors import InvalidRows
 from engine.fields import TABLE_SPECS, describe_fields
 from engine.rules import describe_vocabulary, parse_amounts
 from engine.validation import ImportOptions
-from store import Store, open_store
 from workflows.audit import audit_trail
 from workflows.books import BookCache
 from workflows.clock import SystemClock
@@ -55,79 +55,6 @@ from workflows.tiers import (
     tier_history,
     tier_summary,
 )
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_DB_KEY = "tierbot.db"
-
-
-def _remember_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value:
-        ctx.meta[_DB_KEY] = value
-
-
-def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`--db PATH`, accepted before or after the command name."""
-    return click.option(
-        "--db",
-        metavar="PATH",
-        expose_value=False,
-        callback=_remember_db,
-        help="SQLite store to use (default: $TIERBOT_DB, else ./tierbot.db).",
-    )(f)
-
-
-_JSON_KEY = "tierbot.json"
-
-
-def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
-    if value:
-        ctx.meta[_JSON_KEY] = True
-    return value
-
-
-def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--json", "as_json", is_flag=True, callback=_remember_json, help="Print JSON for scripts (errors too)."
-    )(f)
-
-
-def _store(create: bool = False) -> Store:
-    """The store for this command; only commands that add data may create a new one."""
-    ctx = click.get_current_context()
-    settings = load_settings(ctx.meta.get(_DB_KEY))
-    store = open_store(settings.db, create=create)
-    ctx.call_on_close(store.close)
-    return store
-
-
-def _progress(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def _emit(value: Any, as_json: bool) -> None:
-    click.echo(to_json(value) if as_json else render(value))
-
-
-class TierbotGroup(click.Group):
-    """Turns tierbot's errors into one clear message and an exit code, in one place."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except InvalidRows as exc:
-            click.echo(f"Error: {exc}", err=True)
-            report = exc.report
-            if report is not None:
-                click.echo(problems_text(exc.problems, report.errors + report.warnings, report.errors_file), err=True)
-            ctx.exit(1)
-        except TierbotError as exc:
-            if ctx.meta.get(_JSON_KEY):
-                click.echo(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
-                ctx.exit(1)
-            raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted: the store is as it was before this command.", err=True)
-            ctx.exit(130)
 
 
 @click.group(cls=TierbotGroup, context_settings=CONTEXT)
@@ -225,7 +152,7 @@ def _run_import(
         date_format=date_format,
         allow_new_values=allow_new_values,
     )
-    store = _store(create=True)
+    store = open_cli_store(create=True)
     try:
         report = import_table(
             store,
@@ -238,14 +165,14 @@ def _run_import(
             dry_run=dry_run,
             errors_file=errors_file,
             sheet=sheet,
-            progress=_progress,
+            progress=progress,
         )
     except InvalidRows as exc:
         if as_json and exc.report is not None:
             click.echo(to_json(exc.report))
             sys.exit(1)
         raise
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 def _import_command(kind: str, help_text: str) -> click.Command:
@@ -297,7 +224,7 @@ def import_status(as_json: bool) -> None:
     Example:
         tierbot import status
     """
-    _emit(workspace_status(_store()), as_json)
+    emit(workspace_status(open_cli_store()), as_json)
 
 
 # ---------------------------------------------------------------------------------- look and check
@@ -314,14 +241,14 @@ def gaps(as_json: bool, as_csv: bool) -> None:
     Example:
         tierbot gaps
     """
-    report = data_gaps(_store())
+    report = data_gaps(open_cli_store())
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["table", "field", "missing", "total", "share", "blocks"])
         for g in report.gaps:
             writer.writerow([g.table, g.field, g.missing, g.total, round(g.share, 4), "; ".join(g.blocks)])
         return
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @cli.group(cls=TierbotGroup, context_settings=CONTEXT)
@@ -347,7 +274,7 @@ def accounts_find(text: tuple[str, ...], as_json: bool) -> None:
         tierbot accounts find "Acmee Corp"
         tierbot accounts find ACC-0000001
     """
-    _emit(find_account(_store(), " ".join(text)), as_json)
+    emit(find_account(open_cli_store(), " ".join(text)), as_json)
 
 
 @cli.group(name="export", cls=TierbotGroup, context_settings=CONTEXT)
@@ -379,7 +306,7 @@ def export_accounts_command(file: Path, columns: str | None, all_columns: bool, 
         tierbot export accounts tiers.xlsx --columns crm_id,tier
     """
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    _emit(export_accounts(_store(), file, wanted, all_columns=all_columns), as_json)
+    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns), as_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -410,7 +337,7 @@ def audit_command(limit: int, entity: str | None, as_json: bool) -> None:
     Example:
         tierbot audit --entity account:ACC-0000001
     """
-    _emit(audit_trail(_store(), limit=limit, entity=entity), as_json)
+    emit(audit_trail(open_cli_store(), limit=limit, entity=entity), as_json)
 
 
 # ---------------------------------------------------------------------------------- rules
@@ -452,7 +379,7 @@ def rules_list(as_json: bool) -> None:
     Example:
         tierbot rules list
     """
-    _emit(list_rule_sets(_store()), as_json)
+    emit(list_rule_sets(open_cli_store()), as_json)
 
 
 @rules.command(name="show", context_settings=CONTEXT)
@@ -466,7 +393,7 @@ def rules_show(name: str | None, as_json: bool) -> None:
     Example:
         tierbot rules show fy27-tiers
     """
-    _emit(show_rule_set(_store(), name), as_json)
+    emit(show_rule_set(open_cli_store(), name), as_json)
 
 
 @rules.command(name="load", context_settings=CONTEXT)
@@ -482,7 +409,7 @@ def rules_load(file: Path, as_json: bool) -> None:
     Example:
         tierbot rules load fy27-tiers.yml
     """
-    _emit(load_rule_set(_store(create=True), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(load_rule_set(open_cli_store(create=True), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
 
 
 @rules.command(name="export", context_settings=CONTEXT)
@@ -496,7 +423,7 @@ def rules_export(name: str, file: Path | None) -> None:
     Example:
         tierbot rules export fy27-tiers fy27-tiers.yml
     """
-    text = export_rule_set(_store(), name)
+    text = export_rule_set(open_cli_store(), name)
     if file is None:
         click.echo(text, nl=False)
         return
@@ -520,9 +447,9 @@ def rules_activate(name: str, effective: str | None, as_json: bool) -> None:
         tierbot rules activate fy27-tiers
     """
     report = activate_rule_set(
-        _store(), name, actor=local_actor("cli"), clock=SystemClock(), effective=_day(effective, "--effective")
+        open_cli_store(), name, actor=local_actor("cli"), clock=SystemClock(), effective=_day(effective, "--effective")
     )
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @rules.command(name="archive", context_settings=CONTEXT)
@@ -535,7 +462,7 @@ def rules_archive(name: str) -> None:
     Example:
         tierbot rules archive proposed-arr-share-15-40
     """
-    archive_rule_set(_store(), name, actor=local_actor("cli"), clock=SystemClock())
+    archive_rule_set(open_cli_store(), name, actor=local_actor("cli"), clock=SystemClock())
     click.echo(f"Archived {name}.")
 
 
@@ -551,7 +478,7 @@ def rules_diff(a: str, b: str, as_json: bool) -> None:
     Example:
         tierbot rules diff fy26-tiers fy27-tiers
     """
-    _emit(diff(_store(), a, b), as_json)
+    emit(diff(open_cli_store(), a, b), as_json)
 
 
 @rules.command(name="propose", context_settings=CONTEXT)
@@ -596,7 +523,7 @@ def rules_propose(
     """
     names = [t.strip() for t in tier_names.split(",") if t.strip()] if tier_names else None
     report = propose(
-        _store(),
+        open_cli_store(),
         actor=local_actor("cli"),
         clock=SystemClock(),
         books=BookCache(),
@@ -608,7 +535,7 @@ def rules_propose(
         name=name,
         save=not dry_run,
     )
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @rules.command(name="simulate", context_settings=CONTEXT)
@@ -627,8 +554,8 @@ def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
         tierbot rules simulate proposed-arr-share-15-40
         tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
-    simulation = simulate_rule_set(_store(), name, clock=SystemClock(), books=BookCache())
-    _emit(simulation, as_json)
+    simulation = simulate_rule_set(open_cli_store(), name, clock=SystemClock(), books=BookCache())
+    emit(simulation, as_json)
     if movers_file is not None:
         write_movers(simulation, movers_file)
         click.echo(f"Wrote all {simulation.moved:,} movers to {movers_file}.", err=as_json)
@@ -660,7 +587,7 @@ def rules_formula(name: str | None, crm: str, fields: tuple[str, ...], as_json: 
         if not sep or not key.strip() or not value.strip():
             raise click.BadParameter(f"`{item}` is not FIELD=API_NAME, e.g. arr=ARR__c.", param_hint="--field")
         mapping[key.strip()] = value.strip()
-    _emit(crm_formula(_store(), name, crm=crm, fields=mapping), as_json)
+    emit(crm_formula(open_cli_store(), name, crm=crm, fields=mapping), as_json)
 
 
 @rules.command(name="fields", context_settings=CONTEXT)
@@ -711,7 +638,7 @@ def tiers_apply(as_json: bool) -> None:
     Example:
         tierbot tiers apply
     """
-    _emit(apply_tiers(_store(), actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(apply_tiers(open_cli_store(), actor=local_actor("cli"), clock=SystemClock()), as_json)
 
 
 @tiers.command(name="summary", context_settings=CONTEXT)
@@ -726,7 +653,7 @@ def tiers_summary(as_of: str | None, as_json: bool) -> None:
         tierbot tiers summary
         tierbot tiers summary --as-of 2026-06-30
     """
-    _emit(tier_summary(_store(), clock=SystemClock(), as_of=_day(as_of, "--as-of")), as_json)
+    emit(tier_summary(open_cli_store(), clock=SystemClock(), as_of=_day(as_of, "--as-of")), as_json)
 
 
 class _TierGroup(TierbotGroup):
@@ -766,8 +693,8 @@ def tier_explain(account: tuple[str, ...], as_of: str | None, as_json: bool) -> 
         tierbot tier acme corp
         tierbot tier explain ACC-0000005 --as-of 2026-06-30 --json
     """
-    explanation = explain_tier(_store(), " ".join(account), clock=SystemClock(), as_of=_day(as_of, "--as-of"))
-    _emit(explanation, as_json)
+    explanation = explain_tier(open_cli_store(), " ".join(account), clock=SystemClock(), as_of=_day(as_of, "--as-of"))
+    emit(explanation, as_json)
 
 
 @tier.command(name="set", context_settings=CONTEXT)
@@ -785,7 +712,7 @@ def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_js
         tierbot tier set "Initech" Enterprise --reason "exec sponsor asked" --until 2027-03-31
     """
     report = set_override(
-        _store(),
+        open_cli_store(),
         account,
         tier_name,
         reason=reason,
@@ -793,7 +720,7 @@ def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_js
         actor=local_actor("cli"),
         clock=SystemClock(),
     )
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @tier.command(name="clear", context_settings=CONTEXT)
@@ -807,7 +734,7 @@ def tier_clear(account: tuple[str, ...], as_json: bool) -> None:
     Example:
         tierbot tier clear "Initech"
     """
-    _emit(clear_override(_store(), " ".join(account), actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(clear_override(open_cli_store(), " ".join(account), actor=local_actor("cli"), clock=SystemClock()), as_json)
 
 
 @tier.command(name="history", context_settings=CONTEXT)
@@ -821,7 +748,7 @@ def tier_history_command(account: tuple[str, ...], as_json: bool) -> None:
     Example:
         tierbot tier history acme corp
     """
-    _emit(tier_history(_store(), " ".join(account)), as_json)
+    emit(tier_history(open_cli_store(), " ".join(account)), as_json)
 
 
 # ---------------------------------------------------------------------------------- workspace
@@ -843,16 +770,16 @@ def demo(size: int, seed: int, replace: bool, if_empty: bool, as_json: bool) -> 
         tierbot demo --accounts 100000 --replace
     """
     report = load_demo(
-        _store(create=True),
+        open_cli_store(create=True),
         actor=local_actor("cli"),
         clock=SystemClock(),
         accounts=size,
         seed=seed,
         replace=replace,
         if_empty=if_empty,
-        progress=_progress,
+        progress=progress,
     )
-    _emit(report, as_json)
+    emit(report, as_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -864,8 +791,13 @@ def chat() -> None:
     Example:
         tierbot chat
     """
-    store = _store()
+    store = open_cli_store()
     run_chat(Session(store=store, clock=SystemClock(), actor=local_actor("chat")))
+
+
+cli.add_command(serve)
+cli.add_command(roles)
+cli.add_command(slack)
 
 
 def main() -> None:

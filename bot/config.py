@@ -8,6 +8,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DB = "tierbot.db"
+DEFAULT_PORT = 3000
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """How to reach Slack. Tokens and secrets are read from the environment only."""
+
+    bot_token: str | None = None  # SLACK_BOT_TOKEN: single workspace
+    signing_secret: str | None = None  # SLACK_SIGNING_SECRET: verifies every HTTP request
+    app_token: str | None = None  # SLACK_APP_TOKEN (xapp-…): Socket Mode
+    client_id: str | None = None  # SLACK_CLIENT_ID + SLACK_CLIENT_SECRET: multi-workspace OAuth
+    client_secret: str | None = None
+    api_url: str | None = None  # SLACK_API_URL: GovSlack, or a local fake in tests
+    survey_channel: str | None = None  # TIERBOT_SURVEY_CHANNEL: where round summaries go
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @property
+    def configured(self) -> bool:
+        """Enough is set to start the Slack bot (else `make run` starts the chat)."""
+        return bool(self.bot_token or self.oauth) and bool(self.signing_secret or self.socket_mode)
+
+    def __repr__(self) -> str:  # never print secrets, even in a debugger or a log line
+        shown = {k: ("set" if v else None) for k, v in self.__dict__.items() if k not in ("api_url", "survey_channel")}
+        return f"SlackSettings({shown}, api_url={self.api_url!r}, survey_channel={self.survey_channel!r})"
 
 
 @dataclass(frozen=True)
@@ -16,13 +47,27 @@ class Settings:
 
     db: Path
     debug: bool = False
+    slack: SlackSettings = SlackSettings()
 
 
 def load_settings(db_option: str | None = None, environ: dict[str, str] | None = None) -> Settings:
     """``--db`` wins, then ``TIERBOT_DB``, then ``tierbot.db`` in the working directory."""
     env = os.environ if environ is None else environ
     db = db_option or env.get("TIERBOT_DB") or DEFAULT_DB
-    return Settings(db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"))
+
+    def read(name: str) -> str | None:
+        return env.get(name, "").strip() or None
+
+    slack = SlackSettings(
+        bot_token=read("SLACK_BOT_TOKEN"),
+        signing_secret=read("SLACK_SIGNING_SECRET"),
+        app_token=read("SLACK_APP_TOKEN"),
+        client_id=read("SLACK_CLIENT_ID"),
+        client_secret=read("SLACK_CLIENT_SECRET"),
+        api_url=read("SLACK_API_URL"),
+        survey_channel=read("TIERBOT_SURVEY_CHANNEL"),
+    )
+    return Settings(db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"), slack=slack)
 
 
 def local_actor(surface: str) -> str:

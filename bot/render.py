@@ -19,7 +19,7 @@ from engine.gaps import GapReport
 from engine.proposals import TierRow
 from engine.rule_diff import RuleSetDiff
 from engine.rules import RuleSet, describe, show_value, to_document
-from engine.simulation import Simulation
+from engine.simulation import Mover, Simulation
 from engine.tiering import ComparisonTrace, RuleTrace, Trace, leaf_traces
 from engine.validation import Problem
 from prompts import render_template
@@ -29,6 +29,7 @@ from workflows.demo import DemoReport
 from workflows.exporting import ExportReport
 from workflows.importing import ImportReport
 from workflows.lookup import AccountMatch, FindResult
+from workflows.roles import GrantReport, RoleList
 from workflows.rules import ActivationReport, LoadReport, ProposalReport, RuleSetDetail, RuleSetList
 from workflows.status import WorkspaceStatus
 from workflows.tiers import AccountHistory, ApplyReport, OverrideReport, TierExplanation, TierSummary
@@ -230,7 +231,7 @@ def _(help_text: HelpText) -> str:
 # ---------------------------------------------------------------------------------- tiering
 
 
-def _tier_table(rows: Sequence[TierRow], title: str = "Tier") -> str:
+def tier_table_text(rows: Sequence[TierRow], title: str = "Tier") -> str:
     table = [
         [
             r.tier,
@@ -251,7 +252,7 @@ def _read(value: Any, field_name: str) -> str:
     return "blank" if value is None else show_value(field_name, value)
 
 
-def _trace_lines(found: Trace, indent: str = "    ") -> list[str]:
+def trace_lines(found: Trace, indent: str = "    ") -> list[str]:
     if isinstance(found, ComparisonTrace):
         mark = "✓" if found.held else "✗"
         return [f"{indent}{mark} {describe(found.comparison)} — read {_read(found.read, found.comparison.field)}"]
@@ -259,11 +260,11 @@ def _trace_lines(found: Trace, indent: str = "    ") -> list[str]:
     heading = {"all": "all of:", "any": "any of:", "not": "not:"}[found.kind]
     lines = [f"{indent}{mark} {heading}"]
     for part in found.parts:
-        lines += _trace_lines(part, indent + "    ")
+        lines += trace_lines(part, indent + "    ")
     return lines
 
 
-def _rule_name(trace: RuleTrace) -> str:
+def rule_name(trace: RuleTrace) -> str:
     label = f" “{trace.rule.label}”" if trace.rule.label else ""
     return f"Rule {trace.position}{label}"
 
@@ -294,18 +295,18 @@ def _(exp: TierExplanation) -> str:
         lines.append(f"  No rule of {decision.rule_set} ({since}) matched, and it has no default rule.")
     else:
         lines.append(
-            f"  {_rule_name(decision.fired)} of {decision.rule_set} ({since}) gives {decision.fired.rule.tier}:"
+            f"  {rule_name(decision.fired)} of {decision.rule_set} ({since}) gives {decision.fired.rule.tier}:"
         )
         if decision.fired.trace is None:
             lines.append("    the default rule: every account the rules above leave")
         else:
-            lines += _trace_lines(decision.fired.trace)
+            lines += trace_lines(decision.fired.trace)
     if decision.earlier:
         lines.append("  Earlier rules that did not match:")
         for trace in decision.earlier:
-            lines.append(f"    {_rule_name(trace)} ({trace.rule.tier}):")
+            lines.append(f"    {rule_name(trace)} ({trace.rule.tier}):")
             if trace.trace is not None:
-                lines += _trace_lines(trace.trace, "      ")
+                lines += trace_lines(trace.trace, "      ")
     if exp.previous:
         lines.append(f"  Under the previous rule set ({exp.previous.rule_set}): {exp.previous.tier or 'untiered'}.")
     if exp.stored_tier is not None and not exp.override and exp.stored_tier != decision.tier:
@@ -317,11 +318,11 @@ def _(exp: TierExplanation) -> str:
     renewal = f" · renews {a.renewal_date}" if a.renewal_date else ""
     lines.append(f"  ARR {money(a.arr)} · {owner}{renewal}" + (f" · as of {exp.as_of}" if exp.as_of else ""))
     if exp.history:
-        lines.append("  History: " + "; ".join(_history_phrase(h) for h in exp.history[:3]))
+        lines.append("  History: " + "; ".join(history_phrase(h) for h in exp.history[:3]))
     return "\n".join(lines)
 
 
-def _history_phrase(entry: HistoryEntry) -> str:
+def history_phrase(entry: HistoryEntry) -> str:
     change = f"{entry.previous_tier or 'untiered'} → {entry.tier or 'untiered'}"
     why = {"rules": f"by {entry.rule_set}", "override": "override", "override cleared": "override cleared"}[
         entry.source
@@ -372,7 +373,7 @@ def _(report: ApplyReport) -> str:
         f"Tiered {count(report.accounts)} accounts with {report.rule_set}: "
         f"{count(report.changed)} changed tier since the last run."
     ]
-    lines.append(_tier_table(report.table))
+    lines.append(tier_table_text(report.table))
     if report.untiered:
         lines.append(
             f"{count(report.untiered)} account(s) match no rule and stay untiered "
@@ -395,7 +396,7 @@ def _(summary: TierSummary) -> str:
         + (f", {summary.overrides} override(s) in force" if summary.overrides else "")
         + "."
     )
-    lines = [head, _tier_table(summary.table)]
+    lines = [head, tier_table_text(summary.table)]
     if summary.table:
         lines.append(headline(summary.table))
     if not summary.stored_is_current:
@@ -484,7 +485,7 @@ def _(difference: RuleSetDiff) -> str:
 def _(proposal: ProposalReport) -> str:
     lines = [f"Proposed {proposal.name} ({proposal.rule_set.description}):"]
     lines += rules_text(proposal.rule_set)
-    lines.append(_tier_table(proposal.table))
+    lines.append(tier_table_text(proposal.table))
     if proposal.bands:
         base = "ARR" if proposal.by == "arr-share" else "accounts"
         strategic = " outside Strategic" if "Strategic" in proposal.rule_set.tiers else ""
@@ -502,8 +503,8 @@ def _(proposal: ProposalReport) -> str:
     return "\n".join(lines)
 
 
-@render.register
-def _(sim: Simulation) -> str:
+def movers_matrix_text(sim: Simulation) -> str:
+    """Accounts and ARR from each tier now (rows) to each tier under the draft (columns)."""
     sources = [t for t in sim.tiers if any(k[0] == t for k in sim.accounts)]
     targets = [t for t in sim.tiers if any(k[1] == t for k in sim.accounts)]
     matrix = []
@@ -513,26 +514,34 @@ def _(sim: Simulation) -> str:
             n = sim.accounts.get((source, target), 0)
             cells.append(f"{count(n)} ({money(sim.arr.get((source, target), 0.0))})" if n else "·")
         matrix.append([source, *cells])
-    lines = [
+    return tabulate(matrix, headers=["now \\ draft", *targets], tablefmt="simple", disable_numparse=True)
+
+
+def simulation_headline(sim: Simulation) -> str:
+    return (
         f"What-if: {sim.after} instead of {sim.before}. "
-        f"{count(sim.moved)} accounts ({money(sim.moved_arr)} ARR) would change tier. Nothing has changed yet.",
+        f"{count(sim.moved)} accounts ({money(sim.moved_arr)} ARR) would change tier. Nothing has changed yet."
+    )
+
+
+def mover_line(m: Mover) -> str:
+    return f"{m.name} ({m.crm_id}, {money(m.arr)}): {m.before} → {m.after} by “{m.rule}”"
+
+
+@render.register
+def _(sim: Simulation) -> str:
+    lines = [
+        simulation_headline(sim),
         "Movers (rows: tier now; columns: tier under the draft; accounts and ARR):",
-        tabulate(matrix, headers=["now \\ draft", *targets], tablefmt="simple", disable_numparse=True),
+        movers_matrix_text(sim),
         "Per tier, now:",
-        _tier_table(sim.totals_before),
+        tier_table_text(sim.totals_before),
         "Per tier, under the draft:",
-        _tier_table(sim.totals_after),
+        tier_table_text(sim.totals_after),
     ]
     if sim.movers:
         lines.append(f"Largest movers ({min(len(sim.movers), 15)} of {count(sim.moved)}):")
-        lines.append(
-            bullet(
-                [
-                    f"{m.name} ({m.crm_id}, {money(m.arr)}): {m.before} → {m.after} by “{m.rule}”"
-                    for m in sim.movers[:15]
-                ]
-            )
-        )
+        lines.append(bullet([mover_line(m) for m in sim.movers[:15]]))
     lines.append(f"To adopt it: `tierbot rules activate {sim.after}`, then `tierbot tiers apply`.")
     return "\n".join(lines)
 
@@ -645,3 +654,44 @@ def _(trail: AuditTrail) -> str:
 @render.register
 def _(note: Note) -> str:
     return note.text
+
+
+# ---------------------------------------------------------------------------------- roles
+
+
+@render.register
+def _(listing: RoleList) -> str:
+    if not listing.holders:
+        return (
+            "Nobody holds a role yet. Import a roster with Slack user ids and roles (`tierbot import csms FILE`) "
+            "or grant one: `tierbot roles grant U024BE7LH leader`."
+        )
+    rows = [
+        [h.role, h.name or "—", h.slack_id, h.kind, h.source if h.source == "roster" else f"granted by {h.granted_by}"]
+        for h in sorted(listing.holders, key=lambda h: (h.role, h.name or h.slack_id))
+    ]
+    return tabulate(rows, headers=["Role", "Name", "Slack id", "Kind", "From"], tablefmt="simple")
+
+
+@render.register
+def _(report: GrantReport) -> str:
+    who = (
+        f"{report.subject.label} ({report.subject.slack_id})"
+        if report.subject.label != report.subject.slack_id
+        else (f"{report.subject.kind} {report.subject.slack_id}")
+    )
+    if report.granted:
+        line = (
+            f"Granted {report.role} to {who}."
+            if report.changed
+            else f"{who} already had {report.role}; nothing changed."
+        )
+    else:
+        line = (
+            f"Revoked {report.role} from {who}."
+            if report.changed
+            else f"{who} had no {report.role} grant; nothing changed."
+        )
+    if report.roster_role:
+        line += f" The roster also makes them a {report.roster_role}."
+    return line

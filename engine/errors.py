@@ -9,7 +9,9 @@ into its own words in one place and never shows a traceback for them.
     │   ├── FileRefused         a whole file cannot be read as the table we need
     │   ├── InvalidRows         rows have errors; carries the problems; nothing was written
     │   ├── UnknownName         an unknown field, column or command; suggests the nearest valid one
+    │   ├── InvalidFields       a form's fields have problems; carries the message for each field
     │   └── AccountNotFound     no account matches what was asked
+    ├── NotAllowed              the person lacks the role for what they asked; says who has it
     ├── CannotWrite             a file tierbot was asked to write could not be written
     └── StoreError              the SQLite store cannot do what was asked
         ├── StoreNotEmpty       a command that needs an empty store found data
@@ -56,6 +58,15 @@ class UnknownName(InputError):
         self.suggestion = suggestion
 
 
+class InvalidFields(InputError):
+    """A form (a Slack modal) has problems; ``errors`` maps each field to its message, so the
+    form can show every one beside its field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Please fix: " + " ".join(errors.values()))
+        self.errors = dict(errors)
+
+
 class AccountNotFound(InputError):
     """No account matches the text a person typed."""
 
@@ -68,6 +79,20 @@ class AccountNotFound(InputError):
         super().__init__(f"No account matches `{query}`.{hint}")
         self.query = query
         self.suggestions = list(suggestions)
+
+
+class NotAllowed(TierbotError):
+    """The person asking lacks the role an action needs.
+
+    ``action`` is what they tried ("activate a rule set"), ``roles`` the roles that may, and
+    ``holders`` who holds them (Slack user or user group ids), so a surface can say whom to ask.
+    """
+
+    def __init__(self, message: str, action: str = "", roles: Sequence[str] = (), holders: Sequence[str] = ()):
+        super().__init__(message)
+        self.action = action
+        self.roles = tuple(roles)
+        self.holders = tuple(holders)
 
 
 class CannotWrite(TierbotError):

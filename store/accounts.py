@@ -76,3 +76,33 @@ def summary(store: Store, crm_id: str) -> dict[str, Any]:
         (crm_id,),
     )
     return rows[0]
+
+
+def book_by_tier(store: Store, owner: str) -> list[tuple[str | None, int, float]]:
+    """A CSM's accounts per tier (overrides applied): (tier, accounts, ARR)."""
+    rows = store.rows(
+        "SELECT t.tier, COUNT(*), COALESCE(SUM(a.arr), 0) FROM accounts a "
+        "JOIN account_tiers t ON t.crm_id = a.crm_id WHERE a.owner = ? GROUP BY t.tier",
+        (owner,),
+    )
+    return [(r[0], int(r[1]), float(r[2])) for r in rows]
+
+
+def book_page(store: Store, owner: str, offset: int, limit: int) -> list[dict[str, Any]]:
+    """A CSM's accounts, largest ARR first, one page at a time."""
+    return store.query(
+        "SELECT a.crm_id, a.name, a.arr, a.renewal_date, a.health, t.tier FROM accounts a "
+        "JOIN account_tiers t ON t.crm_id = a.crm_id WHERE a.owner = ? "
+        "ORDER BY a.arr DESC, a.crm_id LIMIT ? OFFSET ?",
+        (owner, limit, offset),
+    )
+
+
+def renewals(store: Store, owner: str, start: str, end: str, limit: int) -> list[dict[str, Any]]:
+    """A CSM's accounts renewing between ``start`` and ``end`` (ISO dates), soonest first."""
+    return store.query(
+        "SELECT a.crm_id, a.name, a.arr, a.renewal_date, t.tier FROM accounts a "
+        "JOIN account_tiers t ON t.crm_id = a.crm_id "
+        "WHERE a.owner = ? AND a.renewal_date BETWEEN ? AND ? ORDER BY a.renewal_date, a.crm_id LIMIT ?",
+        (owner, start, end, limit),
+    )

@@ -145,6 +145,15 @@ class Store:
         with self._lock:
             return self.conn.executemany(sql, rows)
 
+    def copy_to(self, path: str | Path) -> None:
+        """Write a consistent copy of the whole store to ``path`` (SQLite's online backup)."""
+        target = sqlite3.connect(str(path))
+        try:
+            with self._lock:
+                self.conn.backup(target)
+        finally:
+            target.close()
+
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))
 

@@ -239,3 +239,122 @@ def m003_account_provenance(db: Database) -> None:
     # What created each account (an import or the demo), so an account's audit trail starts
     # with its creation without one audit row per account of a million-row import.
     db.execute("ALTER TABLE accounts ADD COLUMN created_by TEXT")
+
+
+@MIGRATIONS()
+def m004_slack(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Roles granted by hand to a Slack user (U…/W…) or user group (S…). The roster's `role`
+        -- column grants the CSM's own Slack user a role too; a person's roles are the union.
+        CREATE TABLE role_grants (
+            subject TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('leader', 'manager', 'csm', 'admin')),
+            granted_by TEXT NOT NULL,
+            granted_at TEXT NOT NULL,
+            PRIMARY KEY (subject, role)
+        );
+
+        -- Slack requests already acted on (event ids, request signatures, button effects), so a
+        -- retried event, a replayed request or a double click has one effect. Pruned after a day.
+        CREATE TABLE slack_seen (
+            key TEXT PRIMARY KEY,
+            seen_at REAL NOT NULL
+        );
+        CREATE INDEX slack_seen_age ON slack_seen(seen_at);
+
+        -- Workload survey rounds: one open at a time, asking every active CSM for a period.
+        CREATE TABLE workload_rounds (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            channel TEXT,
+            started_by TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            closed_by TEXT,
+            closed_at TEXT
+        );
+
+        -- Who a round asked, where the DM went, and the reminders sent.
+        CREATE TABLE workload_requests (
+            round_id INTEGER NOT NULL REFERENCES workload_rounds(id),
+            csm_id TEXT NOT NULL,
+            slack_user_id TEXT,
+            channel TEXT,
+            ts TEXT,
+            asked_at TEXT NOT NULL,
+            reminders INTEGER NOT NULL DEFAULT 0,
+            reminded_at TEXT,
+            PRIMARY KEY (round_id, csm_id)
+        );
+
+        -- A CSM's weekly hours by activity and perceived capacity, one entry per CSM and period;
+        -- submitting again in the same period updates it.
+        CREATE TABLE workload_submissions (
+            csm_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            onboarding REAL NOT NULL CHECK (onboarding >= 0),
+            qbrs REAL NOT NULL CHECK (qbrs >= 0),
+            escalations REAL NOT NULL CHECK (escalations >= 0),
+            renewals REAL NOT NULL CHECK (renewals >= 0),
+            internal REAL NOT NULL CHECK (internal >= 0),
+            other REAL NOT NULL CHECK (other >= 0),
+            capacity_hours REAL NOT NULL CHECK (capacity_hours >= 0),
+            note TEXT,
+            round_id INTEGER,
+            submitted_by TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            revisions INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (csm_id, period)
+        );
+
+        -- Account handoffs. Requested from Slack and decided by a manager or leader; later
+        -- states (scheduled … completed) belong to transition plans.
+        CREATE TABLE handoffs (
+            id INTEGER PRIMARY KEY,
+            crm_id TEXT NOT NULL,
+            from_csm TEXT,
+            to_csm TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            effective_date TEXT,
+            state TEXT NOT NULL DEFAULT 'proposed' CHECK (state IN (
+                'proposed', 'approved', 'rejected', 'scheduled', 'customer notified',
+                'introduced', 'completed', 'cancelled'
+            )),
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX handoffs_state ON handoffs(state);
+
+        -- Every state change of a handoff: who, when and why.
+        CREATE TABLE handoff_events (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            state TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            note TEXT
+        );
+
+        -- Multi-workspace installs (OAuth): every install (kind 'installation') and the bot it
+        -- brought (kind 'bot'), newest last, each record whole as JSON.
+        CREATE TABLE slack_installations (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('installation', 'bot')),
+            client_id TEXT NOT NULL,
+            enterprise_id TEXT,
+            team_id TEXT,
+            user_id TEXT,
+            installed_at REAL NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX slack_installations_team ON slack_installations(kind, client_id, enterprise_id, team_id);
+
+        -- OAuth `state` values handed out by /slack/install, each usable once before it expires.
+        CREATE TABLE slack_oauth_states (
+            state TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        );
+        """,
+    )

@@ -12,6 +12,8 @@ from store import Store, open_store
 from workflows.clock import FixedClock
 from workflows.demo import load_demo
 
+from .slack_support import Workspace, workspace
+
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 22, 9, 30)
 
@@ -46,3 +48,10 @@ def _no_stray_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.delenv("TIERBOT_DB", raising=False)
     monkeypatch.delenv("TIERBOT_DEBUG", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def slack(demo_store: Store, clock: FixedClock) -> Iterator[Workspace]:
+    """The Slack app on loopback over the demo workspace, with a fake Slack API."""
+    with workspace(demo_store, clock) as ws:
+        yield ws

@@ -22,7 +22,12 @@ def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
     # Opening again applies nothing twice.
     with open_store(path) as store:
         applied = store.query("SELECT name FROM _sqlite_migrations")
-        assert [r["name"] for r in applied] == ["m001_foundation", "m002_tiering", "m003_account_provenance"]
+        assert [r["name"] for r in applied] == [
+            "m001_foundation",
+            "m002_tiering",
+            "m003_account_provenance",
+            "m004_slack",
+        ]
 
 
 def test_a_file_that_is_not_sqlite_is_refused_clearly(tmp_path: Path) -> None:

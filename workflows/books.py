@@ -7,6 +7,7 @@ the accounts change (``meta.accounts_version``) or the evaluation date moves.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,9 +27,16 @@ class BookCache:
     columns: frozenset[str] = frozenset()
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     positions: pd.Index = field(default_factory=lambda: pd.Index([]))
+    # The Slack bot answers on several threads at once: one reload at a time, and a row is
+    # read from the frame its positions were built for.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def book(self, store: Store, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
         """The prepared book with at least ``columns`` (plus every derived field)."""
+        with self._lock:
+            return self._book(store, as_of, columns)
+
+    def _book(self, store: Store, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
         current = meta.version(store, "accounts_version")
         wanted = frozenset(columns) | {"crm_id", "name", "arr"}
         if current != self.version or as_of != self.as_of or not wanted <= self.columns:
@@ -45,5 +53,6 @@ class BookCache:
 
     def row(self, store: Store, as_of: date, columns: Sequence[str], crm_id: str) -> dict:
         """One account of the prepared book, as a plain dict."""
-        frame = self.book(store, as_of, columns)
-        return frame.iloc[self.positions.get_loc(crm_id)].to_dict()
+        with self._lock:
+            frame = self.book(store, as_of, columns)
+            return frame.iloc[self.positions.get_loc(crm_id)].to_dict()

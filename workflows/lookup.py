@@ -8,6 +8,7 @@ against the index's own vocabulary, then a rapidfuzz ranking of the few candidat
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import dataclass, field
 
 from engine.errors import AccountNotFound, InputError
@@ -68,17 +69,20 @@ class NameIndex:
     documents: dict[str, int] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)
     by_length: dict[int, list[str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def refresh(self, store: Store) -> NameIndex:
-        current = meta.version(store, "accounts_version")
-        if current != self.version:
-            self.documents = account_queries.name_terms(store)
-            self.words = sorted(self.documents)
-            self.by_length = {}
-            for word in self.words:
-                self.by_length.setdefault(len(word), []).append(word)
-            self.accounts = records.count(store, "accounts")
-            self.version = current
+        with self._lock:  # the Slack bot looks up on several threads; one reload at a time
+            current = meta.version(store, "accounts_version")
+            if current != self.version:
+                documents = account_queries.name_terms(store)
+                words = sorted(documents)
+                by_length: dict[int, list[str]] = {}
+                for word in words:
+                    by_length.setdefault(len(word), []).append(word)
+                self.documents, self.words, self.by_length = documents, words, by_length
+                self.accounts = records.count(store, "accounts")
+                self.version = current
         return self
 
     def completions(self, prefix: str) -> list[str]:

@@ -321,6 +321,9 @@ def activate_rule_set(
     at = timestamp(clock)
     with store.transaction():
         current = stored_rules.active(store)
+        if current is not None and current.name == name:
+            # Checked again under the write lock: two clicks at once activate once.
+            raise InputError(f"`{name}` is already the active rule set.")
         if current is not None:
             stored_rules.set_state(store, current.name, "archived", at, actor)
         stored_rules.set_state(store, name, "active", at, actor)

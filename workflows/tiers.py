@@ -12,7 +12,7 @@ import pandas as pd
 
 from engine.errors import InputError
 from engine.matching import did_you_mean
-from engine.proposals import TierRow, tier_table
+from engine.proposals import TierRow, concentration_curve, tier_table
 from engine.rules import RuleSet
 from engine.tiering import TierDecision, assign_tiers, columns_needed, decide
 from store import Store, audit, meta
@@ -193,6 +193,8 @@ class TierSummary:
     table: tuple[TierRow, ...]
     overrides: int
     stored_is_current: bool  # the stored tiers (export) match this evaluation's inputs
+    activated_by: str = ""
+    activated_at: str = ""
 
 
 def tier_summary(
@@ -222,7 +224,18 @@ def tier_summary(
         table=tuple(tier_table(book, tiers, rule_set.tiers)),
         overrides=len(stored_tiers.active_overrides(store, day.isoformat())),
         stored_is_current=bool(current),
+        activated_by=activation.actor,
+        activated_at=activation.at,
     )
+
+
+def arr_concentration(
+    store: Store, *, clock: Clock, books: BookCache | None = None, points: int = 101
+) -> tuple[tuple[float, float], ...]:
+    """The ARR concentration curve: (share of accounts, share of ARR), largest accounts first."""
+    books = books or BookCache()
+    book = books.book(store, today(clock), ())
+    return concentration_curve(pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(), points)
 
 
 def _active_with_activation(store: Store) -> tuple[RuleSet, Activation]:
@@ -423,3 +436,13 @@ def parse_day(text: str | None, option: str) -> date | None:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
             raise InputError(f"{option} {text}: there is no such day.") from None
         raise InputError(f"{option} {text}: write the date as YYYY-MM-DD, e.g. 2027-03-31.") from None
+
+
+def warm_up(store: Store, names: NameIndex, books: BookCache, clock: Clock) -> None:
+    """Load what lookups need (the name index, the book under the active rule set) ahead of time."""
+    names.refresh(store)
+    try:
+        _, rule_set = active_rule_set(store)
+    except InputError:
+        return  # nothing active yet: nothing to prepare
+    books.book(store, today(clock), columns_needed([rule_set]))

@@ -1,0 +1,88 @@
+"""What every `tierbot` command shares: `--db`, `--json`, opening the store, printing answers,
+and turning tierbot's errors into one clear message and an exit code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bot.config import load_settings
+from bot.render import problems_text, render, to_json
+from engine.errors import InvalidRows, TierbotError
+from store import Store, open_store
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_DB_KEY = "tierbot.db"
+
+
+def _remember_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_DB_KEY] = value
+
+
+def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--db PATH`, accepted before or after the command name."""
+    return click.option(
+        "--db",
+        metavar="PATH",
+        expose_value=False,
+        callback=_remember_db,
+        help="SQLite store to use (default: $TIERBOT_DB, else ./tierbot.db).",
+    )(f)
+
+
+_JSON_KEY = "tierbot.json"
+
+
+def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[_JSON_KEY] = True
+    return value
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=_remember_json, help="Print JSON for scripts (errors too)."
+    )(f)
+
+
+def open_cli_store(create: bool = False) -> Store:
+    """The store for this command; only commands that add data may create a new one."""
+    ctx = click.get_current_context()
+    settings = load_settings(ctx.meta.get(_DB_KEY))
+    store = open_store(settings.db, create=create)
+    ctx.call_on_close(store.close)
+    return store
+
+
+def progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def emit(value: Any, as_json: bool) -> None:
+    click.echo(to_json(value) if as_json else render(value))
+
+
+class TierbotGroup(click.Group):
+    """Turns tierbot's errors into one clear message and an exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidRows as exc:
+            click.echo(f"Error: {exc}", err=True)
+            report = exc.report
+            if report is not None:
+                click.echo(problems_text(exc.problems, report.errors + report.warnings, report.errors_file), err=True)
+            ctx.exit(1)
+        except TierbotError as exc:
+            if ctx.meta.get(_JSON_KEY):
+                click.echo(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
+                ctx.exit(1)
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the store is as it was before this command.", err=True)
+            ctx.exit(130)

@@ -1,0 +1,182 @@
+"""`tierbot serve`, `tierbot roles …` and `tierbot slack replay`: the Slack side of the command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import click
+
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
+from bot.config import DEFAULT_PORT, load_settings, local_actor
+from bot.render import render
+from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app
+from bot.slack.replay import Replay, read_payload, replay
+from bot.slack.server import HttpServer, socket_mode_handler
+from workflows.clock import SystemClock
+from workflows.roles import grant_role, list_roles, revoke_role
+from workflows.tiers import warm_up
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP port (HTTP mode).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for all.")
+@db_option
+def serve(port: int, host: str) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --port.
+
+    \b
+    Settings come from the environment only: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one
+    workspace), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth installs); SLACK_APP_TOKEN for
+    Socket Mode; SLACK_API_URL for GovSlack or a test server.
+
+    \b
+    Example:
+        SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… tierbot serve --port 3000
+    """
+    settings = load_settings(click.get_current_context().meta.get("tierbot.db"))
+    logging.basicConfig(
+        level=logging.DEBUG if settings.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    store = open_cli_store()
+    registry = build_app(settings.slack, store, SystemClock())
+    # Load the book and the name index now, not on the first /tier of the morning.
+    threading.Thread(
+        target=warm_up,
+        args=(store, registry.deps.names, registry.deps.books, SystemClock()),
+        daemon=True,
+        name="warm-up",
+    ).start()
+    if settings.slack.socket_mode:
+        click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
+        socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()
+        return
+    server = HttpServer(registry.bolt, host=host, port=port)
+    click.echo(f"tierbot is listening on {server.url}{EVENTS_PATH} (Ctrl-C stops it).", err=True)
+    if settings.slack.oauth:
+        click.echo(f"Install it into a workspace from {server.url}{INSTALL_PATH}.", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+
+
+@click.group(cls=TierbotGroup, context_settings=CONTEXT)
+def roles() -> None:
+    """Who may do what in Slack: leader, manager, csm, admin.
+
+    \b
+    A person's roles come from the roster (its `role` column, for their `slack_user_id`) and
+    from grants to their Slack user id or to a Slack user group they are in.
+
+    \b
+    Example:
+        tierbot roles grant U024BE7LH leader
+        tierbot roles grant S0614TZR7 manager
+        tierbot roles list
+    """
+
+
+@roles.command(name="list", context_settings=CONTEXT)
+@json_option
+@db_option
+def roles_list(as_json: bool) -> None:
+    """Everyone holding a role, from the roster and from grants.
+
+    \b
+    Example:
+        tierbot roles list --json
+    """
+    emit(list_roles(open_cli_store()), as_json)
+
+
+@roles.command(name="grant", context_settings=CONTEXT)
+@click.argument("who")
+@click.argument("role")
+@json_option
+@db_option
+def roles_grant(who: str, role: str, as_json: bool) -> None:
+    """Grant ROLE to WHO: a Slack user id (U…), a user group id (S…), or a roster name or email.
+
+    \b
+    Examples:
+        tierbot roles grant U024BE7LH leader
+        tierbot roles grant "<!subteam^S0614TZR7|@cs-managers>" manager
+        tierbot roles grant dana@example.com leader
+    """
+    emit(grant_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=SystemClock()), as_json)
+
+
+@roles.command(name="revoke", context_settings=CONTEXT)
+@click.argument("who")
+@click.argument("role")
+@json_option
+@db_option
+def roles_revoke(who: str, role: str, as_json: bool) -> None:
+    """Take back a role granted with `roles grant` (roster roles change with the roster).
+
+    \b
+    Example:
+        tierbot roles revoke U024BE7LH leader
+    """
+    emit(revoke_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=SystemClock()), as_json)
+
+
+@click.group(cls=TierbotGroup, context_settings=CONTEXT)
+def slack() -> None:
+    """Slack tools for support and debugging.
+
+    \b
+    Example:
+        tierbot slack replay payload.json
+    """
+
+
+@slack.command(name="replay", context_settings=CONTEXT)
+@click.argument("payload", type=click.Path(path_type=Path))
+@json_option
+@db_option
+def slack_replay(payload: Path, as_json: bool) -> None:
+    """Run a saved Slack payload through the app offline and print what it would send.
+
+    \b
+    PAYLOAD is a slash command, an interaction or an event, as JSON or as the raw request
+    body. It runs against a copy of the store (nothing changes) with a local fake Slack API.
+
+    \b
+    Example:
+        tierbot slack replay tier-command.json
+    """
+    result = replay(read_payload(payload), open_cli_store(), SystemClock())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "payload": result.kind,
+                    "status": result.status,
+                    "body": result.body,
+                    "calls": [{"method": c.method, "status": c.status, "body": c.body} for c in result.calls],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    emit(result, False)
+
+
+@render.register
+def _(result: Replay) -> str:
+    lines = [
+        f"Replayed {result.kind}: the app answered HTTP {result.status}" + (f" {result.body}" if result.body else "")
+    ]
+    if not result.calls:
+        lines.append("It sent nothing to Slack.")
+    for number, call in enumerate(result.calls, start=1):
+        shown = json.dumps(call.body, indent=2, ensure_ascii=False)
+        refused = "" if call.status == 200 and call.response.get("ok", True) else f"  → refused: {call.response}"
+        lines.append(f"{number}. {call.method}{refused}\n{shown}")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""The Slack app: Bolt, configured from the settings, with every feature's listeners registered.
+
+Single workspace (bot token) or multi-workspace (OAuth install, installations in the store);
+the Web API base URL from ``SLACK_API_URL``; Web API calls retried on rate limits and server
+errors; a listener pool large enough that acks never queue behind slow work.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_bolt.oauth import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import SlackSettings
+from bot.slack.deps import SlackDeps
+from bot.slack.installations import StoreInstallations, StoreOAuthStates
+from bot.slack.listeners import handoff, home, segment, tier, workload
+from bot.slack.middleware import at_most_once, identify_person
+from bot.slack.registry import Registry
+from engine.errors import TierbotError
+from store import Store
+from workflows.clock import Clock
+
+SLACK_API = "https://slack.com/api/"
+# What the app asks for at install; manifest.yml lists the same (a test keeps them equal).
+BOT_SCOPES = ("commands", "chat:write", "im:write", "files:write", "usergroups:read")
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+LISTENER_THREADS = 32
+
+log = logging.getLogger("tierbot.slack")
+
+
+class SlackNotConfigured(TierbotError):
+    """Slack settings are missing or contradict each other."""
+
+
+def web_client(settings: SlackSettings, token: str | None = None) -> WebClient:
+    """A Web API client for ``SLACK_API_URL`` that waits out rate limits and retries server errors."""
+    return WebClient(
+        token=token,
+        base_url=settings.api_url or SLACK_API,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),  # sleeps for Retry-After, then retries
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def check_settings(settings: SlackSettings) -> None:
+    """Refuse to start with settings that cannot work, naming the variable to set."""
+    if not (settings.bot_token or settings.oauth):
+        raise SlackNotConfigured(
+            "Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (installs to many "
+            "workspaces) to start the Slack bot."
+        )
+    if not settings.signing_secret and not settings.socket_mode:
+        raise SlackNotConfigured(
+            "Set SLACK_SIGNING_SECRET (Basic Information → App Credentials in your app's settings): every "
+            "request is checked against it. For Socket Mode set SLACK_APP_TOKEN instead."
+        )
+    if settings.socket_mode and not str(settings.app_token).startswith("xapp-"):
+        raise SlackNotConfigured("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode).")
+    if settings.bot_token and not settings.bot_token.startswith("xoxb-"):
+        raise SlackNotConfigured("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+
+
+def build_app(
+    settings: SlackSettings,
+    store: Store,
+    clock: Clock,
+    *,
+    verify_token: bool = True,
+    executor: ThreadPoolExecutor | None = None,
+) -> Registry:
+    """The Bolt app with every listener registered; ``.bolt`` is the ``slack_bolt.App``."""
+    check_settings(settings)
+    client = web_client(settings, settings.bot_token if not settings.oauth else None)
+    oauth_flow = None
+    if settings.oauth:
+        oauth_flow = OAuthFlow(
+            client=client,
+            settings=OAuthSettings(
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                scopes=list(BOT_SCOPES),
+                installation_store=StoreInstallations(store, str(settings.client_id)),
+                state_store=StoreOAuthStates(store),
+                install_path=INSTALL_PATH,
+                redirect_uri_path=REDIRECT_PATH,
+            ),
+        )
+    bolt = App(
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        oauth_flow=oauth_flow,
+        token_verification_enabled=verify_token,
+        listener_executor=executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"),
+        logger=log,
+    )
+    deps = SlackDeps(store=store, clock=clock, settings=settings)
+    bolt.use(at_most_once(deps))
+    bolt.use(identify_person(deps))
+    registry = Registry(bolt, deps)
+    for feature in (tier, segment, workload, home, handoff):
+        feature.register(registry)
+    return registry

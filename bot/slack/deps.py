@@ -1,0 +1,69 @@
+"""What every Slack listener works with: the store, the clock and the in-memory caches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import SlackSettings
+from store import Store
+from workflows.books import BookCache
+from workflows.clock import Clock
+from workflows.idempotency import Once
+from workflows.lookup import NameIndex
+from workflows.roles import group_subjects
+
+log = logging.getLogger("tierbot.slack")
+
+GROUPS_TTL_S = 300.0  # user-group membership is fetched from Slack at most every five minutes
+
+
+@dataclass
+class GroupDirectory:
+    """Members of the Slack user groups that hold a tierbot role, cached for a few minutes."""
+
+    ttl_s: float = GROUPS_TTL_S
+    now: Callable[[], float] = time.monotonic
+    _members: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def groups_of(self, store: Store, client: WebClient, user_id: str) -> list[str]:
+        """The role-holding groups ``user_id`` belongs to."""
+        return [g for g in group_subjects(store) if user_id in self._members_of(client, g)]
+
+    def _members_of(self, client: WebClient, group: str) -> frozenset[str]:
+        with self._lock:
+            cached = self._members.get(group)
+            if cached and self.now() - cached[0] < self.ttl_s:
+                return cached[1]
+        try:
+            users = frozenset(client.usergroups_users_list(usergroup=group).get("users", []))
+        except SlackApiError as exc:
+            # A deleted group or a missing usergroups:read scope grants nothing; say so in the log.
+            log.warning("cannot list the members of user group %s: %s", group, exc.response.get("error"))
+            users = frozenset()
+        with self._lock:
+            self._members[group] = (self.now(), users)
+        return users
+
+
+@dataclass
+class SlackDeps:
+    """The collaborators listeners pass to workflows, shared by every request."""
+
+    store: Store
+    clock: Clock
+    settings: SlackSettings
+    names: NameIndex = field(default_factory=NameIndex)
+    books: BookCache = field(default_factory=BookCache)
+    groups: GroupDirectory = field(default_factory=GroupDirectory)
+    once: Once = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.once = Once(self.store)

@@ -1,0 +1,712 @@
+"""A local fake of Slack's Web API, for offline end-to-end tests, `tierbot slack replay` and the benchmark.
+
+`FakeSlack` serves on 127.0.0.1 the slice of Slack the app uses, answering in Slack's shapes:
+
+- `POST /api/<method>` (JSON, form or query-string arguments; bearer or `token` field): auth.test, chat.postMessage,
+  chat.postEphemeral, chat.update, chat.delete, views.open/push/update/publish, conversations.open, users.info,
+  usergroups.users.list, files.getUploadURLExternal and files.completeUploadExternal;
+- `POST /upload/<file_id>`: the upload URL handed out by files.getUploadURLExternal (raw bytes or multipart);
+- `POST /response/<n>`: response URLs made by `response_url()`, for slash commands and interactions.
+
+It records every request as a `Call` and enforces what would make real Slack refuse a request, so a test that passes
+here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`), single-use trigger ids that expire,
+`views.update` hash conflicts, at most 5 posts per response URL, and `chat.update` only of messages it posted.
+`fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+# --- Block Kit limits, as documented by Slack ---------------------------------------------------------------------
+
+MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
+BLOCK_TYPES = {"section", "header", "divider", "context", "actions", "image", "input", "rich_text", "file", "video"}
+MAX_MESSAGE_TEXT = 40_000
+MAX_RESPONSE_URL_POSTS = 5
+# Element type -> (most options, whether option text must be plain_text).
+_OPTIONS = {
+    "static_select": (100, True),
+    "multi_static_select": (100, True),
+    "overflow": (5, True),
+    "radio_buttons": (10, False),
+    "checkboxes": (10, False),
+}
+# Form fields that Slack accepts as JSON-encoded strings.
+_JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
+
+
+class _Checker:
+    """Collects problems worded like Slack's: '<reason> [json-pointer:<where>]'."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def bad(self, reason: str, where: str) -> None:
+        self.problems.append(f"{reason} [json-pointer:{where}]")
+
+    def length(self, value: Any, limit: int, where: str) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            self.bad(f"must be less than {limit + 1} characters", where)
+
+    def items(self, value: Any, limit: int, where: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.bad("must provide an array", where)
+            return []
+        if len(value) > limit:
+            self.bad(f"must be less than {limit + 1} items", where)
+        return value
+
+    def text(self, obj: Any, where: str, limit: int, *, plain: bool = False, required: bool = True) -> None:
+        if obj is None:
+            if required:
+                self.bad("must provide an object", where)
+            return
+        if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
+            self.bad("must be a text object of type plain_text or mrkdwn", where)
+            return
+        if plain and obj["type"] != "plain_text":
+            self.bad("must be plain_text", f"{where}/type")
+        if not isinstance(obj.get("text"), str) or not obj["text"]:
+            self.bad("must be more than 0 characters", f"{where}/text")
+        self.length(obj.get("text"), limit, f"{where}/text")
+
+    def blocks(self, blocks: Any, where: str, surface: str) -> None:
+        if not isinstance(blocks, list):
+            self.bad("must provide an array", where)
+            return
+        self.items(blocks, MAX_BLOCKS[surface], where)
+        block_ids: set[str] = set()
+        for i, block in enumerate(blocks):
+            here = f"{where}/{i}"
+            if not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES:
+                self.bad("must be a known block type", f"{here}/type")
+                continue
+            block_id = block.get("block_id")
+            self.length(block_id, 255, f"{here}/block_id")
+            if block_id in block_ids:
+                self.bad(f"duplicate block_id {block_id!r}", f"{here}/block_id")
+            if block_id is not None:
+                block_ids.add(block_id)
+            self.block(block, here, surface)
+
+    def block(self, block: dict, where: str, surface: str) -> None:
+        kind = block["type"]
+        if kind == "section":
+            if block.get("text") is None and not block.get("fields"):
+                self.bad("must provide either text or fields", where)
+            self.text(block.get("text"), f"{where}/text", 3000, required=False)
+            for j, field in enumerate(self.items(block.get("fields"), 10, f"{where}/fields")):
+                self.text(field, f"{where}/fields/{j}", 2000)
+            if "accessory" in block:
+                self.element(block["accessory"], f"{where}/accessory")
+        elif kind == "header":
+            self.text(block.get("text"), f"{where}/text", 150, plain=True)
+        elif kind == "context":
+            for j, element in enumerate(self.items(block.get("elements"), 10, f"{where}/elements")):
+                if not (isinstance(element, dict) and element.get("type") == "image"):
+                    self.text(element, f"{where}/elements/{j}", 3000)
+        elif kind == "actions":
+            for j, element in enumerate(self.items(block.get("elements"), 25, f"{where}/elements")):
+                self.element(element, f"{where}/elements/{j}")
+        elif kind == "image":
+            if not block.get("alt_text"):
+                self.bad("must provide alt_text", where)
+            self.length(block.get("alt_text"), 2000, f"{where}/alt_text")
+            self.text(block.get("title"), f"{where}/title", 2000, plain=True, required=False)
+        elif kind == "input":
+            if surface == "message":
+                self.bad("input blocks are only allowed in modals and Home tabs", f"{where}/type")
+            self.text(block.get("label"), f"{where}/label", 2000, plain=True)
+            self.text(block.get("hint"), f"{where}/hint", 2000, plain=True, required=False)
+            self.element(block.get("element"), f"{where}/element")
+
+    def element(self, element: Any, where: str) -> None:
+        if not isinstance(element, dict):
+            self.bad("must provide an object", where)
+            return
+        self.length(element.get("action_id"), 255, f"{where}/action_id")
+        self.text(element.get("placeholder"), f"{where}/placeholder", 150, plain=True, required=False)
+        kind = element.get("type")
+        if kind == "button":
+            self.text(element.get("text"), f"{where}/text", 75, plain=True)
+            self.length(element.get("value"), 2000, f"{where}/value")
+        elif kind in _OPTIONS:
+            limit, plain = _OPTIONS[kind]
+            for j, option in enumerate(self.items(element.get("options"), limit, f"{where}/options")):
+                if not isinstance(option, dict):
+                    self.bad("must provide an object", f"{where}/options/{j}")
+                    continue
+                self.text(option.get("text"), f"{where}/options/{j}/text", 75, plain=plain)
+                self.length(option.get("value"), 150, f"{where}/options/{j}/value")
+
+
+def check_blocks(blocks: Any, *, surface: str) -> list[str]:
+    """Slack's Block Kit problems with `blocks` on a "message", "modal" or "home" surface; [] when it would accept."""
+    if surface not in MAX_BLOCKS:
+        raise ValueError(f"surface must be one of {sorted(MAX_BLOCKS)}, not {surface!r}")
+    checker = _Checker()
+    checker.blocks(blocks, "/blocks", surface)
+    return checker.problems
+
+
+def check_view(view: Any, *, surface: str) -> list[str]:
+    """Slack's problems with a whole "modal" or "home" view (its blocks too), pointing under /view."""
+    checker = _Checker()
+    if not isinstance(view, dict):
+        checker.bad("must provide an object", "/view")
+        return checker.problems
+    if view.get("type") != surface:
+        checker.bad(f"must be {surface}", "/view/type")
+    if surface == "modal":
+        checker.text(view.get("title"), "/view/title", 24, plain=True)
+        for key in ("submit", "close"):
+            checker.text(view.get(key), f"/view/{key}", 24, plain=True, required=False)
+        blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+        if "submit" not in view and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks):
+            checker.bad("must provide submit when the view has input blocks", "/view/submit")
+    checker.length(view.get("private_metadata"), 3000, "/view/private_metadata")
+    checker.length(view.get("callback_id"), 255, "/view/callback_id")
+    checker.length(view.get("external_id"), 255, "/view/external_id")
+    checker.blocks(view.get("blocks"), "/view/blocks", surface)
+    return checker.problems
+
+
+# --- The server --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received, with what it answered."""
+
+    method: str  # "chat.postMessage", …; "response_url" for response URL posts; "upload" for file upload POSTs
+    body: dict  # the parsed arguments (JSON, form and query string merged; JSON-string fields decoded; no token)
+    status: int
+    response: dict
+    at: float  # time.monotonic() when received
+    url: str = ""  # for response_url calls: the path posted to
+
+
+Answer = tuple[int, dict, dict[str, str]]  # HTTP status, JSON body, extra headers
+
+
+def _error(error: str, **extra: Any) -> dict:
+    return {"ok": False, "error": error, **extra}
+
+
+def _invalid_arguments(messages: list[str]) -> dict:
+    return _error("invalid_arguments", response_metadata={"messages": [f"[ERROR] {m}" for m in messages]})
+
+
+def _parse_args(query: str, content_type: str, raw: bytes) -> dict:
+    """Merge query-string and body arguments; raises ValueError for a body that is not a JSON object."""
+    args: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    if raw and content_type == "application/json":
+        body = json.loads(raw)
+        if not isinstance(body, dict):
+            raise ValueError("JSON body must be an object")
+        args.update(body)
+    elif raw and content_type == "application/x-www-form-urlencoded":
+        args.update(parse_qsl(raw.decode(), keep_blank_values=True))
+    for name in _JSON_FIELDS:
+        if isinstance(args.get(name), str):
+            # Undecodable JSON stays a string, so the block checks report it the way Slack does.
+            with contextlib.suppress(ValueError):
+                args[name] = json.loads(args[name])
+    return args
+
+
+def _uploaded_bytes(content_type_header: str, raw: bytes) -> bytes:
+    """The file in an upload POST: the whole body, or the first file part of a multipart form."""
+    if not content_type_header.startswith("multipart/form-data"):
+        return raw
+    form = BytesParser(policy=policy.HTTP).parsebytes(f"Content-Type: {content_type_header}\r\n\r\n".encode() + raw)
+    for part in form.iter_parts():
+        if part.get_filename() or part.get_param("name", header="content-disposition") == "file":
+            return part.get_payload(decode=True) or b""
+    return b""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the benchmark opens 200 connections at once; the default backlog of 5 would drop some
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        at = time.monotonic()
+        path, _, query = self.path.partition("?")
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, payload, headers = self.server.fake._receive(path, query, self.headers, raw, at)
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST  # Slack accepts GET with query-string arguments too
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests and the benchmark stay quiet
+
+
+class FakeSlack:
+    """Slack's Web API on 127.0.0.1, recording calls; use as a context manager or start()/stop()."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0TIERBOT",
+        bot_user_id: str = "UTIERBOT",
+        bot_id: str = "BTIERBOT",
+        usergroups: dict[str, list[str]] | None = None,
+        trigger_ttl_s: float = 3.0,
+    ) -> None:
+        self.team_id, self.bot_user_id, self.bot_id = team_id, bot_user_id, bot_id
+        self.usergroups = dict(usergroups or {})
+        self.trigger_ttl_s = trigger_ttl_s
+        self.url = ""
+        self.api_url = ""
+        self.files: dict[str, dict] = {}
+        self.views: dict[str, dict] = {}
+        # One condition guards all state; handlers are quick dictionary work, so serialising them costs nothing.
+        self._cond = threading.Condition()
+        self._calls: list[Call] = []
+        self._failures: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(100)
+        self._messages: dict[tuple[str, str], dict] = {}
+        self._triggers: dict[str, float | None] = {}  # trigger id -> expiry (monotonic), None once used
+        self._external_ids: dict[str, str] = {}
+        self._homes: dict[str, str] = {}
+        self._response_urls: dict[str, int] = {}  # path -> posts accepted
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[dict], dict]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update_message,
+            "chat.delete": self._delete_message,
+            "views.open": self._open_view,
+            "views.push": self._open_view,
+            "views.update": self._update_view,
+            "views.publish": self._publish_view,
+            "conversations.open": self._open_conversation,
+            "users.info": self._user_info,
+            "usergroups.users.list": self._usergroup_users,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+            "oauth.v2.access": self._oauth_access,
+        }
+        self._oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team id, installing user)
+        self._installed: dict[str, str] = {}  # bot token handed out by oauth.v2.access -> team id
+        self._token = ""  # the token of the call being answered (set under the lock)
+
+    # --- lifecycle and inspection --------------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self.api_url = self.url + "api/"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def response_url(self) -> str:
+        with self._cond:
+            path = f"/response/{next(self._ids)}"
+            self._response_urls[path] = 0
+        return self.url + path.lstrip("/")
+
+    def new_trigger_id(self) -> str:
+        with self._cond:
+            trigger_id = f"{next(self._ids)}.{int(time.time())}.{uuid.uuid4().hex[:16]}"
+            self._triggers[trigger_id] = time.monotonic() + self.trigger_ttl_s
+        return trigger_id
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._cond:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        with self._cond:
+            arrived = self._cond.wait_for(lambda: sum(c.method == method for c in self._calls) >= count, timeout)
+            calls = list(self._calls)
+        if not arrived:
+            listing = "\n".join(f"  {c.method} -> {c.status} {c.response.get('error', 'ok')}" for c in calls)
+            raise AssertionError(
+                f"expected {count} call(s) to {method} within {timeout}s; {len(calls)} call(s) so far:\n"
+                + (listing or "  (none)")
+            )
+        return [call for call in calls if call.method == method]
+
+    def clear(self) -> None:
+        with self._cond:
+            self._calls.clear()
+
+    def fail_next(self, method: str, status: int = 429, *, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` calls to `method` with HTTP 429 (ratelimited, Retry-After) or a 5xx."""
+        if status != 429 and not 500 <= status <= 599:
+            raise ValueError(f"fail_next fakes 429 or 5xx answers, not {status}")
+        with self._cond:
+            self._failures[method].extend([(status, retry_after)] * times)
+
+    def home_of(self, user_id: str) -> dict | None:
+        with self._cond:
+            view_id = self._homes.get(user_id)
+            return self.views.get(view_id) if view_id else None
+
+    # --- request handling ----------------------------------------------------------------------------------------
+
+    def _receive(self, path: str, query: str, headers: Mapping[str, str], raw: bytes, at: float) -> Answer:
+        content_type = headers.get("Content-Type", "")
+        url = ""
+        if path.startswith("/response/"):
+            method, url = "response_url", path
+        elif path.startswith("/upload/"):
+            method = "upload"
+        elif path.startswith("/api/"):
+            method = path.removeprefix("/api/")
+        else:
+            return 404, _error("not_found"), {}
+        content, token, parse_error = b"", None, None
+        if method == "upload":
+            content = _uploaded_bytes(content_type, raw)
+            args: dict[str, Any] = {"file_id": path.removeprefix("/upload/"), "length": len(content)}
+        else:
+            try:
+                args = _parse_args(query, content_type.split(";")[0].strip().lower(), raw)
+            except ValueError:
+                args, parse_error = {}, _error("invalid_json")
+            token = args.pop("token", None)  # not recorded: calls hold arguments, not credentials
+        with self._cond:
+            if self._failures.get(method):
+                answer = self._failure(*self._failures[method].pop(0))
+            elif parse_error is not None:
+                answer = 200, parse_error, {}
+            elif method == "response_url":
+                answer = self._post_to_response_url(path, args)
+            elif method == "upload":
+                answer = self._upload(args["file_id"], content)
+            else:
+                answer = 200, self._api(method, headers.get("Authorization", ""), token, args), {}
+            self._calls.append(Call(method, args, answer[0], answer[1], at, url))
+            self._cond.notify_all()
+        return answer
+
+    @staticmethod
+    def _failure(status: int, retry_after: int) -> Answer:
+        if status == 429:
+            return 429, _error("ratelimited"), {"Retry-After": str(retry_after)}
+        return status, _error("internal_error"), {}
+
+    def _api(self, method: str, authorization: str, token: str | None, args: dict) -> dict:
+        handler = self._methods.get(method)
+        if handler is None:
+            return _error("unknown_method")
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret, not a token
+            return handler(args | {"authorization": authorization})
+        token = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else token
+        if not token:
+            return _error("not_authed")
+        if not token.startswith("xox"):
+            return _error("invalid_auth")
+        self._token = token
+        return handler(args)
+
+    def _post_to_response_url(self, path: str, body: dict) -> Answer:
+        if path not in self._response_urls:
+            return 404, _error("no_service"), {}
+        # Slack allows 5 posts per response URL and then answers 404 used_url.
+        if self._response_urls[path] >= MAX_RESPONSE_URL_POSTS:
+            return 404, _error("used_url"), {}
+        problem = self._message_problem(body, required=not body.get("delete_original"))
+        if problem:
+            return 400, problem, {}
+        self._response_urls[path] += 1
+        return 200, {"ok": True}, {}
+
+    # --- chat ----------------------------------------------------------------------------------------------------
+
+    def _message_problem(self, args: dict, *, required: bool = True) -> dict | None:
+        if required and not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return _error("no_text")
+        if len(str(args.get("text") or "")) > MAX_MESSAGE_TEXT:
+            return _error("msg_too_long")
+        problems = check_blocks(args["blocks"], surface="message") if "blocks" in args else []
+        return _error("invalid_blocks", errors=problems) if problems else None
+
+    def _channel(self, channel: str) -> str:
+        # Posting to a user id lands in the DM with them, and Slack answers with that D… channel.
+        return self._dm_id([channel]) if channel[:1] in ("U", "W") else channel
+
+    def _new_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_700_000_000 + n // 1_000_000}.{n % 1_000_000:06d}"
+
+    def _message(self, args: dict, ts: str) -> dict:
+        keys = ("text", "blocks", "attachments", "thread_ts", "metadata")
+        message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "team": self.team_id, "ts": ts}
+        return message | {key: args[key] for key in keys if key in args}
+
+    def new_oauth_code(self, team_id: str, user_id: str = "UINSTALLER") -> str:
+        """A code as Slack's OAuth redirect would carry it, for an install into ``team_id``."""
+        with self._cond:
+            code = f"code-{next(self._ids)}"
+            self._oauth_codes[code] = (team_id, user_id)
+        return code
+
+    def _oauth_access(self, args: dict) -> dict:
+        if not args.pop("authorization", "").startswith("Basic ") and not args.get("client_secret"):
+            return _error("invalid_client_id")
+        found = self._oauth_codes.pop(str(args.get("code", "")), None)
+        if found is None:
+            return _error("invalid_code")
+        team_id, user_id = found
+        token = f"xoxb-{team_id.lower()}-installed"
+        self._installed[token] = team_id
+        return {
+            "ok": True,
+            "app_id": "A0TIERBOT",
+            "authed_user": {"id": user_id},
+            "scope": "commands,chat:write,im:write,files:write,usergroups:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id, "name": f"Team {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _auth_test(self, args: dict) -> dict:
+        return {
+            "ok": True,
+            "url": "https://tierbot-fake.slack.com/",
+            "team": "Tierbot Fake",
+            "team_id": self._installed.get(self._token, self.team_id),
+            "user": "tierbot",
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, args: dict) -> dict:
+        if not args.get("channel"):
+            return _error("channel_not_found")
+        if problem := self._message_problem(args):
+            return problem
+        channel, ts = self._channel(args["channel"]), self._new_ts()
+        self._messages[(channel, ts)] = message = self._message(args, ts)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _post_ephemeral(self, args: dict) -> dict:
+        if not args.get("channel"):
+            return _error("channel_not_found")
+        if not args.get("user"):
+            return _error("user_not_found")
+        return self._message_problem(args) or {"ok": True, "message_ts": self._new_ts()}
+
+    def _update_message(self, args: dict) -> dict:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        if key not in self._messages:
+            return _error("message_not_found")
+        if problem := self._message_problem(args):
+            return problem
+        self._messages[key] = message = self._messages[key] | self._message(args, key[1])
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message.get("text", ""), "message": message}
+
+    def _delete_message(self, args: dict) -> dict:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        if self._messages.pop(key, None) is None:
+            return _error("message_not_found")
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    # --- views ---------------------------------------------------------------------------------------------------
+
+    def _use_trigger(self, trigger_id: Any) -> str | None:
+        """The error for an unusable trigger id, or None after spending it."""
+        if trigger_id not in self._triggers:
+            return "invalid_trigger_id"
+        expires = self._triggers[trigger_id]
+        if expires is None:
+            return "exchanged_trigger_id"
+        if time.monotonic() > expires:
+            return "expired_trigger_id"
+        self._triggers[trigger_id] = None
+        return None
+
+    def _store_view(self, view: dict, view_id: str | None = None) -> dict:
+        view_id = view_id or f"V{next(self._ids):010d}"
+        stored = view | {
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": "ATIERBOT",
+            "bot_id": self.bot_id,
+            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+            "state": {"values": {}},
+            "root_view_id": self.views.get(view_id, {}).get("root_view_id", view_id),
+        }
+        self.views[view_id] = stored
+        if view.get("external_id"):
+            self._external_ids[view["external_id"]] = view_id
+        return stored
+
+    def _open_view(self, args: dict) -> dict:
+        # Checked before the trigger is spent, so a rejected view leaves the trigger usable (as a retry would need).
+        if problems := check_view(args.get("view"), surface="modal"):
+            return _invalid_arguments(problems)
+        if error := self._use_trigger(args.get("trigger_id")):
+            return _error(error)
+        return {"ok": True, "view": self._store_view(args["view"])}
+
+    def _update_view(self, args: dict) -> dict:
+        if not args.get("view_id") and not args.get("external_id"):
+            return _invalid_arguments(["missing required field: view_id or external_id"])
+        view_id = args.get("view_id") or self._external_ids.get(args["external_id"])
+        if view_id not in self.views:
+            return _error("not_found")
+        if problems := check_view(args.get("view"), surface=self.views[view_id]["type"]):
+            return _invalid_arguments(problems)
+        if args.get("hash") and args["hash"] != self.views[view_id]["hash"]:
+            return _error("hash_conflict")
+        return {"ok": True, "view": self._store_view(args["view"], view_id)}
+
+    def _publish_view(self, args: dict) -> dict:
+        user_id = args.get("user_id")
+        if not user_id:
+            return _invalid_arguments(["missing required field: user_id"])
+        if problems := check_view(args.get("view"), surface="home"):
+            return _invalid_arguments(problems)
+        view_id = self._homes.get(user_id)  # a user's Home tab keeps its view id across publishes
+        if args.get("hash") and view_id and args["hash"] != self.views[view_id]["hash"]:
+            return _error("hash_conflict")
+        stored = self._store_view(args["view"], view_id)
+        self._homes[user_id] = stored["id"]
+        return {"ok": True, "view": stored}
+
+    # --- people and conversations --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dm_id(users: list[str]) -> str:
+        return "D" + hashlib.sha1(",".join(sorted(users)).encode()).hexdigest()[:10].upper()
+
+    def _open_conversation(self, args: dict) -> dict:
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if users:
+            return {"ok": True, "channel": {"id": self._dm_id(users)}}
+        if args.get("channel"):  # re-opening a known conversation by id
+            return {"ok": True, "channel": {"id": args["channel"]}}
+        return _error("users_list_not_supplied")
+
+    def _user_info(self, args: dict) -> dict:
+        user_id = args.get("user")
+        if not user_id:
+            return _error("user_not_found")
+        name = user_id.lower()
+        return {
+            "ok": True,
+            "user": {
+                "id": user_id,
+                "team_id": self.team_id,
+                "name": name,
+                "real_name": f"User {user_id}",
+                "deleted": False,
+                "is_bot": user_id == self.bot_user_id,
+                "tz": "Europe/London",
+                "tz_label": "Greenwich Mean Time",
+                "tz_offset": 0,
+                "profile": {"display_name": name, "real_name": f"User {user_id}", "email": f"{name}@example.com"},
+            },
+        }
+
+    def _usergroup_users(self, args: dict) -> dict:
+        if args.get("usergroup") not in self.usergroups:
+            return _error("no_such_subteam")
+        return {"ok": True, "users": list(self.usergroups[args["usergroup"]])}
+
+    # --- files ---------------------------------------------------------------------------------------------------
+
+    def _get_upload_url(self, args: dict) -> dict:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return _invalid_arguments(["missing required field: filename and a whole-number length"])
+        file_id = f"F{next(self._ids):010d}"
+        self.files[file_id] = {
+            "filename": args["filename"],
+            "length": int(args["length"]),
+            "content": b"",
+            "title": args["filename"],
+            "channel_id": None,
+            "initial_comment": None,
+            "thread_ts": None,
+            "uploaded": False,
+            "completed": False,
+        }
+        return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+
+    def _upload(self, file_id: str, content: bytes) -> Answer:
+        file = self.files.get(file_id)
+        if file is None:
+            return 404, _error("not_found"), {}
+        file.update(content=content, uploaded=True)
+        return 200, {"ok": True}, {}
+
+    def _complete_upload(self, args: dict) -> dict:
+        entries = args.get("files")
+        if not isinstance(entries, list) or not entries:
+            return _invalid_arguments(["missing required field: files"])
+        # Every file must have been announced and uploaded first; Slack refuses the completion otherwise.
+        if any(not isinstance(e, dict) or not self.files.get(e.get("id"), {}).get("uploaded") for e in entries):
+            return _error("file_not_found")
+        done = []
+        for entry in entries:
+            file = self.files[entry["id"]]
+            file.update(
+                title=entry.get("title") or file["filename"],
+                channel_id=args.get("channel_id"),
+                initial_comment=args.get("initial_comment"),
+                thread_ts=args.get("thread_ts"),
+                completed=True,
+            )
+            done.append({"id": entry["id"], "title": file["title"], "name": file["filename"], "size": file["length"]})
+        return {"ok": True, "files": done}

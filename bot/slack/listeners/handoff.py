@@ -1,0 +1,87 @@
+"""Request handoff (from a /tier card) and the managers' Approve / Reject."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.handoff import (
+    FORM_CALLBACK,
+    handoff_decided_message,
+    handoff_modal,
+    handoff_request_message,
+    handoff_requested,
+    handoff_values,
+)
+from bot.slack.listeners.home import publish_home
+from bot.slack.registry import Registry, Req
+from engine.permissions import DECIDE_HANDOFF, REQUEST_HANDOFF
+from workflows.clock import today
+from workflows.handoffs import Handoff, decide_handoff, deciders, handoff_choices, request_handoff
+from workflows.roles import slack_ids_of
+
+log = logging.getLogger("tierbot.slack")
+NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce the new CSM
+
+
+def notify(req: Req, user_ids: list[str], note_of: Handoff) -> None:
+    """DM each person the decision; a failed DM is logged, not fatal."""
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            req.client.chat_postMessage(channel=user_id, **handoff_decided_message(note_of).as_kwargs())
+        except SlackApiError as failure:
+            log.warning("could not DM %s about handoff #%s: %s", user_id, note_of.id, failure.response.get("error"))
+
+
+def register(registry: Registry) -> None:
+    @registry.action("handoff_request", REQUEST_HANDOFF)
+    def open_form(req: Req) -> None:
+        deps = req.deps
+        account, choices = handoff_choices(deps.store, req.value)
+        first_day = today(deps.clock) + timedelta(days=NOTICE_DAYS)
+        req.client.views_open(trigger_id=req.trigger_id, view=handoff_modal(account, choices, first_day=first_day))
+        req.ack()
+
+    @registry.view(FORM_CALLBACK, REQUEST_HANDOFF)
+    def submit(req: Req) -> None:
+        deps = req.deps
+        values = handoff_values(req.body["view"])
+        handoff = request_handoff(  # problems come back beside their fields (InvalidFields)
+            deps.store,
+            req.person,
+            crm_id=str(req.body["view"].get("private_metadata", "")),
+            to_csm=values["to_csm"],
+            reason=values["reason"],
+            effective=values["effective"],
+            clock=deps.clock,
+        )
+        decide = deciders(deps.store, handoff)
+        req.ack(response_action="update", view=handoff_requested(handoff, decide))
+        for user_id in decide:
+            try:
+                req.client.chat_postMessage(channel=user_id, **handoff_request_message(handoff).as_kwargs())
+            except SlackApiError as failure:
+                log.warning("could not send handoff #%s to %s: %s", handoff.id, user_id, failure.response.get("error"))
+
+    def decide(req: Req, approve: bool) -> None:
+        req.ack()
+        deps = req.deps
+        # decide_handoff checks this person manages either CSM (or leads) and that it is still
+        # waiting: a double click or a second manager gets "already approved", nothing changes.
+        done = decide_handoff(deps.store, int(req.value), approve=approve, person=req.person, clock=deps.clock)
+        if req.body.get("response_url"):
+            req.reply(handoff_decided_message(done), replace=True)
+        if req.from_home:
+            publish_home(req)
+        requester = done.requested_by.removeprefix("slack:")
+        notify(req, [requester, *slack_ids_of(deps.store, [done.from_csm, done.to_csm])], done)
+
+    @registry.action("handoff_approve", DECIDE_HANDOFF)
+    def approve(req: Req) -> None:
+        decide(req, True)
+
+    @registry.action("handoff_reject", DECIDE_HANDOFF)
+    def reject(req: Req) -> None:
+        decide(req, False)

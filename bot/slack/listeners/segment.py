@@ -1,0 +1,121 @@
+"""`/segment` (the tier table and its chart), `/segment simulate <draft>` and Activate."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import segment_chart
+from bot.slack.blocks.segment import (
+    activation_message,
+    drafts_message,
+    segment_message,
+    segment_usage,
+    simulation_message,
+)
+from bot.slack.registry import Registry, Req
+from engine.permissions import ACTIVATE_RULES, SIMULATE_RULES, VIEW_SEGMENTS
+from workflows.roles import require
+from workflows.rules import RuleSetInfo, activate_rule_set, list_rule_sets, simulate_rule_set
+from workflows.tiers import TierSummary, apply_tiers, arr_concentration, tier_summary
+
+log = logging.getLogger("tierbot.slack")
+SIMULATE_WORDS = ("simulate", "what-if", "whatif", "what if")
+
+
+def drafts(req: Req) -> list[RuleSetInfo]:
+    return [r for r in list_rule_sets(req.deps.store).rule_sets if r.state == "draft"]
+
+
+def summary(req: Req) -> TierSummary:
+    return tier_summary(req.deps.store, clock=req.deps.clock, books=req.deps.books)
+
+
+def send_chart(req: Req, table: TierSummary, channel: str) -> None:
+    """Draw the chart and upload it to ``channel``."""
+    curve = arr_concentration(req.deps.store, clock=req.deps.clock, books=req.deps.books)
+    png = segment_chart(table.table, curve, title=f"{table.rule_set} as of {table.as_of}")
+    req.client.files_upload_v2(
+        channel=channel,
+        content=png,
+        filename=f"tiers-{table.rule_set}-{table.as_of}.png",
+        title=f"Tier mix and ARR concentration, {table.rule_set}, {table.as_of}",
+    )
+
+
+def simulate(req: Req, name: str) -> None:
+    deps = req.deps
+    require(deps.store, req.person, SIMULATE_RULES, clock=deps.clock, where="/segment simulate")
+    if not name:
+        req.reply(drafts_message(drafts(req)))
+        return
+    sim = simulate_rule_set(deps.store, name, clock=deps.clock, books=deps.books)
+    req.reply(simulation_message(sim, can_activate=ACTIVATE_RULES.allows(req.person.roles)))
+
+
+def register(registry: Registry) -> None:
+    @registry.command("/segment", VIEW_SEGMENTS)
+    def segment(req: Req) -> None:
+        first, _, rest = req.text.partition(" ")
+        if first.lower() in ("help", "?"):
+            req.ack(response_type="ephemeral", **segment_usage().as_kwargs())
+            return
+        if req.text and first.lower() not in SIMULATE_WORDS:
+            problem = f"`/segment {req.text}` is not something /segment does."
+            req.ack(response_type="ephemeral", **segment_usage(problem).as_kwargs())
+            return
+        req.ack()
+        if first:
+            simulate(req, rest.strip())
+            return
+        table = summary(req)
+        leader_drafts = drafts(req) if SIMULATE_RULES.allows(req.person.roles) else []
+        req.reply(segment_message(table, drafts=leader_drafts[:5]))
+        # The chart is the slow part; it goes to the person's DM with the app, private like the table.
+        try:
+            dm = req.client.conversations_open(users=req.user_id)["channel"]["id"]
+            send_chart(req, table, dm)
+            note = "The chart is in your DM with tierbot."
+        except SlackApiError as failure:
+            log.warning("could not send the segment chart: %s", failure.response.get("error"))
+            note = f"The chart could not be sent (Slack said: {failure.response.get('error')})."
+        req.reply(segment_message(table, drafts=leader_drafts[:5], chart_note=note), replace=True)
+
+    @registry.action("segment_share", VIEW_SEGMENTS)
+    def share(req: Req) -> None:
+        req.ack()
+        message_ts = (req.body.get("container") or {}).get("message_ts", "")
+        if not req.once(f"segment-share:{req.user_id}:{message_ts}"):
+            return
+        table = summary(req)
+        req.reply(segment_message(table, shared_by=req.user_id), public=True)
+        note = "Shared in the channel."
+        if req.channel_id:
+            try:
+                send_chart(req, table, req.channel_id)
+            except SlackApiError as failure:
+                note = (
+                    f"Shared in the channel; the chart could not go with it ({failure.response.get('error')}): "
+                    "invite tierbot to the channel to share charts."
+                )
+        req.reply(segment_message(table, chart_note=note), replace=True)
+
+    @registry.action("segment_simulate", SIMULATE_RULES)
+    def simulate_draft(req: Req) -> None:
+        req.ack()
+        simulate(req, req.value)
+
+    @registry.action("rules_activate", ACTIVATE_RULES)
+    def activate(req: Req) -> None:
+        req.ack()
+        message_ts = (req.body.get("container") or {}).get("message_ts", "")
+        if not req.once(f"activate:{req.value}:{message_ts}"):
+            return  # a double click; two leaders at once are stopped by the rule set's state
+        deps = req.deps
+        actor = f"slack:{req.user_id}"
+        report = activate_rule_set(deps.store, req.value, actor=actor, clock=deps.clock)
+        applied = apply_tiers(deps.store, actor=actor, clock=deps.clock, books=deps.books)
+        done = activation_message(report.name, report.previous, applied, actor)
+        req.reply(done, replace=True)
+        req.reply(done, public=True)

@@ -1,0 +1,128 @@
+"""`/workload`: the estimate form for CSMs, and survey rounds for leaders."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.workload import (
+    FORM_CALLBACK,
+    form_values,
+    reminded_message,
+    round_started,
+    round_status_message,
+    round_summary_message,
+    saved_view,
+    survey_dm,
+    workload_modal,
+    workload_usage,
+)
+from bot.slack.registry import Registry, Req
+from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
+from workflows.roles import require
+from workflows.workload import (
+    close_round,
+    record_asked,
+    record_reminded,
+    request_of,
+    round_status,
+    start_round,
+    submit_workload,
+    workload_form,
+)
+
+log = logging.getLogger("tierbot.slack")
+ROUND_WORDS = ("start", "status", "remind", "close")
+
+
+def open_form(req: Req) -> None:
+    """Open the form at once: a trigger id is good for three seconds."""
+    form = workload_form(req.deps.store, req.person, clock=req.deps.clock)
+    req.client.views_open(trigger_id=req.trigger_id, view=workload_modal(form))
+    req.ack()
+
+
+def run_round(req: Req, word: str, argument: str) -> None:
+    deps = req.deps
+    require(deps.store, req.person, RUN_WORKLOAD_SURVEY, clock=deps.clock, where=f"/workload {word}")
+    req.ack()
+    actor = f"slack:{req.user_id}"
+    if word == "start":
+        start = start_round(deps.store, actor=actor, clock=deps.clock, period=argument or None, channel=req.channel_id)
+        sent, failed = 0, []
+        for target in start.targets:
+            try:
+                posted = req.client.chat_postMessage(
+                    channel=str(target.slack_user_id), **survey_dm(start.period, start.round_id).as_kwargs()
+                )
+                record_asked(
+                    deps.store, start.round_id, target, channel=posted["channel"], ts=posted["ts"], clock=deps.clock
+                )
+                sent += 1
+            except SlackApiError as failure:
+                log.warning("could not DM %s: %s", target.slack_user_id, failure.response.get("error"))
+                record_asked(deps.store, start.round_id, target, channel=None, ts=None, clock=deps.clock)
+                failed.append(target.name)
+        req.reply(round_started(start, sent, failed))
+    elif word == "status":
+        req.reply(round_status_message(round_status(deps.store)))
+    elif word == "remind":
+        status = round_status(deps.store)
+        reminded = 0
+        for target in status.missing:
+            if not target.slack_user_id:
+                continue
+            try:
+                req.client.chat_postMessage(
+                    channel=target.slack_user_id,
+                    **survey_dm(status.period, status.round_id, reminder=True).as_kwargs(),
+                )
+                record_reminded(deps.store, status.round_id, target.csm_id, clock=deps.clock)
+                reminded += 1
+            except SlackApiError as failure:
+                log.warning("could not remind %s: %s", target.slack_user_id, failure.response.get("error"))
+        req.reply(reminded_message(status, reminded))
+    else:
+        summary = close_round(deps.store, actor=actor, clock=deps.clock)
+        req.reply(round_summary_message(summary), public=True)
+
+
+def register(registry: Registry) -> None:
+    @registry.command("/workload", SUBMIT_WORKLOAD)
+    def workload(req: Req) -> None:
+        word, _, argument = req.text.partition(" ")
+        word = word.lower()
+        if not word:
+            open_form(req)
+        elif word in ROUND_WORDS:
+            run_round(req, word, argument.strip())
+        elif word in ("help", "?"):
+            req.ack(response_type="ephemeral", **workload_usage().as_kwargs())
+        else:
+            problem = f"`/workload {req.text}` is not something /workload does."
+            req.ack(response_type="ephemeral", **workload_usage(problem).as_kwargs())
+
+    @registry.action("workload_open", SUBMIT_WORKLOAD)
+    def open_from_button(req: Req) -> None:
+        open_form(req)
+
+    @registry.view(FORM_CALLBACK, SUBMIT_WORKLOAD)
+    def submit(req: Req) -> None:
+        view = req.body["view"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        deps = req.deps
+        saved = submit_workload(  # problems come back beside their fields (InvalidFields)
+            deps.store, req.person, form_values(view), period=str(meta.get("period", "")), clock=deps.clock
+        )
+        req.ack(response_action="update", view=saved_view(saved))
+        if meta.get("round"):
+            asked = request_of(deps.store, int(meta["round"]), saved.csm_id)
+            if asked and asked["channel"] and asked["ts"]:
+                # The DM that asked now says it is done, so its button does not invite a second answer.
+                req.client.chat_update(
+                    channel=asked["channel"],
+                    ts=asked["ts"],
+                    **survey_dm(saved.period, int(meta["round"]), answered=True).as_kwargs(),
+                )

@@ -1,0 +1,195 @@
+"""Registering listeners: each declares the permission it needs and receives a typed request.
+
+Listeners stay thin (ack, call one workflow, reply with blocks): the permission check runs as
+Bolt listener middleware before them, and their errors become Slack replies here, in one place,
+never a stack trace in front of a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.common import Message, denied_message, error_message, notice_view
+from bot.slack.deps import SlackDeps
+from bot.slack.middleware import kind_of, requires
+from engine.errors import InvalidFields, NotAllowed, TierbotError
+from engine.permissions import Permission
+from workflows.roles import Person
+
+log = logging.getLogger("tierbot.slack")
+
+
+@dataclass
+class Req:
+    """One request from Slack, as listeners see it."""
+
+    body: dict[str, Any]
+    deps: SlackDeps
+    person: Person
+    client: WebClient
+    _ack: Any
+    _respond: Any
+    acked: bool = False
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.body)
+
+    @property
+    def user_id(self) -> str:
+        return self.person.slack_user_id
+
+    @property
+    def text(self) -> str:
+        """A slash command's text, spaces tidied."""
+        return " ".join(str(self.body.get("text", "")).split())
+
+    @property
+    def channel_id(self) -> str | None:
+        channel = self.body.get("channel")
+        return self.body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.body.get("trigger_id", ""))
+
+    @property
+    def value(self) -> str:
+        """The clicked button's value, or the option picked in a select."""
+        action = (self.body.get("actions") or [{}])[0]
+        picked = action.get("selected_option") or {}
+        return str(action.get("value") or picked.get("value") or "")
+
+    @property
+    def from_home(self) -> bool:
+        return (self.body.get("container") or {}).get("type") == "view" and (self.body.get("view") or {}).get(
+            "type"
+        ) == "home"
+
+    def ack(self, **kwargs: Any) -> None:
+        self._ack(**kwargs)
+        self.acked = True
+
+    def reply(self, note: Message, *, replace: bool = False, public: bool = False) -> None:
+        """Answer where the request came from: through its response URL (privately unless
+        ``public``), or, from App Home where there is none, in the person's DM with the app."""
+        if self.body.get("response_url"):
+            self._respond(
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=replace,
+                **note.as_kwargs(),
+            )
+        else:
+            self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
+
+    def once(self, key: str) -> bool:
+        """True the first time this effect is asked for: a double click or a retry does nothing."""
+        return self.deps.once.first_time(key)
+
+
+Listener = Callable[[Req], None]
+
+
+@dataclass
+class Registry:
+    """The Bolt app plus what was registered on it, for the manifest consistency test."""
+
+    bolt: App
+    deps: SlackDeps
+    commands: dict[str, Permission] = field(default_factory=dict)
+    actions: dict[str, Permission] = field(default_factory=dict)
+    views: dict[str, Permission] = field(default_factory=dict)
+    events: set[str] = field(default_factory=set)
+
+    def command(self, name: str, permission: Permission) -> Callable[[Listener], Listener]:
+        def register(fn: Listener) -> Listener:
+            self.commands[name] = permission
+            self.bolt.command(name, middleware=[requires(self.deps, permission, name)])(self._wrap(fn))
+            return fn
+
+        return register
+
+    def action(self, action_id: str, permission: Permission) -> Callable[[Listener], Listener]:
+        def register(fn: Listener) -> Listener:
+            self.actions[action_id] = permission
+            matcher = re.compile(rf"^{re.escape(action_id)}(:.*)?$")  # "tier_pick:2" for a select per row
+            where = f"button {action_id}"
+            self.bolt.action(matcher, middleware=[requires(self.deps, permission, where)])(self._wrap(fn))
+            return fn
+
+        return register
+
+    def view(self, callback_id: str, permission: Permission) -> Callable[[Listener], Listener]:
+        def register(fn: Listener) -> Listener:
+            self.views[callback_id] = permission
+            where = f"form {callback_id}"
+            self.bolt.view(callback_id, middleware=[requires(self.deps, permission, where)])(self._wrap(fn))
+            return fn
+
+        return register
+
+    def event(self, name: str) -> Callable[[Listener], Listener]:
+        """An event listener: events are Slack telling us something, not a person asking."""
+
+        def register(fn: Listener) -> Listener:
+            self.events.add(name)
+            self.bolt.event(name)(self._wrap(fn))
+            return fn
+
+        return register
+
+    def _wrap(self, fn: Listener) -> Callable[..., None]:
+        deps = self.deps
+
+        def listener(ack: Any, body: dict[str, Any], respond: Any, client: WebClient, context: dict[str, Any]) -> None:
+            person = context.get("person") or Person(context.get("user_id") or "unknown", frozenset())
+            req = Req(body, deps, person, client, ack, respond)
+            try:
+                fn(req)
+            except Exception as exc:  # every failure becomes a reply; nothing escapes to a person raw
+                answer_error(req, exc)
+            finally:
+                if not req.acked and req.kind != "event":
+                    req.ack()
+
+        return listener
+
+
+def answer_error(req: Req, exc: Exception) -> None:
+    """Turn an error into a private reply: the message for ours, a reference for a bug."""
+    if isinstance(exc, InvalidFields) and req.kind == "view" and not req.acked:
+        req.ack(response_action="errors", errors=exc.errors)  # each message beside its field
+        return
+    if isinstance(exc, NotAllowed):
+        note = denied_message(exc)
+    elif isinstance(exc, TierbotError):
+        note = error_message(str(exc))
+    else:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("unexpected error answering a Slack request (reference %s)", reference)
+        note = error_message(
+            f"Something went wrong on tierbot's side (reference {reference}); the bot's log has the details. "
+            "Try again, and tell your tierbot admin if it keeps happening."
+        )
+    try:
+        if req.kind == "event":
+            log.error("could not handle a %s event: %s", req.body.get("event", {}).get("type"), exc)
+        elif req.kind == "view" and not req.acked:
+            req.ack(response_action="update", view=notice_view("tierbot", note))
+        elif req.kind == "command" and not req.acked:
+            req.ack(response_type="ephemeral", **note.as_kwargs())
+        else:
+            if not req.acked:
+                req.ack()
+            req.reply(note)
+    except SlackApiError as failure:
+        log.error("could not deliver an error message to %s: %s", req.user_id, failure.response.get("error"))
