@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/tierbot demo --if-empty
-	$(BIN)/tierbot chat
+	$(BIN)/tierbot start
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -64,6 +64,28 @@ def serve(port: int, host: str) -> None:
         server.stop()
 
 
+@click.command(context_settings=CONTEXT)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP port, when it starts the Slack bot.")
+@click.pass_context
+@db_option
+def start(ctx: click.Context, port: int) -> None:
+    """Start what `make run` starts: the Slack bot when Slack settings are in the environment,
+    the terminal chat otherwise.
+
+    \b
+    Example:
+        tierbot start
+    """
+    settings = load_settings(ctx.meta.get("tierbot.db"))
+    if settings.slack.configured:
+        ctx.invoke(serve, port=port, host="127.0.0.1")
+        return
+    click.echo("No Slack settings (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET): starting the terminal chat.", err=True)
+    from bot.cli import chat  # the chat command lives with the other terminal commands
+
+    ctx.invoke(chat)
+
+
 @click.group(cls=TierbotGroup, context_settings=CONTEXT)
 def roles() -> None:
     """Who may do what in Slack: leader, manager, csm, admin.

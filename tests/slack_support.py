@@ -7,6 +7,7 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,6 +252,10 @@ def workspace(store: Store, clock: Clock, **fake_options: Any) -> Iterator[Works
     """The app served on an ephemeral loopback port, talking to a fake Slack."""
     with FakeSlack(**fake_options) as fake:
         settings = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
-        registry = build_app(settings, store, clock)
-        with HttpServer(registry.bolt, port=0) as server:
-            yield Workspace(fake, server, registry)
+        listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-test")
+        registry = build_app(settings, store, clock, executor=listeners)
+        try:
+            with HttpServer(registry.bolt, port=0) as server:
+                yield Workspace(fake, server, registry)
+        finally:
+            listeners.shutdown(wait=True)  # work after an ack finishes before the fake Slack goes away

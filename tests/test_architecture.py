@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import ast
-import json
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
-import yaml
 from jinja2 import UndefinedError
 
 from prompts import render_template, template_names
@@ -113,12 +110,6 @@ def test_every_template_renders_with_its_fixture_and_refuses_missing_variables(n
 def test_template_variables_are_data_not_template_source() -> None:
     text = render_template("chat_welcome.txt.j2", store="{{ 7 * 7 }}", accounts=1, csms=1)
     assert "{{ 7 * 7 }}" in text and "49" not in text
-
-
-def test_manifest_validates_against_slacks_published_schema() -> None:
-    schema = json.loads((ROOT / "tests" / "slack" / "manifest.schema.1.0.0.json").read_text())
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
-    jsonschema.validate(manifest, schema)
 
 
 def test_readme_opens_with_the_two_commands_and_documents_the_schema() -> None:

@@ -116,10 +116,16 @@ def home_for(store: Store, person: Person, *, clock: Clock, books: BookCache, pa
     drafts: tuple[RuleSetInfo, ...] = ()
     if SIMULATE_RULES.allows(person.roles):
         drafts = tuple(r for r in list_rule_sets(store).rule_sets if r.state == "draft")
+    book = book_of(store, person.csm_id, clock=clock, page=page) if person.csm_id else None
+    if book is not None and not book.accounts and "csm" not in person.roles:
+        book = None  # a leader or manager without accounts of their own: no empty section
+    workload = workload_status(store, person.csm_id, clock=clock) if person.csm_id else None
+    if workload is not None and not workload.submitted and "csm" not in person.roles:
+        workload = None  # rounds ask CSMs; others see theirs once they have filed one
     return Home(
         person=person,
-        book=book_of(store, person.csm_id, clock=clock, page=page) if person.csm_id else None,
-        workload=workload_status(store, person.csm_id, clock=clock) if person.csm_id else None,
+        book=book,
+        workload=workload,
         approvals=tuple(pending_for(store, person)),
         tiers=tiers,
         drafts=drafts,

@@ -193,3 +193,5 @@ def answer_error(req: Req, exc: Exception) -> None:
             req.reply(note)
     except SlackApiError as failure:
         log.error("could not deliver an error message to %s: %s", req.user_id, failure.response.get("error"))
+    except Exception:  # Slack unreachable: the log is all that is left
+        log.exception("could not deliver an error message to %s", req.user_id)

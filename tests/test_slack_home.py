@@ -1,0 +1,127 @@
+"""App Home per person, and handoff requests decided by managers from DMs and Home."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .slack_support import CSM, CSM_EMEA, LEADER, MANAGER_EMEA, MANAGER_NA, STRANGER, Workspace, buttons_of, text_of
+
+
+def home_of(slack: Workspace, user: str, count: int = 1) -> dict[str, Any]:
+    slack.open_home(user)
+    return slack.fake.wait_for("views.publish", count)[-1].body["view"]
+
+
+def test_a_csm_sees_their_book_renewals_and_workload(slack: Workspace) -> None:
+    view = home_of(slack, CSM)
+    text = text_of(view)
+    assert "*Jordan Blake* · roles: csm" in text
+    assert "*Your book* · 142 accounts" in text
+    assert "Acme Corp · Strategic · $1.2M" in text
+    assert "Renewing in the next 90 days" in text
+    assert "not estimated yet" in text
+    assert buttons_of(view)["workload_open"] == ""
+    assert len(view["blocks"]) <= 100
+
+
+def test_the_book_pages_ten_accounts_at_a_time(slack: Workspace) -> None:
+    home_of(slack, CSM)
+    slack.click("home_page", "1", user=CSM, home=True)
+    view = slack.fake.wait_for("views.publish", 2)[-1].body["view"]
+    assert "(page 2 of 15)" in text_of(view)
+    assert "Acme Corp · Strategic" not in text_of(view)
+    assert {"home_page"} <= set(buttons_of(view))
+
+
+def test_a_leader_sees_the_tier_table_and_no_empty_book(slack: Workspace) -> None:
+    text = text_of(home_of(slack, LEADER))
+    assert "Tiers under fy27-tiers" in text and "Enterprise is" in text
+    assert "Your book" not in text
+
+
+def test_someone_unknown_is_told_how_to_get_a_role(slack: Workspace) -> None:
+    text = text_of(home_of(slack, STRANGER))
+    assert "does not know you yet" in text and "tierbot roles grant" in text
+
+
+def request_handoff(
+    slack: Workspace,
+    account: str = "ACC-0000001",
+    *,
+    user: str = CSM,
+    to: str = "sam-patel",
+    reason: str = "Jordan's book is over capacity",
+    effective: str = "2026-12-15",
+) -> dict[str, Any]:
+    slack.click("handoff_request", account, user=user)
+    view = slack.fake.wait_for("views.open")[-1].response["view"]
+    values = {
+        "to_csm": {"value": {"type": "static_select", "selected_option": {"value": to} if to else None}},
+        "effective": {"value": {"type": "datepicker", "selected_date": effective}},
+        "reason": {"value": {"type": "plain_text_input", "value": reason}},
+    }
+    return slack.submit(view, values, user=user).json()
+
+
+def test_request_handoff_opens_a_form_and_sends_the_request_to_the_owners_manager(slack: Workspace) -> None:
+    answer = request_handoff(slack)
+    assert answer["response_action"] == "update"
+    assert f"Sent handoff #1 to <@{MANAGER_NA}>" in text_of(answer["view"])
+    dm = slack.fake.wait_for("chat.postMessage")[-1].body
+    assert dm["channel"] == MANAGER_NA
+    assert "Acme Corp" in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
+    assert set(buttons_of(dm)) == {"handoff_approve", "handoff_reject"}
+    assert "Waiting for your decision" in text_of(home_of(slack, MANAGER_NA))
+    assert "Waiting for your decision" not in text_of(home_of(slack, MANAGER_EMEA, 2))
+
+
+def test_form_problems_are_shown_beside_their_fields(slack: Workspace) -> None:
+    answer = request_handoff(slack, to="jordan-blake", reason="  ", effective="2020-01-01")
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"to_csm", "reason", "effective"}
+    assert "already owns" in answer["errors"]["to_csm"]
+    assert slack.registry.deps.store.scalar("SELECT COUNT(*) FROM handoffs") == 0
+
+
+def test_the_manager_approves_once_and_everyone_hears(slack: Workspace) -> None:
+    request_handoff(slack)
+    slack.fake.clear()
+    slack.click("handoff_approve", "1", user=MANAGER_NA, message_ts="1700000009.000100")
+    decided = slack.last_reply()
+    assert decided["replace_original"] is True and "Approved by" in text_of(decided)
+    assert buttons_of(decided) == {}
+    told = {c.body["channel"] for c in slack.fake.wait_for("chat.postMessage", 2)}
+    assert CSM in told  # the requester (and old owner); Sam Patel too
+    slack.click("handoff_reject", "1", user=MANAGER_NA, message_ts="1700000009.000100")  # a late second click
+    late = slack.last_reply(2)
+    assert "already approved" in text_of(late)
+    store = slack.registry.deps.store
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "approved"
+    assert [r["state"] for r in store.query("SELECT state FROM handoff_events ORDER BY id")] == ["proposed", "approved"]
+
+
+def test_a_manager_of_another_team_is_refused_at_click_time(slack: Workspace) -> None:
+    request_handoff(slack)
+    slack.click("handoff_approve", "1", user=MANAGER_EMEA)
+    denial = text_of(slack.last_reply())
+    assert "Only the managers of Jordan Blake and Sam Patel, or a leader" in denial
+    assert f"<@{MANAGER_NA}>" in denial
+    store = slack.registry.deps.store
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+    assert store.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'slack.denied'") == 1
+
+
+def test_a_csm_cannot_approve_even_their_own_request(slack: Workspace) -> None:
+    request_handoff(slack)
+    slack.click("handoff_approve", "1", user=CSM)
+    assert "Only managers and leaders may approve or reject a handoff" in text_of(slack.last_reply())
+
+
+def test_a_leader_decides_from_app_home(slack: Workspace) -> None:
+    request_handoff(slack, "ACC-0000002", user=CSM_EMEA, to="tom-hughes")  # Morgan Diaz's account
+    view = home_of(slack, LEADER)
+    assert "handoff_reject" in buttons_of(view)
+    slack.click("handoff_reject", "1", user=LEADER, home=True)
+    refreshed = slack.fake.wait_for("views.publish", 2)[-1].body["view"]
+    assert "Waiting for your decision" not in text_of(refreshed)
+    assert slack.registry.deps.store.scalar("SELECT state FROM handoffs WHERE id = 1") == "rejected"
