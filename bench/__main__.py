@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_find, bench_import, bench_tiers
+from bench import bench_find, bench_import, bench_slack, bench_tiers
 
 
 def main() -> int:
@@ -16,6 +16,7 @@ def main() -> int:
         bench_import.main(["--rows", "100000", "--repeat", "1"] if quick else []),
         bench_find.main(["--accounts", "50000", "--queries", "50"] if quick else []),
         bench_tiers.main(["--accounts", "50000", "--repeat", "2", "--explain", "50"] if quick else []),
+        bench_slack.main(["--accounts", "10000", "--rounds", "1"] if quick else []),
     ]
     return 0 if all(results) else 1
 

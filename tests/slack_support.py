@@ -258,4 +258,6 @@ def workspace(store: Store, clock: Clock, **fake_options: Any) -> Iterator[Works
             with HttpServer(registry.bolt, port=0) as server:
                 yield Workspace(fake, server, registry)
         finally:
-            listeners.shutdown(wait=True)  # work after an ack finishes before the fake Slack goes away
+            # Work after an ack finishes before the fake Slack goes away.
+            listeners.shutdown(wait=True)
+            registry.deps.close()

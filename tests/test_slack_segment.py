@@ -81,8 +81,7 @@ def test_managers_may_simulate_but_get_no_activate_button(slack: Workspace) -> N
 
 
 def test_csms_may_not_simulate(slack: Workspace) -> None:
-    slack.command("/segment", "simulate fy26-tiers", user=CSM)
-    denial = text_of(slack.last_reply())
+    denial = text_of(slack.command("/segment", "simulate fy26-tiers", user=CSM).json())
     assert "Only leaders, managers and admins may run a what-if" in denial
 
 

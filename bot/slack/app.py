@@ -59,6 +59,12 @@ def web_client(settings: SlackSettings, token: str | None = None) -> WebClient:
     )
 
 
+def authorization_url(settings: SlackSettings) -> str:
+    """Where "Add to Slack" sends people: next to the Web API (slack.com, or slack-gov.com for GovSlack)."""
+    base = (settings.api_url or SLACK_API).rstrip("/")
+    return base.removesuffix("/api") + "/oauth/v2/authorize"
+
+
 def check_settings(settings: SlackSettings) -> None:
     """Refuse to start with settings that cannot work, naming the variable to set."""
     if not (settings.bot_token or settings.oauth):
@@ -100,6 +106,7 @@ def build_app(
                 state_store=StoreOAuthStates(store),
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
+                authorization_url=authorization_url(settings),
             ),
         )
     bolt = App(
@@ -108,6 +115,10 @@ def build_app(
         oauth_flow=oauth_flow,
         token_verification_enabled=verify_token,
         listener_executor=executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"),
+        user_facing_authorize_error_message=(
+            "tierbot is not installed in this workspace (or its installation was removed): ask a Slack admin to "
+            "install it from tierbot's /slack/install page."
+        ),
         logger=log,
     )
     deps = SlackDeps(store=store, clock=clock, settings=settings)

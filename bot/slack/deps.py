@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
@@ -21,7 +22,8 @@ from workflows.roles import group_subjects
 
 log = logging.getLogger("tierbot.slack")
 
-GROUPS_TTL_S = 300.0  # user-group membership is fetched from Slack at most every five minutes
+GROUPS_TTL_S = 300.0
+WORK_THREADS = 4  # user-group membership is fetched from Slack at most every five minutes
 
 
 @dataclass
@@ -63,7 +65,16 @@ class SlackDeps:
     names: NameIndex = field(default_factory=NameIndex)
     books: BookCache = field(default_factory=BookCache)
     groups: GroupDirectory = field(default_factory=GroupDirectory)
+    # The slow parts after an ack (see Req.later). Two cores: a few threads keep them moving
+    # without taking the interpreter from the threads that ack.
+    work: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
+    )
     once: Once = field(init=False)
 
     def __post_init__(self) -> None:
         self.once = Once(self.store)
+
+    def close(self) -> None:
+        """Finish the work already accepted, then stop."""
+        self.work.shutdown(wait=True)

@@ -91,6 +91,22 @@ class Req:
         else:
             self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
 
+    def later(self, work: Callable[[], None]) -> None:
+        """Run the slow part after the ack, on the work pool.
+
+        Acks run on Bolt's listener threads; slow parts (lookups that load the book, charts,
+        re-tiering) wait their turn on a few work threads, so a burst of requests never starves
+        the acks of their 3 seconds. Errors reply to the person like any other.
+        """
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:
+                answer_error(self, exc)
+
+        self.deps.work.submit(run)
+
     def once(self, key: str) -> bool:
         """True the first time this effect is asked for: a double click or a retry does nothing."""
         return self.deps.once.first_time(key)

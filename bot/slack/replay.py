@@ -98,6 +98,7 @@ def replay(payload: dict[str, Any], store: Store, clock: Clock) -> Replay:
             registry = build_app(settings, scratch, clock, executor=workers)
             request = from_payload(_point_at_fake(payload, fake))
             response = registry.bolt.dispatch(BoltRequest(body=request.body, headers=signed_headers(secret, request)))
-            workers.shutdown(wait=True)  # the work after the ack: lookups, replies, uploads
+            workers.shutdown(wait=True)
+            registry.deps.close()  # the work after the ack: lookups, replies, uploads
         calls = tuple(c for c in fake.calls if c.method != "auth.test")
     return Replay(describe(payload), response.status, response.body, calls)

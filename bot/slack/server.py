@@ -38,6 +38,10 @@ def wsgi_app(bolt: App) -> Callable[..., Iterable[bytes]]:
     return application
 
 
+# waitress warns on every queued request; under a burst that is noise, not news.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
 class HttpServer:
     """The app on ``host:port`` (port 0 picks a free one), served on a background thread or
     in the foreground."""

@@ -35,6 +35,14 @@ def notify(req: Req, user_ids: list[str], note_of: Handoff) -> None:
             log.warning("could not DM %s about handoff #%s: %s", user_id, note_of.id, failure.response.get("error"))
 
 
+def send_request(req: Req, handoff: Handoff, deciders_: list[str]) -> None:
+    for user_id in deciders_:
+        try:
+            req.client.chat_postMessage(channel=user_id, **handoff_request_message(handoff).as_kwargs())
+        except SlackApiError as failure:
+            log.warning("could not send handoff #%s to %s: %s", handoff.id, user_id, failure.response.get("error"))
+
+
 def register(registry: Registry) -> None:
     @registry.action("handoff_request", REQUEST_HANDOFF)
     def open_form(req: Req) -> None:
@@ -59,14 +67,13 @@ def register(registry: Registry) -> None:
         )
         decide = deciders(deps.store, handoff)
         req.ack(response_action="update", view=handoff_requested(handoff, decide))
-        for user_id in decide:
-            try:
-                req.client.chat_postMessage(channel=user_id, **handoff_request_message(handoff).as_kwargs())
-            except SlackApiError as failure:
-                log.warning("could not send handoff #%s to %s: %s", handoff.id, user_id, failure.response.get("error"))
+        req.later(lambda: send_request(req, handoff, decide))
 
     def decide(req: Req, approve: bool) -> None:
         req.ack()
+        req.later(lambda: record_decision(req, approve))
+
+    def record_decision(req: Req, approve: bool) -> None:
         deps = req.deps
         # decide_handoff checks this person manages either CSM (or leads) and that it is still
         # waiting: a double click or a second manager gets "already approved", nothing changes.

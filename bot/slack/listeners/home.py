@@ -18,9 +18,9 @@ def register(registry: Registry) -> None:
     @registry.event("app_home_opened")
     def opened(req: Req) -> None:
         if req.body.get("event", {}).get("tab", "home") == "home":
-            publish_home(req)
+            req.later(lambda: publish_home(req))
 
     @registry.action("home_page", VIEW_ACCOUNTS)
     def page(req: Req) -> None:
         req.ack()
-        publish_home(req, int(req.value) if req.value.isdigit() else 0)
+        req.later(lambda: publish_home(req, int(req.value) if req.value.isdigit() else 0))

@@ -46,12 +46,57 @@ def send_chart(req: Req, table: TierSummary, channel: str) -> None:
 
 def simulate(req: Req, name: str) -> None:
     deps = req.deps
-    require(deps.store, req.person, SIMULATE_RULES, clock=deps.clock, where="/segment simulate")
     if not name:
         req.reply(drafts_message(drafts(req)))
         return
     sim = simulate_rule_set(deps.store, name, clock=deps.clock, books=deps.books)
     req.reply(simulation_message(sim, can_activate=ACTIVATE_RULES.allows(req.person.roles)))
+
+
+def show_segments(req: Req) -> None:
+    table = summary(req)
+    leader_drafts = drafts(req)[:5] if SIMULATE_RULES.allows(req.person.roles) else []
+    req.reply(segment_message(table, drafts=leader_drafts))
+    # The chart is the slowest part; it goes to the person's DM with the app, private like the table.
+    try:
+        dm = req.client.conversations_open(users=req.user_id)["channel"]["id"]
+        send_chart(req, table, dm)
+        note = "The chart is in your DM with tierbot."
+    except SlackApiError as failure:
+        log.warning("could not send the segment chart: %s", failure.response.get("error"))
+        note = f"The chart could not be sent (Slack said: {failure.response.get('error')})."
+    req.reply(segment_message(table, drafts=leader_drafts, chart_note=note), replace=True)
+
+
+def share_segments(req: Req) -> None:
+    message_ts = (req.body.get("container") or {}).get("message_ts", "")
+    if not req.once(f"segment-share:{req.user_id}:{message_ts}"):
+        return
+    table = summary(req)
+    req.reply(segment_message(table, shared_by=req.user_id), public=True)
+    note = "Shared in the channel."
+    if req.channel_id:
+        try:
+            send_chart(req, table, req.channel_id)
+        except SlackApiError as failure:
+            note = (
+                f"Shared in the channel; the chart could not go with it ({failure.response.get('error')}): "
+                "invite tierbot to the channel to share charts."
+            )
+    req.reply(segment_message(table, chart_note=note), replace=True)
+
+
+def activate(req: Req) -> None:
+    message_ts = (req.body.get("container") or {}).get("message_ts", "")
+    if not req.once(f"activate:{req.value}:{message_ts}"):
+        return  # a double click; two leaders at once are stopped by the rule set's state
+    deps = req.deps
+    actor = f"slack:{req.user_id}"
+    report = activate_rule_set(deps.store, req.value, actor=actor, clock=deps.clock)
+    applied = apply_tiers(deps.store, actor=actor, clock=deps.clock, books=deps.books)
+    done = activation_message(report.name, report.previous, applied, actor)
+    req.reply(done, replace=True)
+    req.reply(done, public=True)
 
 
 def register(registry: Registry) -> None:
@@ -65,57 +110,25 @@ def register(registry: Registry) -> None:
             problem = f"`/segment {req.text}` is not something /segment does."
             req.ack(response_type="ephemeral", **segment_usage(problem).as_kwargs())
             return
-        req.ack()
         if first:
-            simulate(req, rest.strip())
+            require(req.deps.store, req.person, SIMULATE_RULES, clock=req.deps.clock, where="/segment simulate")
+            req.ack()
+            req.later(lambda: simulate(req, rest.strip()))
             return
-        table = summary(req)
-        leader_drafts = drafts(req) if SIMULATE_RULES.allows(req.person.roles) else []
-        req.reply(segment_message(table, drafts=leader_drafts[:5]))
-        # The chart is the slow part; it goes to the person's DM with the app, private like the table.
-        try:
-            dm = req.client.conversations_open(users=req.user_id)["channel"]["id"]
-            send_chart(req, table, dm)
-            note = "The chart is in your DM with tierbot."
-        except SlackApiError as failure:
-            log.warning("could not send the segment chart: %s", failure.response.get("error"))
-            note = f"The chart could not be sent (Slack said: {failure.response.get('error')})."
-        req.reply(segment_message(table, drafts=leader_drafts[:5], chart_note=note), replace=True)
+        req.ack()
+        req.later(lambda: show_segments(req))
 
     @registry.action("segment_share", VIEW_SEGMENTS)
     def share(req: Req) -> None:
         req.ack()
-        message_ts = (req.body.get("container") or {}).get("message_ts", "")
-        if not req.once(f"segment-share:{req.user_id}:{message_ts}"):
-            return
-        table = summary(req)
-        req.reply(segment_message(table, shared_by=req.user_id), public=True)
-        note = "Shared in the channel."
-        if req.channel_id:
-            try:
-                send_chart(req, table, req.channel_id)
-            except SlackApiError as failure:
-                note = (
-                    f"Shared in the channel; the chart could not go with it ({failure.response.get('error')}): "
-                    "invite tierbot to the channel to share charts."
-                )
-        req.reply(segment_message(table, chart_note=note), replace=True)
+        req.later(lambda: share_segments(req))
 
     @registry.action("segment_simulate", SIMULATE_RULES)
     def simulate_draft(req: Req) -> None:
         req.ack()
-        simulate(req, req.value)
+        req.later(lambda: simulate(req, req.value))
 
     @registry.action("rules_activate", ACTIVATE_RULES)
-    def activate(req: Req) -> None:
+    def activate_button(req: Req) -> None:
         req.ack()
-        message_ts = (req.body.get("container") or {}).get("message_ts", "")
-        if not req.once(f"activate:{req.value}:{message_ts}"):
-            return  # a double click; two leaders at once are stopped by the rule set's state
-        deps = req.deps
-        actor = f"slack:{req.user_id}"
-        report = activate_rule_set(deps.store, req.value, actor=actor, clock=deps.clock)
-        applied = apply_tiers(deps.store, actor=actor, clock=deps.clock, books=deps.books)
-        done = activation_message(report.name, report.previous, applied, actor)
-        req.reply(done, replace=True)
-        req.reply(done, public=True)
+        req.later(lambda: activate(req))

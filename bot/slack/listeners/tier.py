@@ -28,28 +28,36 @@ def register(registry: Registry) -> None:
             req.ack(response_type="ephemeral", **tier_usage().as_kwargs())
             return
         req.ack()  # the lookup may load the book first: answer through the response URL
-        req.reply(answer(req, req.text))
+        req.later(lambda: req.reply(answer(req, req.text)))
 
     @registry.action("tier_pick", VIEW_ACCOUNTS)
     def pick(req: Req) -> None:
         req.ack()
-        req.reply(answer(req, req.value), replace=True)
+        req.later(lambda: req.reply(answer(req, req.value), replace=True))
 
     @registry.action("tier_share", SHARE_ACCOUNTS)
     def share(req: Req) -> None:
         req.ack()
-        message_ts = (req.body.get("container") or {}).get("message_ts", "")
-        if not req.once(f"share:{req.user_id}:{message_ts}:{req.value}"):
-            return  # a double click shares once
-        deps = req.deps
-        exp = explain_tier(deps.store, req.value, clock=deps.clock, names=deps.names, books=deps.books)
-        req.reply(tier_card(exp, shared_by=req.user_id), public=True)
-        req.reply(tier_card(exp, shared=True), replace=True)
+        req.later(lambda: share_card(req))
 
     @registry.action("tier_history", VIEW_ACCOUNTS)
     def history(req: Req) -> None:
         req.ack()
-        crm_id, _, page_text = req.value.partition("#")
-        page = int(page_text) if page_text.isdigit() else 0
-        found = tier_history(req.deps.store, crm_id, names=req.deps.names, limit=(page + 2) * HISTORY_PAGE)
-        req.reply(history_message(found, page), replace=bool(page_text))
+        req.later(lambda: show_history(req))
+
+
+def share_card(req: Req) -> None:
+    message_ts = (req.body.get("container") or {}).get("message_ts", "")
+    if not req.once(f"share:{req.user_id}:{message_ts}:{req.value}"):
+        return  # a double click shares once
+    deps = req.deps
+    exp = explain_tier(deps.store, req.value, clock=deps.clock, names=deps.names, books=deps.books)
+    req.reply(tier_card(exp, shared_by=req.user_id), public=True)
+    req.reply(tier_card(exp, shared=True), replace=True)
+
+
+def show_history(req: Req) -> None:
+    crm_id, _, page_text = req.value.partition("#")
+    page = int(page_text) if page_text.isdigit() else 0
+    found = tier_history(req.deps.store, crm_id, names=req.deps.names, limit=(page + 2) * HISTORY_PAGE)
+    req.reply(history_message(found, page), replace=bool(page_text))

@@ -23,6 +23,7 @@ from bot.slack.registry import Registry, Req
 from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
 from workflows.roles import require
 from workflows.workload import (
+    Submission,
     close_round,
     record_asked,
     record_reminded,
@@ -46,8 +47,6 @@ def open_form(req: Req) -> None:
 
 def run_round(req: Req, word: str, argument: str) -> None:
     deps = req.deps
-    require(deps.store, req.person, RUN_WORKLOAD_SURVEY, clock=deps.clock, where=f"/workload {word}")
-    req.ack()
     actor = f"slack:{req.user_id}"
     if word == "start":
         start = start_round(deps.store, actor=actor, clock=deps.clock, period=argument or None, channel=req.channel_id)
@@ -97,7 +96,10 @@ def register(registry: Registry) -> None:
         if not word:
             open_form(req)
         elif word in ROUND_WORDS:
-            run_round(req, word, argument.strip())
+            deps = req.deps
+            require(deps.store, req.person, RUN_WORKLOAD_SURVEY, clock=deps.clock, where=f"/workload {word}")
+            req.ack()
+            req.later(lambda: run_round(req, word, argument.strip()))
         elif word in ("help", "?"):
             req.ack(response_type="ephemeral", **workload_usage().as_kwargs())
         else:
@@ -118,11 +120,13 @@ def register(registry: Registry) -> None:
         )
         req.ack(response_action="update", view=saved_view(saved))
         if meta.get("round"):
-            asked = request_of(deps.store, int(meta["round"]), saved.csm_id)
-            if asked and asked["channel"] and asked["ts"]:
-                # The DM that asked now says it is done, so its button does not invite a second answer.
-                req.client.chat_update(
-                    channel=asked["channel"],
-                    ts=asked["ts"],
-                    **survey_dm(saved.period, int(meta["round"]), answered=True).as_kwargs(),
-                )
+            req.later(lambda: mark_answered(req, int(meta["round"]), saved))
+
+
+def mark_answered(req: Req, round_id: int, saved: Submission) -> None:
+    """The DM that asked now says it is done, so its button does not invite a second answer."""
+    asked = request_of(req.deps.store, round_id, saved.csm_id)
+    if asked and asked["channel"] and asked["ts"]:
+        req.client.chat_update(
+            channel=asked["channel"], ts=asked["ts"], **survey_dm(saved.period, round_id, answered=True).as_kwargs()
+        )

@@ -1,0 +1,71 @@
+"""Multi-workspace installs: /slack/install, /slack/oauth_redirect, installations in the store."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from bot.config import SlackSettings
+from bot.slack.app import build_app
+from bot.slack.fake_api import FakeSlack
+from bot.slack.server import HttpServer
+from store import Store
+from workflows.clock import FixedClock
+
+from .slack_support import LEADER, SECRET, Workspace, text_of
+
+
+@pytest.fixture
+def installable(demo_store: Store, clock: FixedClock) -> Iterator[Workspace]:
+    with FakeSlack() as fake:
+        settings = SlackSettings(
+            client_id="1111.2222", client_secret="oauth-secret", signing_secret=SECRET, api_url=fake.api_url
+        )
+        registry = build_app(settings, demo_store, clock)
+        with HttpServer(registry.bolt, port=0) as server:
+            yield Workspace(fake, server, registry)
+
+
+def install(ws: Workspace, team: str) -> int:
+    status, headers, page = ws.get("/slack/install")
+    assert status == 200
+    links = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', page)]
+    add_to_slack = next(link for link in links if "/oauth/v2/authorize?" in link)
+    assert add_to_slack.startswith(ws.fake.url + "oauth/v2/authorize?")  # next to SLACK_API_URL (GovSlack)
+    query = parse_qs(urlsplit(add_to_slack).query)
+    assert query["client_id"] == ["1111.2222"] and query["scope"] == [
+        "commands,chat:write,im:write,files:write,usergroups:read"
+    ]
+    state = query["state"][0]
+    cookie = headers["Set-Cookie"].split(";")[0]
+    code = ws.fake.new_oauth_code(team, LEADER)
+    status, _, _ = ws.get(f"/slack/oauth_redirect?code={code}&state={state}", headers={"Cookie": cookie})
+    return status
+
+
+def test_installing_stores_the_workspace_and_its_requests_are_answered(installable: Workspace) -> None:
+    assert install(installable, "T0SECOND") == 200
+    store = installable.registry.deps.store
+    kinds = {r["kind"]: r["team_id"] for r in store.query("SELECT kind, team_id FROM slack_installations")}
+    assert kinds == {"installation": "T0SECOND", "bot": "T0SECOND"}
+    request = installable.command_request("/tier", "acme corp")
+    request = type(request)(request.body.replace("T0TIERBOT", "T0SECOND"), request.content_type)
+    assert installable.post(request).status == 200
+    assert "Acme Corp" in text_of(installable.last_reply())
+
+
+def test_a_workspace_that_did_not_install_the_app_is_not_served(installable: Workspace) -> None:
+    answer = installable.command("/tier", "acme corp")  # team T0TIERBOT never installed it
+    assert answer.status == 200
+    assert "not installed in this workspace" in installable.last_reply()["text"]
+
+
+def test_a_forged_or_reused_state_is_refused(installable: Workspace) -> None:
+    code = installable.fake.new_oauth_code("T0THIRD")
+    status, _, _ = installable.get(f"/slack/oauth_redirect?code={code}&state=made-up", headers={"Cookie": "x=y"})
+    assert status >= 400
+    assert installable.registry.deps.store.scalar("SELECT COUNT(*) FROM slack_installations") == 0
