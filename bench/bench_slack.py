@@ -45,7 +45,7 @@ TARGET_P99_S = 1.0  # "far inside 3 seconds"
 
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def fire(port: int, fake: FakeSlack, queries: list[str]) -> tuple[list[float], int]:
