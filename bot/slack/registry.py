@@ -26,6 +26,7 @@ from engine.permissions import Permission
 from workflows.roles import Person
 
 log = logging.getLogger("tierbot.slack")
+TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
 
 
 @dataclass
@@ -189,6 +190,8 @@ def answer_error(req: Req, exc: Exception) -> None:
         note = denied_message(exc)
     elif isinstance(exc, TierbotError):
         note = error_message(str(exc))
+    elif isinstance(exc, SlackApiError) and exc.response.get("error") in TRIGGER_ERRORS:
+        note = error_message("Slack closed the window for opening the form (it allows 3 seconds): please try again.")
     else:
         reference = uuid.uuid4().hex[:8]
         log.exception("unexpected error answering a Slack request (reference %s)", reference)
