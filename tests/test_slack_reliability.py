@@ -3,11 +3,16 @@ user groups, and the trigger id used at once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.slack.deps import GroupDirectory
+from bot.slack.fake_api import FakeSlack
 from store import Store
 from workflows.clock import FixedClock
 from workflows.roles import grant_role
@@ -53,11 +58,14 @@ def test_a_role_granted_to_a_user_group_applies_to_its_members(grouped: Workspac
     refused = grouped.command("/tier", "acme corp", user=STRANGER).json()
     assert "does not know you yet" in text_of(refused)
     grant_role(deps.store, "<!subteam^S0LEADS|@cs-leads>", "csm", actor="test", clock=deps.clock)
-    deps.groups.ttl_s = 0  # membership is cached for minutes; the test does not wait
     assert grouped.command("/tier", "acme corp", user=STRANGER).body == ""
     assert "Acme Corp" in text_of(grouped.last_reply())
     lists = grouped.fake.calls_to("usergroups.users.list")
-    assert lists and lists[-1].body["usergroup"] == "S0LEADS"
+    assert [c.body["usergroup"] for c in lists] == ["S0LEADS"]
+    # Membership is remembered: the next request does not ask Slack again.
+    grouped.command("/tier", "acme health", user=STRANGER)
+    grouped.replies(2)
+    assert len(grouped.fake.calls_to("usergroups.users.list")) == 1
 
 
 def test_when_slack_refuses_an_expired_trigger_the_person_is_told_to_try_again(
@@ -68,3 +76,24 @@ def test_when_slack_refuses_an_expired_trigger_the_person_is_told_to_try_again(
         assert answer.status == 200
         assert "window for opening the form" in text_of(answer.json())
         assert ws.fake.calls_to("views.open")[0].response["error"] == "expired_trigger_id"
+
+
+def test_group_membership_is_refreshed_in_the_background_while_the_last_answer_serves(store: Store) -> None:
+    grant_role(store, "S0LEADS", "leader", actor="test", clock=FixedClock(datetime(2026, 1, 1)))
+    moment = [0.0]
+    groups = GroupDirectory(ttl_s=60, now=lambda: moment[0])
+    with FakeSlack(usergroups={"S0LEADS": ["U1"]}) as fake:
+        client = WebClient(token="xoxb-t", base_url=fake.api_url)
+        assert groups.groups_of(store, client, "U1") == ["S0LEADS"]
+        fake.usergroups["S0LEADS"] = ["U2"]  # membership changes in Slack
+        moment[0] = 30.0
+        assert groups.groups_of(store, client, "U1") == ["S0LEADS"]  # still fresh: no call
+        assert len(fake.calls_to("usergroups.users.list")) == 1
+        moment[0] = 61.0
+        assert groups.groups_of(store, client, "U1") == ["S0LEADS"]  # stale: served, refreshed behind
+        fake.wait_for("usergroups.users.list", 2)
+        deadline = time.monotonic() + 5
+        while groups.groups_of(store, client, "U2") != ["S0LEADS"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert groups.groups_of(store, client, "U2") == ["S0LEADS"]
+        assert groups.groups_of(store, client, "U1") == []

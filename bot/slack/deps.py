@@ -28,11 +28,17 @@ WORK_THREADS = 4  # user-group membership is fetched from Slack at most every fi
 
 @dataclass
 class GroupDirectory:
-    """Members of the Slack user groups that hold a tierbot role, cached for a few minutes."""
+    """Members of the Slack user groups that hold a tierbot role.
+
+    Looked up in Slack once, then served from memory: after ``ttl_s`` the answer is refreshed in
+    the background while the last one keeps serving, so checking a role never makes a request
+    wait on Slack (roles are checked before the ack, inside Slack's 3 seconds).
+    """
 
     ttl_s: float = GROUPS_TTL_S
     now: Callable[[], float] = time.monotonic
     _members: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    _refreshing: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def groups_of(self, store: Store, client: WebClient, user_id: str) -> list[str]:
@@ -42,16 +48,31 @@ class GroupDirectory:
     def _members_of(self, client: WebClient, group: str) -> frozenset[str]:
         with self._lock:
             cached = self._members.get(group)
-            if cached and self.now() - cached[0] < self.ttl_s:
-                return cached[1]
+            stale = cached is None or self.now() - cached[0] >= self.ttl_s
+            refresh_in_background = stale and cached is not None and group not in self._refreshing
+            if refresh_in_background:
+                self._refreshing.add(group)
+        if cached is None:
+            return self._fetch(client, group)  # the first time there is nothing to serve meanwhile
+        if refresh_in_background:
+            threading.Thread(target=self._fetch, args=(client, group), daemon=True, name="groups").start()
+        return cached[1]
+
+    def _fetch(self, client: WebClient, group: str) -> frozenset[str]:
         try:
             users = frozenset(client.usergroups_users_list(usergroup=group).get("users", []))
         except SlackApiError as exc:
             # A deleted group or a missing usergroups:read scope grants nothing; say so in the log.
             log.warning("cannot list the members of user group %s: %s", group, exc.response.get("error"))
             users = frozenset()
+        except Exception:  # Slack unreachable: keep what we had rather than fail the request
+            log.exception("cannot reach Slack to list the members of user group %s", group)
+            with self._lock:
+                self._refreshing.discard(group)
+                return self._members.get(group, (0.0, frozenset()))[1]
         with self._lock:
             self._members[group] = (self.now(), users)
+            self._refreshing.discard(group)
         return users
 
 
