@@ -92,6 +92,15 @@ class Req:
         else:
             self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
 
+    def dm(self, user_id: str, note: Message) -> dict[str, Any] | None:
+        """Send ``note`` to a person's DM with the app; None (and a log line) when Slack refuses."""
+        try:
+            posted = self.client.chat_postMessage(channel=user_id, **note.as_kwargs())
+        except SlackApiError as failure:
+            log.warning("could not DM %s: %s", user_id, failure.response.get("error"))
+            return None
+        return dict(posted.data) if isinstance(posted.data, dict) else {}
+
     def later(self, work: Callable[[], None]) -> None:
         """Run the slow part after the ack, on the work pool.
 

@@ -17,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from waitress import wasyncore
 
 from bot.slack.app import EVENTS_PATH
 
@@ -57,6 +58,7 @@ class HttpServer:
             clear_untrusted_proxy_headers=True,
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -70,14 +72,23 @@ class HttpServer:
         self._server.run()
 
     def start(self) -> HttpServer:
-        self._thread = threading.Thread(target=self._server.run, name="tierbot-http", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="tierbot-http", daemon=True)
         self._thread.start()
         return self
 
+    def _loop(self) -> None:
+        # waitress's run() loops until its sockets close; closing them from another thread races
+        # the loop (EBADF). Turning the loop in short steps lets stop() end it first.
+        server = self._server
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+
     def stop(self) -> None:
-        self._server.close()
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._server._map)
 
     def __enter__(self) -> HttpServer:
         return self.start()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
-
 from bot.slack.blocks.handoff import (
     FORM_CALLBACK,
     handoff_decided_message,
@@ -26,21 +24,15 @@ log = logging.getLogger("tierbot.slack")
 NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce the new CSM
 
 
-def notify(req: Req, user_ids: list[str], note_of: Handoff) -> None:
-    """DM each person the decision; a failed DM is logged, not fatal."""
+def notify(req: Req, user_ids: list[str], decided: Handoff) -> None:
+    """DM each person the decision (once each)."""
     for user_id in dict.fromkeys(user_ids):
-        try:
-            req.client.chat_postMessage(channel=user_id, **handoff_decided_message(note_of).as_kwargs())
-        except SlackApiError as failure:
-            log.warning("could not DM %s about handoff #%s: %s", user_id, note_of.id, failure.response.get("error"))
+        req.dm(user_id, handoff_decided_message(decided))
 
 
 def send_request(req: Req, handoff: Handoff, deciders_: list[str]) -> None:
     for user_id in deciders_:
-        try:
-            req.client.chat_postMessage(channel=user_id, **handoff_request_message(handoff).as_kwargs())
-        except SlackApiError as failure:
-            log.warning("could not send handoff #%s to %s: %s", handoff.id, user_id, failure.response.get("error"))
+        req.dm(user_id, handoff_request_message(handoff))
 
 
 def register(registry: Registry) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 
-from slack_sdk.errors import SlackApiError
-
 from bot.slack.blocks.workload import (
     FORM_CALLBACK,
     form_values,
@@ -45,46 +43,42 @@ def open_form(req: Req) -> None:
     req.ack()
 
 
-def run_round(req: Req, word: str, argument: str) -> None:
+def start(req: Req, period: str) -> None:
     deps = req.deps
-    actor = f"slack:{req.user_id}"
+    round_ = start_round(
+        deps.store, actor=f"slack:{req.user_id}", clock=deps.clock, period=period or None, channel=req.channel_id
+    )
+    failed = []
+    for target in round_.targets:
+        posted = req.dm(str(target.slack_user_id), survey_dm(round_.period, round_.round_id))
+        channel, ts = (posted["channel"], posted["ts"]) if posted else (None, None)
+        record_asked(deps.store, round_.round_id, target, channel=channel, ts=ts, clock=deps.clock)
+        if not posted:
+            failed.append(target.name)
+    req.reply(round_started(round_, len(round_.targets) - len(failed), failed))
+
+
+def remind(req: Req) -> None:
+    deps = req.deps
+    status = round_status(deps.store)
+    reminded = 0
+    for target in status.missing:
+        reminder = survey_dm(status.period, status.round_id, reminder=True)
+        if target.slack_user_id and req.dm(target.slack_user_id, reminder):
+            record_reminded(deps.store, status.round_id, target.csm_id, clock=deps.clock)
+            reminded += 1
+    req.reply(reminded_message(status, reminded))
+
+
+def run_round(req: Req, word: str, argument: str) -> None:
     if word == "start":
-        start = start_round(deps.store, actor=actor, clock=deps.clock, period=argument or None, channel=req.channel_id)
-        sent, failed = 0, []
-        for target in start.targets:
-            try:
-                posted = req.client.chat_postMessage(
-                    channel=str(target.slack_user_id), **survey_dm(start.period, start.round_id).as_kwargs()
-                )
-                record_asked(
-                    deps.store, start.round_id, target, channel=posted["channel"], ts=posted["ts"], clock=deps.clock
-                )
-                sent += 1
-            except SlackApiError as failure:
-                log.warning("could not DM %s: %s", target.slack_user_id, failure.response.get("error"))
-                record_asked(deps.store, start.round_id, target, channel=None, ts=None, clock=deps.clock)
-                failed.append(target.name)
-        req.reply(round_started(start, sent, failed))
+        start(req, argument)
     elif word == "status":
-        req.reply(round_status_message(round_status(deps.store)))
+        req.reply(round_status_message(round_status(req.deps.store)))
     elif word == "remind":
-        status = round_status(deps.store)
-        reminded = 0
-        for target in status.missing:
-            if not target.slack_user_id:
-                continue
-            try:
-                req.client.chat_postMessage(
-                    channel=target.slack_user_id,
-                    **survey_dm(status.period, status.round_id, reminder=True).as_kwargs(),
-                )
-                record_reminded(deps.store, status.round_id, target.csm_id, clock=deps.clock)
-                reminded += 1
-            except SlackApiError as failure:
-                log.warning("could not remind %s: %s", target.slack_user_id, failure.response.get("error"))
-        req.reply(reminded_message(status, reminded))
+        remind(req)
     else:
-        summary = close_round(deps.store, actor=actor, clock=deps.clock)
+        summary = close_round(req.deps.store, actor=f"slack:{req.user_id}", clock=req.deps.clock)
         req.reply(round_summary_message(summary), public=True)
 
 
