@@ -36,6 +36,39 @@ ADMIN = "UDEMO0017"  # Casey Park
 STRANGER = "UNOBODY99"  # in the workspace, not in the roster, no grants
 
 
+def command_fields(
+    fake: FakeSlack, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS"
+) -> dict[str, str]:
+    """A slash command's fields as Slack sends them (form-encoded over HTTP, as JSON in Socket Mode)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "team_domain": "tierbot-fake",
+        "channel_id": channel,
+        "channel_name": "cs-leads",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0TIERBOT",
+        "response_url": fake.response_url(),
+        "trigger_id": fake.new_trigger_id(),
+    }
+
+
+def event_envelope(event_body: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """An event as Slack wraps it in an event_callback."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "api_app_id": "A0TIERBOT",
+        "event": event_body,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+    }
+
+
 @dataclass
 class Answer:
     """The app's HTTP answer to one request."""
@@ -88,22 +121,7 @@ class Workspace:
     def command_request(
         self, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS"
     ) -> SlackRequest:
-        return slash_command(
-            {
-                "token": "legacy-verification-token",
-                "team_id": TEAM,
-                "team_domain": "tierbot-fake",
-                "channel_id": channel,
-                "channel_name": "cs-leads",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0TIERBOT",
-                "response_url": self.fake.response_url(),
-                "trigger_id": self.fake.new_trigger_id(),
-            }
-        )
+        return slash_command(command_fields(self.fake, command, text, user=user, channel=channel))
 
     def command(self, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS") -> Answer:
         return self.post(self.command_request(command, text, user=user, channel=channel))
@@ -163,17 +181,7 @@ class Workspace:
 
     def event_request(self, event_body: dict[str, Any], *, event_id: str | None = None) -> SlackRequest:
         self._n += 1
-        return event(
-            {
-                "token": "legacy-verification-token",
-                "team_id": TEAM,
-                "api_app_id": "A0TIERBOT",
-                "event": event_body,
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{self._n:08d}",
-                "event_time": int(time.time()),
-            }
-        )
+        return event(event_envelope(event_body, event_id or f"Ev{self._n:08d}"))
 
     def open_home(self, user: str, *, event_id: str | None = None) -> Answer:
         return self.post(

@@ -6,20 +6,36 @@
   chat.postEphemeral, chat.update, chat.delete, views.open/push/update/publish, conversations.open, users.info,
   usergroups.users.list, files.getUploadURLExternal and files.completeUploadExternal;
 - `POST /upload/<file_id>`: the upload URL handed out by files.getUploadURLExternal (raw bytes or multipart);
-- `POST /response/<n>`: response URLs made by `response_url()`, for slash commands and interactions.
+- `POST /response/<n>`: response URLs made by `response_url()`, for slash commands and interactions;
+- Socket Mode: `apps.connections.open` (app-level `xapp-` token only) hands out a single-use
+  `ws://127.0.0.1:<port>/link/?ticket=<n>`, a WebSocket (RFC 6455, standard library only) on the same port. The fake
+  greets each connection with Slack's `hello`, pings it every `socket_ping_interval_s`, answers pings, and on
+  `stop()` sends a close frame and waits for the client to hang up.
 
 It records every request as a `Call` and enforces what would make real Slack refuse a request, so a test that passes
 here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`), single-use trigger ids that expire,
 `views.update` hash conflicts, at most 5 posts per response URL, and `chat.update` only of messages it posted.
 `fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries.
+
+Socket Mode in tests: connect the app (`handler.connect()`), then `socket_send(type, payload)` delivers an envelope
+(`events_api`, `slash_commands` or `interactive`) to the newest connection and returns its envelope id;
+`socket_ack(envelope_id)` waits for the app's ack and returns it (`{"envelope_id": …, "payload": {…}}`);
+`socket_connected()` waits for a connection. Every text frame the app sends is recorded as a `Call` with method
+"socket" (body: the parsed JSON; url: the connection's path), so `wait_for("socket")` and `calls_to("socket")` see
+acks. Its status is 200 for an ack Slack would take, else 4xx: not JSON, an envelope never sent or already acked,
+later than Slack's 3 seconds (408 operation_timeout), or a slash command's response payload that breaks the message
+limits (400 invalid_blocks, …). The envelopes sent are in `envelopes` (envelope id -> envelope).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -29,6 +45,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,6 +65,9 @@ _OPTIONS = {
 }
 # Form fields that Slack accepts as JSON-encoded strings.
 _JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
+# Socket Mode: the envelope types Slack sends, and how long it waits for an ack.
+ENVELOPE_TYPES = ("events_api", "slash_commands", "interactive")
+ACK_TIMEOUT_S = 3.0
 
 
 class _Checker:
@@ -256,7 +276,15 @@ class _Handler(BaseHTTPRequestHandler):
         at = time.monotonic()
         path, _, query = self.path.partition("?")
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, payload, headers = self.server.fake._receive(path, query, self.headers, raw, at)
+        self.answer(*self.server.fake._receive(path, query, self.headers, raw, at))
+
+    def do_GET(self) -> None:
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.server.fake._serve_socket(self)
+        else:
+            self.do_POST()  # Slack accepts GET with query-string arguments too
+
+    def answer(self, status: int, payload: dict, headers: dict[str, str]) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -266,10 +294,124 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST  # Slack accepts GET with query-string arguments too
-
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and the benchmark stay quiet
+
+
+# --- Socket Mode: a WebSocket server side (RFC 6455) --------------------------------------------------------------
+
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_MAX_MESSAGE = 16 * 1024 * 1024
+
+
+def _accept_key(key: str) -> str:
+    """Sec-WebSocket-Accept for a client's Sec-WebSocket-Key."""
+    return base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+
+
+def _frame(opcode: int, data: bytes) -> bytes:
+    """A final, unmasked frame (a server never masks)."""
+    n = len(data)
+    if n < 126:
+        header = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return header + data
+
+
+def _unmask(data: bytes, mask: bytes) -> bytes:
+    n = len(data)
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
+
+
+class _Socket:
+    """One Socket Mode connection, server side: frames out unmasked, frames in masked (else closed with 1002)."""
+
+    def __init__(self, connection: socket.socket, rfile: BufferedIOBase, url: str) -> None:
+        self.connection, self.rfile, self.url = connection, rfile, url
+        self.done = threading.Event()  # set when the reading loop has ended (stops the pinger)
+        self.close_sent = False
+        self.last_pong: float | None = None
+        self._lock = threading.Lock()  # one writer at a time: the test thread, the reader, the pinger
+
+    def send(self, opcode: int, data: bytes) -> bool:
+        """Send one frame; False once the connection is closing or gone."""
+        with self._lock:
+            if self.close_sent:
+                return False
+            try:
+                self.connection.sendall(_frame(opcode, data))
+            except OSError:
+                self.close_sent = True
+                return False
+            self.close_sent = opcode == _CLOSE
+            return True
+
+    def close(self, code: int, reason: str = "") -> bool:
+        return self.send(_CLOSE, struct.pack("!H", code) + reason.encode())
+
+    def ping_every(self, interval: float) -> None:
+        n = itertools.count(1)
+        while not self.done.wait(interval) and self.send(_PING, f"fake-slack:{next(n)}".encode()):
+            pass
+
+    def _read(self, n: int) -> bytes | None:
+        try:
+            data = self.rfile.read(n)
+        except OSError:
+            return None
+        return data if len(data) == n else None
+
+    def _frame_in(self) -> tuple[bool, int, bool, bytes] | None:
+        """(fin, opcode, masked, unmasked payload), or None when the connection ended or broke the limits."""
+        head = self._read(2)
+        if head is None:
+            return None
+        fin, opcode, masked, length = bool(head[0] & 0x80), head[0] & 0x0F, bool(head[1] & 0x80), head[1] & 0x7F
+        if length >= 126:
+            extended = self._read(2 if length == 126 else 8)
+            if extended is None:
+                return None
+            length = struct.unpack("!H" if length == 126 else "!Q", extended)[0]
+        if length > _MAX_MESSAGE:
+            self.close(1009, "message too big")
+            return None
+        mask = self._read(4) if masked else b""
+        data = self._read(length) if length else b""
+        if mask is None or data is None:
+            return None
+        return fin, opcode, masked, _unmask(data, mask) if masked else data
+
+    def receive(self) -> str | None:
+        """The next text (or binary) message, answering control frames on the way; None once the socket closes."""
+        parts: list[bytes] = []
+        while (frame := self._frame_in()) is not None:
+            fin, opcode, masked, data = frame
+            if not masked:  # RFC 6455 5.1: a client masks every frame
+                self.close(1002, "client frames must be masked")
+                return None
+            if opcode == _PING:
+                self.send(_PONG, data)
+            elif opcode == _PONG:
+                self.last_pong = time.monotonic()
+            elif opcode == _CLOSE:
+                self.send(_CLOSE, data[:2])  # echo the status code; no-op if we started the close
+                return None
+            elif opcode in (_TEXT, _BINARY, _CONTINUATION):
+                parts.append(data)
+                if sum(map(len, parts)) > _MAX_MESSAGE:
+                    self.close(1009, "message too big")
+                    return None
+                if fin:
+                    return b"".join(parts).decode("utf-8", "replace")
+            else:
+                self.close(1002, f"unknown opcode {opcode}")
+                return None
+        return None
 
 
 class FakeSlack:
@@ -283,10 +425,14 @@ class FakeSlack:
         bot_id: str = "BTIERBOT",
         usergroups: dict[str, list[str]] | None = None,
         trigger_ttl_s: float = 3.0,
+        socket_ping_interval_s: float = 0.1,
     ) -> None:
         self.team_id, self.bot_user_id, self.bot_id = team_id, bot_user_id, bot_id
         self.usergroups = dict(usergroups or {})
         self.trigger_ttl_s = trigger_ttl_s
+        # Frequent pings keep slack_sdk's built-in client responsive: it reads with a 3 s timeout while holding the
+        # lock its close() needs, so on a silent connection handler.close() would take up to 3 s.
+        self.socket_ping_interval_s = socket_ping_interval_s
         self.url = ""
         self.api_url = ""
         self.files: dict[str, dict] = {}
@@ -302,6 +448,10 @@ class FakeSlack:
         self._external_ids: dict[str, str] = {}
         self._homes: dict[str, str] = {}
         self._response_urls: dict[str, int] = {}  # path -> posts accepted
+        self._tickets: dict[str, bool] = {}  # Socket Mode ticket -> used
+        self._sockets: list[_Socket] = []  # open Socket Mode connections, oldest first
+        self.envelopes: dict[str, dict] = {}  # envelope id -> the envelope socket_send sent
+        self._sent_at: dict[str, float] = {}  # envelope id -> when it was sent (monotonic); popped when acked
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._methods: dict[str, Callable[[dict], dict]] = {
@@ -320,6 +470,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "oauth.v2.access": self._oauth_access,
+            "apps.connections.open": self._open_connection,
         }
         self._oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team id, installing user)
         self._installed: dict[str, str] = {}  # bot token handed out by oauth.v2.access -> team id
@@ -339,9 +490,26 @@ class FakeSlack:
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
+            self._close_sockets()
             self._server.server_close()
             self._thread.join()
         self._server = self._thread = None
+
+    def _close_sockets(self) -> None:
+        """Close every Socket Mode connection the RFC 6455 way: a close frame, then the client hangs up."""
+        with self._cond:
+            sockets = list(self._sockets)
+        for ws in sockets:
+            ws.close(1001, "going away")
+        for ws in sockets:
+            if not self._socket_ended(ws, 2.0):  # the client did not hang up: end the connection from this side
+                with contextlib.suppress(OSError):
+                    ws.connection.shutdown(socket.SHUT_RDWR)
+                self._socket_ended(ws, 2.0)
+
+    def _socket_ended(self, ws: _Socket, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: ws not in self._sockets, timeout)
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -391,6 +559,151 @@ class FakeSlack:
             raise ValueError(f"fail_next fakes 429 or 5xx answers, not {status}")
         with self._cond:
             self._failures[method].extend([(status, retry_after)] * times)
+
+    # --- Socket Mode ----------------------------------------------------------------------------------------------
+
+    def socket_connected(self, timeout: float = 5.0) -> bool:
+        """Whether a Socket Mode client is connected (waiting up to ``timeout`` seconds for one)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: bool(self._sockets), timeout)
+
+    def socket_send(
+        self,
+        envelope_type: str,
+        payload: dict,
+        *,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int | None = None,
+        retry_reason: str | None = None,
+        timeout: float = 5.0,
+    ) -> str:
+        """Send an envelope to the newest Socket Mode connection, as Slack does; returns its envelope id.
+
+        ``accepts_response_payload`` defaults to Slack's: False for events_api, True otherwise. events_api envelopes
+        carry ``retry_attempt`` (0) and ``retry_reason`` ("") like Slack's. Waits up to ``timeout`` seconds for a
+        connection; AssertionError if none comes.
+        """
+        if envelope_type not in ENVELOPE_TYPES:
+            raise ValueError(f"envelope_type must be one of {ENVELOPE_TYPES}, not {envelope_type!r}")
+        if accepts_response_payload is None:
+            accepts_response_payload = envelope_type != "events_api"
+        envelope_id = str(uuid.uuid4())
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": envelope_type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if envelope_type == "events_api" or retry_attempt is not None or retry_reason is not None:
+            envelope |= {"retry_attempt": retry_attempt or 0, "retry_reason": retry_reason or ""}
+        with self._cond:
+            if not self._cond.wait_for(lambda: bool(self._sockets), timeout):
+                opened = sum(c.method == "apps.connections.open" for c in self._calls)
+                raise AssertionError(
+                    f"no Socket Mode client connected within {timeout}s to send a {envelope_type} envelope to "
+                    f"({opened} call(s) to apps.connections.open); connect the app first (handler.connect())"
+                )
+            ws = self._sockets[-1]
+            self.envelopes[envelope_id] = envelope
+            self._sent_at[envelope_id] = time.monotonic()
+        if not ws.send(_TEXT, json.dumps(envelope).encode()):
+            raise AssertionError(f"the Socket Mode connection {ws.url} closed before the {envelope_type} envelope went")
+        return envelope_id
+
+    def socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict:
+        """The app's ack of envelope ``envelope_id`` (the parsed JSON), once it arrives within ``timeout`` seconds."""
+
+        def ack() -> dict | None:
+            found = (c.body for c in self._calls if c.method == "socket" and c.body.get("envelope_id") == envelope_id)
+            return next(found, None)
+
+        with self._cond:
+            self._cond.wait_for(lambda: ack() is not None, timeout)
+            found, frames, connected = ack(), [c for c in self._calls if c.method == "socket"], len(self._sockets)
+        if found is None:
+            listing = "\n".join(
+                f"  {c.body.get('envelope_id')} -> {c.status} {c.response.get('error', 'ok')}" for c in frames
+            )
+            raise AssertionError(
+                f"no ack for envelope {envelope_id} within {timeout}s ({connected} connection(s) open); "
+                f"{len(frames)} socket message(s) so far:\n" + (listing or "  (none)")
+            )
+        return found
+
+    def _open_connection(self, args: dict) -> dict:
+        ticket = str(next(self._ids))
+        self._tickets[ticket] = False
+        return {"ok": True, "url": f"ws://{self.url.removeprefix('http://')}link/?ticket={ticket}"}
+
+    def _serve_socket(self, handler: _Handler) -> None:
+        """Upgrade a GET to a Socket Mode WebSocket, then serve it on the handler's thread until it closes."""
+        handler.close_connection = True
+        path, _, query = handler.path.partition("?")
+        key = handler.headers.get("Sec-WebSocket-Key", "")
+        with self._cond:
+            ticket = dict(parse_qsl(query)).get("ticket", "")
+            valid = path == "/link/" and self._tickets.get(ticket) is False
+            if valid:
+                self._tickets[ticket] = True  # a ticket opens one connection
+        if not valid:
+            handler.answer(401, _error("invalid_ticket"), {})
+            return
+        if handler.headers.get("Sec-WebSocket-Version") != "13" or not key:
+            handler.answer(426, _error("upgrade_required"), {"Sec-WebSocket-Version": "13"})
+            return
+        ws = _Socket(handler.connection, handler.rfile, handler.path)
+        handler.connection.sendall(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Accept: {_accept_key(key)}\r\n\r\n".encode()
+        )
+        with self._cond:
+            self._sockets.append(ws)
+            hello = {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "fake-slack", "build_number": 1, "approximate_connection_time": 18060},
+                "connection_info": {"app_id": "A0TIERBOT"},
+            }
+            self._cond.notify_all()
+        pinger = threading.Thread(
+            target=ws.ping_every, args=(self.socket_ping_interval_s,), name="fake-slack-ping", daemon=True
+        )
+        try:
+            ws.send(_TEXT, json.dumps(hello).encode())
+            pinger.start()
+            while (text := ws.receive()) is not None:
+                self._socket_message(ws, text)
+        finally:
+            ws.done.set()
+            if pinger.is_alive():
+                pinger.join()
+            with self._cond:
+                self._sockets.remove(ws)
+                self._cond.notify_all()
+
+    def _socket_message(self, ws: _Socket, text: str) -> None:
+        at = time.monotonic()
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        with self._cond:
+            status, response = 200, {"ok": True}
+            if not isinstance(body, dict):
+                body, status, response = {"text": text}, 400, _error("invalid_json")
+            elif body.get("envelope_id") not in self.envelopes:
+                status, response = 404, _error("envelope_not_found")
+            elif body["envelope_id"] not in self._sent_at:
+                status, response = 400, _error("already_acknowledged")
+            else:
+                envelope = self.envelopes[body["envelope_id"]]
+                if at - self._sent_at.pop(body["envelope_id"]) > ACK_TIMEOUT_S:
+                    status, response = 408, _error("operation_timeout")
+                elif envelope["type"] == "slash_commands" and body.get("payload"):
+                    problem = self._message_problem(body["payload"], required=False)
+                    status, response = (400, problem) if problem else (status, response)
+            self._calls.append(Call("socket", body, status, response, at, ws.url))
+            self._cond.notify_all()
 
     def home_of(self, user_id: str) -> dict | None:
         with self._cond:
@@ -450,6 +763,10 @@ class FakeSlack:
         token = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else token
         if not token:
             return _error("not_authed")
+        if method == "apps.connections.open":  # the one method for the app-level token
+            if token.startswith("xapp-"):
+                return handler(args)
+            return _error("not_allowed_token_type" if token.startswith("xox") else "invalid_auth")
         if not token.startswith("xox"):
             return _error("invalid_auth")
         self._token = token
