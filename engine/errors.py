@@ -84,15 +84,24 @@ class AccountNotFound(InputError):
 class NotAllowed(TierbotError):
     """The person asking lacks the role an action needs.
 
-    ``action`` is what they tried ("activate a rule set"), ``roles`` the roles that may, and
-    ``holders`` who holds them (Slack user or user group ids), so a surface can say whom to ask.
+    ``action`` is what they tried ("activate a rule set"), ``roles`` the roles that may,
+    ``holders`` who holds them and ``granters`` who can give a role (Slack user or user group
+    ids), so a surface can say who may and whom to ask.
     """
 
-    def __init__(self, message: str, action: str = "", roles: Sequence[str] = (), holders: Sequence[str] = ()):
+    def __init__(
+        self,
+        message: str,
+        action: str = "",
+        roles: Sequence[str] = (),
+        holders: Sequence[str] = (),
+        granters: Sequence[str] = (),
+    ):
         super().__init__(message)
         self.action = action
         self.roles = tuple(roles)
         self.holders = tuple(holders)
+        self.granters = tuple(granters)
 
 
 class CannotWrite(TierbotError):

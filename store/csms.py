@@ -22,3 +22,19 @@ def relink_managers(store: Store, links: dict[str, str]) -> int:
 def managers(store: Store) -> list[str]:
     """Every distinct manager reference."""
     return [r[0] for r in store.rows("SELECT DISTINCT manager FROM csms WHERE manager IS NOT NULL")]
+
+
+def managers_of(store: Store, csm_ids: list[str]) -> set[str]:
+    """The managers (roster ids) of these CSMs."""
+    if not csm_ids:
+        return set()
+    marks = ", ".join("?" for _ in csm_ids)
+    rows = store.rows(f"SELECT manager FROM csms WHERE manager IS NOT NULL AND id IN ({marks})", tuple(csm_ids))
+    return {str(r[0]) for r in rows}
+
+
+def active_csms(store: Store) -> list[dict]:
+    """Active people with the csm role: who can own accounts and be asked for workload."""
+    return store.query(
+        "SELECT id, name, region, slack_user_id FROM csms WHERE active = 1 AND role = 'csm' ORDER BY name"
+    )

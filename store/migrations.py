@@ -326,6 +326,8 @@ def m004_slack(db: Database) -> None:
             updated_at TEXT NOT NULL
         );
         CREATE INDEX handoffs_state ON handoffs(state);
+        -- One request waiting per account: a second one is refused, not queued silently.
+        CREATE UNIQUE INDEX handoffs_one_waiting ON handoffs(crm_id) WHERE state = 'proposed';
 
         -- Every state change of a handoff: who, when and why.
         CREATE TABLE handoff_events (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from store.db import Store
@@ -20,6 +21,11 @@ class StoredRuleSet:
     created_by: str
     updated_at: str
     updated_by: str
+
+    @property
+    def fingerprint(self) -> str:
+        """Short hash of the definition: tells whether a rule set changed since someone looked."""
+        return hashlib.sha256(self.definition.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

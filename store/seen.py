@@ -13,3 +13,7 @@ def first_time(store: Store, key: str, now: float) -> bool:
 def forget_before(store: Store, moment: float) -> int:
     """Drop keys older than ``moment`` (epoch seconds)."""
     return store.execute("DELETE FROM slack_seen WHERE seen_at < ?", (moment,)).rowcount
+
+
+def was_seen(store: Store, key: str) -> bool:
+    return store.scalar("SELECT 1 FROM slack_seen WHERE key = ?", (key,)) is not None

@@ -61,11 +61,6 @@ def mark_reminded(store: Store, round_id: int, csm_id: str, at: str) -> None:
     )
 
 
-def survey_people(store: Store) -> list[dict]:
-    """Active CSMs (role csm): whom a round asks."""
-    return store.query("SELECT id, name, slack_user_id FROM csms WHERE active = 1 AND role = 'csm' ORDER BY name")
-
-
 def submission(store: Store, csm_id: str, period: str) -> dict | None:
     rows = store.query("SELECT * FROM workload_submissions WHERE csm_id = ? AND period = ?", (csm_id, period))
     return rows[0] if rows else None

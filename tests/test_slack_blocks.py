@@ -109,26 +109,22 @@ def test_segment_and_simulation_with_many_tiers_and_movers() -> None:
         totals_before=table,
         totals_after=table,
     )
-    ok_message(simulation_message(sim, can_activate=True).blocks)
+    ok_message(simulation_message(sim, fingerprint="0123456789ab").blocks)
 
 
-def test_a_round_summary_for_three_hundred_csms() -> None:
-    people = tuple(PersonLoad(f"Person {i}", 30.0, 35.0, 40.0, 100) for i in range(300))
-    status = RoundStatus(
-        1,
-        "2026-Q4",
-        "slack:U1",
-        "2026-11-01",
-        tuple(p.name for p in people),
-        tuple(Target(f"m{i}", f"Missing {i}", None) for i in range(200)),
-    )
-    summary = RoundSummary(
-        status,
-        dict.fromkeys(("onboarding", "qbrs", "escalations", "renewals", "internal", "other"), 10.0),
-        people,
-        "slack:U1",
-    )
-    ok_message(round_summary_message(summary).blocks)
+def test_a_round_summary_for_three_hundred_csms_names_everyone_and_keeps_tables_whole() -> None:
+    people = tuple(PersonLoad(f"Customer Success Manager {i:03d}", 30.0, 35.0, 40.0, 100) for i in range(300))
+    missing = tuple(Target(f"m{i}", f"Missing Person {i:03d}", None) for i in range(200))
+    status = RoundStatus(1, "2026-Q4", "slack:U1", "2026-11-01", tuple(p.name for p in people), missing)
+    activities = ("onboarding", "qbrs", "escalations", "renewals", "internal", "other")
+    summary = RoundSummary(status, dict.fromkeys(activities, 10.0), people, "slack:U1")
+    blocks = round_summary_message(summary).blocks
+    ok_message(blocks)
+    texts = [b["text"]["text"] for b in blocks if b.get("type") == "section" and b.get("text")]
+    shown = "\n".join(texts)
+    assert all(p.name in shown for p in people)
+    assert all(t.name in shown for t in missing)
+    assert all(t.count("```") % 2 == 0 for t in texts)  # every table section is a whole fenced block
 
 
 def test_the_workload_form_fits_a_modal() -> None:

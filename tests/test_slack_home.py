@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from workflows.roles import grant_role
 
 from .slack_support import CSM, CSM_EMEA, LEADER, MANAGER_EMEA, MANAGER_NA, STRANGER, Workspace, buttons_of, text_of
 
@@ -66,7 +69,7 @@ def request_handoff(
 def test_request_handoff_opens_a_form_and_sends_the_request_to_the_owners_manager(slack: Workspace) -> None:
     answer = request_handoff(slack)
     assert answer["response_action"] == "update"
-    assert f"Sent handoff #1 to <@{MANAGER_NA}>" in text_of(answer["view"])
+    assert f"Asked <@{MANAGER_NA}> to approve moving *Acme Corp* to Sam Patel" in text_of(answer["view"])
     dm = slack.fake.wait_for("chat.postMessage")[-1].body
     assert dm["channel"] == MANAGER_NA
     assert "Acme Corp" in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
@@ -125,3 +128,36 @@ def test_a_leader_decides_from_app_home(slack: Workspace) -> None:
     refreshed = slack.fake.wait_for("views.publish", 2)[-1].body["view"]
     assert "Waiting for your decision" not in text_of(refreshed)
     assert slack.registry.deps.store.scalar("SELECT state FROM handoffs WHERE id = 1") == "rejected"
+
+
+def test_a_manager_by_grant_alone_decides_no_handoff(slack: Workspace) -> None:
+    # ACC-0000032 has no owner: the old CSM has no manager. A granted manager manages nobody.
+    deps = slack.registry.deps
+    with deps.store.transaction():
+        deps.store.execute("UPDATE accounts SET owner = NULL WHERE crm_id = 'ACC-0000032'")
+    grant_role(deps.store, "UOUTSIDER1", "manager", actor="test", clock=deps.clock)
+    request_handoff(slack, "ACC-0000032", to="lena-fischer")
+    assert "Waiting for your decision" not in text_of(home_of(slack, "UOUTSIDER1"))
+    slack.click("handoff_approve", "1", user="UOUTSIDER1")
+    assert "Only the managers of" in text_of(slack.last_reply())
+    assert deps.store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+    assert slack.fake.calls_to("chat.postMessage")[0].body["channel"] == MANAGER_EMEA  # Lena's manager decides
+
+
+def test_requests_for_one_account_at_once_record_one(slack: Workspace) -> None:
+    views = []
+    for user in (CSM, CSM_EMEA, "UDEMO0006", "UDEMO0007"):
+        slack.click("handoff_request", "ACC-0000001", user=user)
+        views.append((user, slack.fake.wait_for("views.open", len(views) + 1)[-1].response["view"]))
+    values = {
+        "to_csm": {"value": {"type": "static_select", "selected_option": {"value": "sam-patel"}}},
+        "effective": {"value": {"type": "datepicker", "selected_date": "2026-12-15"}},
+        "reason": {"value": {"type": "plain_text_input", "value": "rebalance"}},
+    }
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda uv: slack.submit(uv[1], values, user=uv[0]), views))
+    assert all(a.status == 200 for a in answers)
+    dms = slack.fake.wait_for("chat.postMessage", 4)  # the request to the manager, and three refusals
+    assert slack.registry.deps.store.scalar("SELECT COUNT(*) FROM handoffs") == 1
+    refusals = [c for c in dms if "already waiting" in text_of(c.body)]
+    assert len(refusals) == 3  # the others are told, by DM, that one is already waiting

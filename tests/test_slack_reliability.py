@@ -73,9 +73,17 @@ def test_when_slack_refuses_an_expired_trigger_the_person_is_told_to_try_again(
 ) -> None:
     with workspace(demo_store, clock, trigger_ttl_s=0.0) as ws:  # every trigger has expired on arrival
         answer = ws.command("/workload", user=CSM)
-        assert answer.status == 200
-        assert "window for opening the form" in text_of(answer.json())
+        assert answer.status == 200 and answer.body == ""  # acked first, then the form is tried
+        assert "window for opening the form" in text_of(ws.last_reply())
         assert ws.fake.calls_to("views.open")[0].response["error"] == "expired_trigger_id"
+
+
+def test_a_rate_limited_modal_is_not_retried_past_the_triggers_life(slack: Workspace) -> None:
+    slack.fake.fail_next("views.open", 429, retry_after=3)
+    answer = slack.command("/workload", user=CSM)
+    assert answer.status == 200 and answer.elapsed_s < 1.0  # the ack never waits for Slack
+    assert "Slack asked tierbot to slow down" in text_of(slack.last_reply())
+    assert len(slack.fake.calls_to("views.open")) == 1  # a retry would come too late for the trigger
 
 
 def test_group_membership_is_refreshed_in_the_background_while_the_last_answer_serves(store: Store) -> None:
@@ -97,3 +105,32 @@ def test_group_membership_is_refreshed_in_the_background_while_the_last_answer_s
             time.sleep(0.01)
         assert groups.groups_of(store, client, "U2") == ["S0LEADS"]
         assert groups.groups_of(store, client, "U1") == []
+
+
+def test_acks_do_not_wait_while_the_store_is_busy_writing(slack: Workspace) -> None:
+    import threading
+
+    from store import open_store
+
+    store = slack.registry.deps.store
+    held = threading.Event()
+
+    def write_for(seconds: float, other_process: bool) -> None:
+        # A long write: `tiers apply` on this bot (same connection), or an import in another process.
+        target = open_store(store.path) if other_process else store
+        with target.transaction():
+            target.execute("UPDATE meta SET value = value WHERE key = 'accounts_version'")
+            held.set()
+            time.sleep(seconds)
+        if other_process:
+            target.close()
+
+    for other_process in (False, True):
+        held.clear()
+        writer = threading.Thread(target=write_for, args=(2.0, other_process))
+        writer.start()
+        held.wait(5)
+        answer = slack.command("/tier", "acme corp", user=CSM)
+        assert answer.status == 200 and answer.elapsed_s < 1.0, answer.elapsed_s
+        writer.join()
+    assert len(slack.fake.wait_for("response_url", 2, timeout=15)) == 2  # the answers followed

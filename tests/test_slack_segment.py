@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from workflows.rules import propose
+import json
+
+from workflows.rules import export_rule_set, parse_yaml, propose, store_rule_set
 
 from .slack_support import ADMIN, CSM, LEADER, MANAGER_NA, Workspace, buttons_of, text_of
 
@@ -56,11 +58,11 @@ def test_simulate_shows_the_movers_and_leaders_can_activate(slack: Workspace) ->
     text = text_of(what_if)
     assert f"What-if: {draft}" in text and "would change tier" in text and "Largest movers" in text
     activate = what_if["blocks"][-1]["elements"][0]
-    assert activate["action_id"] == "rules_activate" and activate["value"] == draft
+    assert activate["action_id"] == "rules_activate" and json.loads(activate["value"])["rule_set"] == draft
     assert activate["confirm"]["confirm"]["text"] == "Activate"
 
-    slack.click("rules_activate", draft, message_ts="1700000003.000100")
-    slack.click("rules_activate", draft, message_ts="1700000003.000100")  # double click
+    slack.click("rules_activate", activate["value"], message_ts="1700000003.000100")
+    slack.click("rules_activate", activate["value"], message_ts="1700000003.000100")  # double click
     replies = slack.fake.wait_for("response_url", 3)
     announcement = [r.body for r in replies if r.body.get("response_type") == "in_channel"]
     assert len(announcement) == 1
@@ -69,6 +71,19 @@ def test_simulate_shows_the_movers_and_leaders_can_activate(slack: Workspace) ->
     assert deps.store.scalar("SELECT rule_set FROM tier_runs ORDER BY id DESC LIMIT 1") == draft
     activations = deps.store.query("SELECT actor FROM audit_log WHERE action = 'rules.activate'")
     assert activations[-1]["actor"] == f"slack:{LEADER}"
+
+
+def test_activate_refuses_a_draft_that_changed_since_its_what_if(slack: Workspace) -> None:
+    deps = slack.registry.deps
+    draft = propose(deps.store, actor="test", clock=deps.clock, books=deps.books, by="arr-share", bands=[15, 40]).name
+    slack.command("/segment", f"simulate {draft}")
+    value = buttons_of(slack.last_reply())["rules_activate"]
+    # Someone reloads the draft with different rules after the what-if was shown.
+    text = export_rule_set(deps.store, draft).replace("tier: Enterprise", "tier: SMB", 1)
+    store_rule_set(deps.store, parse_yaml(text, "t")[0], [], source="test", actor="test", clock=deps.clock)
+    slack.click("rules_activate", value, message_ts="1700000004.000100")
+    assert "changed since that what-if was run" in text_of(slack.last_reply(2))
+    assert deps.store.scalar("SELECT name FROM rule_sets WHERE state = 'active'") == "fy27-tiers"
 
 
 def test_managers_may_simulate_but_get_no_activate_button(slack: Workspace) -> None:

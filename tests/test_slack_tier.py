@@ -86,12 +86,39 @@ def test_account_names_from_the_crm_are_shown_literally(slack: Workspace) -> Non
     assert "&lt;!channel&gt; Evil" in parsed
 
 
+def test_links_channels_and_bare_mentions_in_crm_data_stay_plain_text(slack: Workspace) -> None:
+    store = slack.registry.deps.store
+    with store.transaction():
+        store.execute(
+            "UPDATE accounts SET name = '@channel Acme https://evil.example/login #general' WHERE crm_id = 'ACC-0000004'"
+        )
+        store.execute("UPDATE csms SET name = '@here Jordan <!everyone>' WHERE id = 'jordan-blake'")
+    slack.command("/tier", "ACC-0000004", user=CSM)
+    reply = slack.last_reply()
+    mrkdwn = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                mrkdwn.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(reply["blocks"])
+    assert mrkdwn and all(m.get("verbatim") is True for m in mrkdwn)  # Slack links nothing by itself
+    assert "<!everyone>" not in parsed_text_of(reply)
+
+
 def test_someone_without_a_role_is_refused_with_who_may(slack: Workspace) -> None:
     answer = slack.command("/tier", "acme corp", user=STRANGER)
     body = answer.json()
     assert body["response_type"] == "ephemeral"
     assert "tierbot does not know you yet" in text_of(body)
-    assert f"<@{LEADER}>" in text_of(body)  # says who may
+    assert f"Who may: <@{LEADER}>" in text_of(body)  # the most senior first
+    assert "To be given a role, ask <@UDEMO0017>" in text_of(body)  # the admin
     assert slack.fake.calls_to("response_url") == []
     audit = slack.registry.deps.store.query("SELECT * FROM audit_log WHERE action = 'slack.denied'")
     assert audit and STRANGER in audit[-1]["actor"]

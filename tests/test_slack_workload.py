@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from workflows.roles import grant_role
 
-from .slack_support import CSM, CSM_EMEA, LEADER, STRANGER, Workspace, text_of
+from .slack_support import CSM, CSM_EMEA, LEADER, MANAGER_NA, STRANGER, Workspace, text_of
 
 HOURS = {"onboarding": "6", "qbrs": "4", "escalations": "3.5", "renewals": "5", "internal": "8", "other": "6"}
 
@@ -131,3 +132,27 @@ def test_only_leaders_run_rounds(slack: Workspace) -> None:
     assert answer.status == 200
     assert "Only leaders may run a workload survey round" in text_of(answer.json())
     assert slack.registry.deps.store.scalar("SELECT COUNT(*) FROM workload_rounds") == 0
+
+
+def test_a_round_sums_up_only_the_people_it_asked(slack: Workspace) -> None:
+    for user in (LEADER, MANAGER_NA):  # they file estimates of their own; the round does not ask them
+        view = open_form(slack, user)
+        slack.submit(
+            view,
+            values(
+                {k: "20" for k in ("onboarding", "qbrs")}
+                | dict.fromkeys(("escalations", "renewals", "internal", "other"), "0")
+            ),
+            user=user,
+        )
+    slack.command("/workload", "start", user=LEADER)
+    slack.replies(1)
+    slack.click("workload_open", "1", user=CSM)
+    view = slack.fake.wait_for("views.open", 3)[-1].response["view"]
+    slack.submit(view, values(HOURS), user=CSM)
+    slack.fake.wait_for("chat.update")
+    slack.command("/workload", "close", user=LEADER)
+    text = text_of(slack.last_reply(2))
+    assert "1 of 12 CSMs answered" in text
+    assert re.search(r"Total\s+32\.5 h", text)
+    assert "Dana Whitfield" not in text and "Marcus Chen" not in text

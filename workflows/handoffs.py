@@ -12,7 +12,7 @@ from datetime import date
 
 from engine.errors import InputError, InvalidFields, NotAllowed
 from engine.permissions import DECIDE_HANDOFF
-from store import Store, audit
+from store import Store, audit, csms
 from store import accounts as account_queries
 from store import handoffs as stored
 from store import roles as stored_roles
@@ -75,28 +75,33 @@ def handoff_choices(store: Store, crm_id: str) -> tuple[dict, list[HandoffChoice
     account = account_queries.summary(store, crm_id) if account_queries.get(store, crm_id) else None
     if account is None:
         raise InputError(f"There is no account `{crm_id}` any more; look it up again with /tier.")
-    people = store.query("SELECT id, name, region FROM csms WHERE active = 1 AND role = 'csm' ORDER BY name")
+    people = csms.active_csms(store)
     return account, [HandoffChoice(p["id"], p["name"], p["region"]) for p in people if p["id"] != account["owner"]]
 
 
-def request_handoff(
-    store: Store,
-    person: Person,
-    *,
-    crm_id: str,
-    to_csm: str | None,
-    reason: str | None,
-    effective: str | None,
-    clock: Clock,
-) -> Handoff:
-    """Record a request to move ``crm_id`` to ``to_csm``; every problem comes back by field."""
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A checked request: what ``request_handoff`` will record."""
+
+    account: dict
+    to_csm: str
+    to_name: str
+    reason: str
+    effective_date: str | None
+
+
+def check_request(
+    store: Store, *, crm_id: str, to_csm: str | None, reason: str | None, effective: str | None, clock: Clock
+) -> HandoffRequest:
+    """Check a handoff request; every problem comes back by field (``InvalidFields``). Reads only."""
     account, choices = handoff_choices(store, crm_id)
     errors: dict[str, str] = {}
+    names = {c.csm_id: c.name for c in choices}
     if not to_csm:
         errors["to_csm"] = "Pick the CSM who should take the account."
     elif to_csm == account["owner"]:
         errors["to_csm"] = f"{account['owner_name'] or to_csm} already owns {account['name']}: pick someone else."
-    elif to_csm not in {c.csm_id for c in choices}:
+    elif to_csm not in names:
         errors["to_csm"] = "That CSM is not active in the roster any more: pick another."
     day = today(clock)
     try:
@@ -119,16 +124,34 @@ def request_handoff(
         )
     if errors:
         raise InvalidFields(errors)
+    return HandoffRequest(
+        account, str(to_csm), names[str(to_csm)], text, effective_day.isoformat() if effective_day else None
+    )
+
+
+def request_handoff(
+    store: Store,
+    person: Person,
+    *,
+    crm_id: str,
+    to_csm: str | None,
+    reason: str | None,
+    effective: str | None,
+    clock: Clock,
+) -> Handoff:
+    """Record a request to move ``crm_id`` to ``to_csm``; every problem comes back by field."""
     at = timestamp(clock)
     actor = f"slack:{person.slack_user_id}"
     with store.transaction():
+        # Checked under the write lock: two requests for one account at once record one.
+        checked = check_request(store, crm_id=crm_id, to_csm=to_csm, reason=reason, effective=effective, clock=clock)
         handoff_id = stored.create(
             store,
             crm_id=crm_id,
-            from_csm=account["owner"],
-            to_csm=str(to_csm),
-            reason=text,
-            effective_date=effective_day.isoformat() if effective_day else None,
+            from_csm=checked.account["owner"],
+            to_csm=checked.to_csm,
+            reason=checked.reason,
+            effective_date=checked.effective_date,
             actor=actor,
             at=at,
         )
@@ -141,7 +164,12 @@ def request_handoff(
                     "handoff.request",
                     f"handoff:{handoff_id}",
                     None,
-                    {"account": crm_id, "from": account["owner"], "to": to_csm, "reason": text},
+                    {
+                        "account": crm_id,
+                        "from": checked.account["owner"],
+                        "to": checked.to_csm,
+                        "reason": checked.reason,
+                    },
                 )
             ],
         )
@@ -155,19 +183,29 @@ def get_handoff(store: Store, handoff_id: int) -> Handoff:
     return _handoff(row, store)
 
 
-def deciders(store: Store, handoff: Handoff) -> list[str]:
+def _managers(store: Store, *csm_ids: str | None) -> set[str]:
+    """The roster ids of the managers of these CSMs (none for a CSM without one)."""
+    return csms.managers_of(store, [c for c in csm_ids if c])
+
+
+def deciders(store: Store, from_csm: str | None, to_csm: str | None) -> list[str]:
     """Slack ids of who may decide: the managers of both CSMs, else the leaders."""
-    row = stored.get(store, handoff.id) or {}
-    managers = {m for m in (row.get("from_manager"), row.get("to_manager")) if m}
+    managers = _managers(store, from_csm, to_csm)
     ids = [p["slack_user_id"] for p in stored_roles.roster_people(store) if p["id"] in managers]
     return ids or holders(store, ["leader"])
 
 
 def may_decide(store: Store, person: Person, handoff: Handoff) -> bool:
+    """Leaders decide any handoff; a manager only one of their own team's (either CSM).
+
+    A manager by a grant alone (not in the roster) manages nobody, so only a leader's grant
+    lets them decide.
+    """
     if "leader" in person.roles:
         return True
-    row = stored.get(store, handoff.id) or {}
-    return "manager" in person.roles and person.csm_id in {row.get("from_manager"), row.get("to_manager")}
+    if "manager" not in person.roles or person.csm_id is None:
+        return False
+    return person.csm_id in _managers(store, handoff.from_csm, handoff.to_csm)
 
 
 def pending_for(store: Store, person: Person) -> list[Handoff]:
@@ -191,7 +229,7 @@ def decide_handoff(
             f"may decide handoff #{handoff.id}.",
             action,
             ("manager", "leader"),
-            deciders(store, handoff),
+            deciders(store, handoff.from_csm, handoff.to_csm),
         )
     state = "approved" if approve else "rejected"
     at = timestamp(clock)

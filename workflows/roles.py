@@ -52,12 +52,16 @@ def identify(store: Store, slack_user_id: str, groups: Iterable[str] = ()) -> Pe
     )
 
 
+ROLE_ORDER = ("leader", "manager", "admin", "csm")  # whom to name first when saying who may
+
+
 def holders(store: Store, roles: Iterable[str]) -> list[str]:
-    """Slack ids (users, then user groups) holding any of ``roles``, roster first."""
+    """Slack ids (users and user groups) holding any of ``roles``, the most senior role first."""
     wanted = set(roles)
-    found = [p["slack_user_id"] for p in stored_roles.roster_people(store) if p["role"] in wanted]
-    found += [g["subject"] for g in stored_roles.grants(store) if g["role"] in wanted]
-    return list(dict.fromkeys(found))
+    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+    found = [(rank[p["role"]], 0, p["slack_user_id"]) for p in stored_roles.roster_people(store) if p["role"] in wanted]
+    found += [(rank[g["role"]], 1, g["subject"]) for g in stored_roles.grants(store) if g["role"] in wanted]
+    return list(dict.fromkeys(slack_id for *_, slack_id in sorted(found, key=lambda f: (f[0], f[1]))))
 
 
 def slack_ids_of(store: Store, csm_ids: Iterable[str | None]) -> list[str]:
@@ -66,23 +70,32 @@ def slack_ids_of(store: Store, csm_ids: Iterable[str | None]) -> list[str]:
     return [p["slack_user_id"] for p in stored_roles.roster_people(store) if p["id"] in wanted]
 
 
-def require(store: Store, person: Person, permission: Permission, *, clock: Clock, where: str) -> None:
-    """Raise ``NotAllowed`` (and write the denial to the audit log) unless ``person`` may act.
+def denial(store: Store, person: Person, permission: Permission) -> NotAllowed | None:
+    """Why ``person`` may not take ``permission``'s action, or None when they may.
 
-    ``where`` says what was attempted, for the audit log: "/segment simulate", "button activate".
+    Only reads: the Slack app checks before it acks and writes the audit entry afterwards.
     """
     if permission.allows(person.roles):
-        return
-    who = holders(store, permission.roles)
-    record_denial(store, person, permission.action, where=where, clock=clock)
+        return None
     if person.roles:
         message = f"Only {roles_text(permission.roles)} may {permission.action}."
     else:
         message = (
             f"tierbot does not know you yet, and only {roles_text(permission.roles)} may {permission.action}. "
-            "An admin can add your Slack user id to the roster or run `tierbot roles grant`."
+            "An admin can add your Slack user id to the roster or grant you a role with `tierbot roles grant`."
         )
-    raise NotAllowed(message, permission.action, permission.roles, who[:SHOWN_HOLDERS])
+    return NotAllowed(
+        message,
+        permission.action,
+        permission.roles,
+        holders(store, permission.roles)[:SHOWN_HOLDERS],
+        granters(store),
+    )
+
+
+def granters(store: Store) -> list[str]:
+    """Whom to ask for a role: the admins, else the leaders."""
+    return (holders(store, ["admin"]) or holders(store, ["leader"]))[:SHOWN_HOLDERS]
 
 
 def record_denial(store: Store, person: Person, action: str, *, where: str, clock: Clock) -> None:

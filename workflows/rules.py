@@ -299,12 +299,18 @@ class ActivationReport:
 
 
 def activate_rule_set(
-    store: Store, name: str, *, actor: str, clock: Clock, effective: date | None = None
+    store: Store,
+    name: str,
+    *,
+    actor: str,
+    clock: Clock,
+    effective: date | None = None,
+    fingerprint: str | None = None,
 ) -> ActivationReport:
     """Make ``name`` the active rule set (the one active before is archived); record who and when.
 
     ``effective`` backdates the activation (for the record of what applied when); it cannot be
-    in the future.
+    in the future. ``fingerprint`` (from a what-if) refuses a rule set that changed since.
     """
     stored, rule_set = rule_set_named(store, name)
     day = effective or today(clock)
@@ -324,6 +330,13 @@ def activate_rule_set(
         if current is not None and current.name == name:
             # Checked again under the write lock: two clicks at once activate once.
             raise InputError(f"`{name}` is already the active rule set.")
+        now = stored_rules.get(store, name)
+        if fingerprint is not None and (now is None or now.fingerprint != fingerprint):
+            # The button was pressed on a what-if of an earlier version: never activate unseen rules.
+            raise InputError(
+                f"`{name}` changed since that what-if was run: run `/segment simulate {name}` again and activate "
+                "from the new one."
+            )
         if current is not None:
             stored_rules.set_state(store, current.name, "archived", at, actor)
         stored_rules.set_state(store, name, "active", at, actor)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from engine.errors import InputError, InvalidFields
 from engine.workload import ACTIVITIES, ACTIVITY_KEYS, Estimate, check_estimate, parse_period, quarter_of
-from store import Store, audit
+from store import Store, audit, csms
 from store import workload as stored
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
@@ -82,15 +82,21 @@ class Submission:
         return self.revision > 1
 
 
+def check_workload(values: dict[str, str | None]) -> Estimate:
+    """The estimate the form's fields give, or ``InvalidFields`` with every problem by field."""
+    estimate, errors = check_estimate(values)
+    if errors or estimate is None:
+        raise InvalidFields(errors)
+    return estimate
+
+
 def submit_workload(
     store: Store, person: Person, values: dict[str, str | None], *, period: str, clock: Clock
 ) -> Submission:
     """Check and store an estimate; raises ``InvalidFields`` with every problem by field."""
     if person.csm_id is None:
         raise InputError("You are not in the CSM roster: ask an admin to add your Slack user id to it.")
-    estimate, errors = check_estimate(values)
-    if errors or estimate is None:
-        raise InvalidFields(errors)
+    estimate = check_workload(values)
     parse_period(period)  # the form carries it; refuse a tampered one
     at = timestamp(clock)
     round_ = stored.open_round(store)
@@ -156,7 +162,7 @@ def start_round(
                 f"The {open_['period']} round started {open_['started_at'][:10]} is still open: close it with "
                 "`/workload close` before starting another."
             )
-        people = stored.survey_people(store)
+        people = csms.active_csms(store)
         if not people:
             raise InputError("The roster has no active CSMs to ask: import it with `tierbot import csms FILE`.")
         round_id = stored.create_round(store, chosen, channel, actor, at)
@@ -285,7 +291,10 @@ def close_round(store: Store, *, actor: str, clock: Clock) -> RoundSummary:
             raise InputError(f"The {round_['period']} round was closed already.")
         audit.record(store, [AuditEntry(at, actor, "workload.round.close", f"workload_round:{round_['id']}")])
     status = _status(store, {**round_, "closed_at": at})
-    rows = stored.submissions(store, round_["period"])
+    asked = {r["csm_id"] for r in stored.requests(store, round_["id"])}
+    # The round's answers only: an estimate someone filed on their own (a leader, a manager)
+    # would skew the team's totals and hours per account.
+    rows = [r for r in stored.submissions(store, round_["period"]) if r["csm_id"] in asked]
     owned = stored.accounts_owned(store, [r["csm_id"] for r in rows])
     people = tuple(
         PersonLoad(

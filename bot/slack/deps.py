@@ -16,7 +16,7 @@ from bot.config import SlackSettings
 from store import Store
 from workflows.books import BookCache
 from workflows.clock import Clock
-from workflows.idempotency import Once
+from workflows.idempotency import Once, RecentKeys, remember
 from workflows.lookup import NameIndex
 from workflows.roles import group_subjects
 
@@ -91,11 +91,29 @@ class SlackDeps:
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
     )
+    # A second connection for what runs before the ack (who is asking, was this seen): reads on
+    # it never queue behind a write transaction on the main connection (WAL readers do not wait).
+    reader: Store = field(init=False)
     once: Once = field(init=False)
+    recent: RecentKeys = field(init=False)
 
     def __post_init__(self) -> None:
         self.once = Once(self.store)
+        self.reader = Store(self.store.path, create=False)
+        self.recent = RecentKeys(self.reader, lambda key: self.in_background(remember, self.store, key))
+
+    def in_background(self, job: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run bookkeeping (an audit entry, a key received) off the request's path; log failures."""
+
+        def run() -> None:
+            try:
+                job(*args, **kwargs)
+            except Exception:
+                log.exception("background bookkeeping failed (%s)", getattr(job, "__name__", job))
+
+        self.work.submit(run)
 
     def close(self) -> None:
         """Finish the work already accepted, then stop."""
         self.work.shutdown(wait=True)
+        self.reader.close()

@@ -19,7 +19,7 @@ from bot.slack.blocks.common import denied_message, notice_view
 from bot.slack.deps import SlackDeps
 from engine.errors import NotAllowed
 from engine.permissions import Permission
-from workflows.roles import Person, identify, require
+from workflows.roles import Person, denial, identify, record_denial
 
 log = logging.getLogger("tierbot.slack")
 
@@ -41,11 +41,11 @@ def at_most_once(deps: SlackDeps) -> Callable[..., BoltResponse | None]:
         signature = (req.headers.get("x-slack-signature") or [None])[0]
         # Slack re-sends an event it thinks we missed; that retry may repeat the signature, and
         # the event id below catches it. Anything else seen twice was replayed by someone else.
-        if signature and not retried and not deps.once.first_time(f"signature:{signature}"):
+        if signature and not retried and not deps.recent.first_time(f"signature:{signature}"):
             log.warning("refused a replayed request (signature seen before)")
             return BoltResponse(status=401, body="This request was already received once; replays are refused.")
         event_id = body.get("event_id")
-        if kind_of(body) == "event" and event_id and not deps.once.first_time(f"event:{event_id}"):
+        if kind_of(body) == "event" and event_id and not deps.recent.first_time(f"event:{event_id}"):
             return BoltResponse(status=200, body="")
         return next()
 
@@ -58,8 +58,8 @@ def identify_person(deps: SlackDeps) -> Callable[..., BoltResponse | None]:
     def middleware(context: dict[str, Any], client: WebClient, next: Callable[[], BoltResponse]) -> BoltResponse:
         user_id = context.get("user_id")
         if user_id:
-            groups = deps.groups.groups_of(deps.store, client, user_id)
-            context["person"] = identify(deps.store, user_id, groups)
+            groups = deps.groups.groups_of(deps.reader, client, user_id)
+            context["person"] = identify(deps.reader, user_id, groups)
         return next()
 
     return middleware
@@ -77,15 +77,22 @@ def requires(deps: SlackDeps, permission: Permission, where: str) -> Callable[..
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
         person: Person = context.get("person") or Person(context.get("user_id") or "unknown", frozenset())
-        try:
-            require(deps.store, person, permission, clock=deps.clock, where=where)
-        except NotAllowed as denial:
-            # Returning the ack's response (and not calling next) is how Bolt listener
-            # middleware answers a request itself.
-            return deny(ack, respond, client, body, person.slack_user_id, denial)
-        return next()
+        refused = check(deps, person, permission, where)
+        if refused is None:
+            return next()
+        # Returning the ack's response (and not calling next) is how Bolt listener middleware
+        # answers a request itself.
+        return deny(ack, respond, client, body, person.slack_user_id, refused)
 
     return middleware
+
+
+def check(deps: SlackDeps, person: Person, permission: Permission, where: str) -> NotAllowed | None:
+    """The denial if ``person`` may not; its audit entry is written after the ack."""
+    refused = denial(deps.reader, person, permission)
+    if refused is not None:
+        deps.in_background(record_denial, deps.store, person, permission.action, where=where, clock=deps.clock)
+    return refused
 
 
 def deny(

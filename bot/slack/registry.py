@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.common import Message, denied_message, error_message, notice_view
 from bot.slack.deps import SlackDeps
-from bot.slack.middleware import kind_of, requires
+from bot.slack.middleware import check, kind_of, requires
 from engine.errors import InvalidFields, NotAllowed, TierbotError
 from engine.permissions import Permission
 from workflows.roles import Person
@@ -92,6 +92,14 @@ class Req:
         else:
             self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
 
+    def open_modal(self, view: dict[str, Any]) -> None:
+        """Ack, then open ``view`` with the request's trigger id: at once and without waiting out a
+        rate limit or retrying, since the trigger lives three seconds."""
+        if not self.acked:
+            self.ack()
+        once_only = WebClient(token=self.client.token, base_url=self.client.base_url, timeout=3, retry_handlers=[])
+        once_only.views_open(trigger_id=self.trigger_id, view=view)
+
     def dm(self, user_id: str, note: Message) -> dict[str, Any] | None:
         """Send ``note`` to a person's DM with the app; None (and a log line) when Slack refuses."""
         try:
@@ -116,6 +124,12 @@ class Req:
                 answer_error(self, exc)
 
         self.deps.work.submit(run)
+
+    def require(self, permission: Permission, where: str) -> None:
+        """Raise ``NotAllowed`` unless this person may (for a check inside a listener)."""
+        refused = check(self.deps, self.person, permission, where)
+        if refused is not None:
+            raise refused
 
     def once(self, key: str) -> bool:
         """True the first time this effect is asked for: a double click or a retry does nothing."""
@@ -190,6 +204,15 @@ class Registry:
         return listener
 
 
+def slack_refusal(error: str) -> str:
+    """What to tell a person when Slack itself refused what tierbot tried."""
+    if error in TRIGGER_ERRORS:
+        return "Slack closed the window for opening the form (it allows 3 seconds): please try again."
+    if error == "ratelimited":
+        return "Slack asked tierbot to slow down: please try again in a few seconds."
+    return f"Slack refused what tierbot tried to do (`{error}`); the bot's log has the details."
+
+
 def answer_error(req: Req, exc: Exception) -> None:
     """Turn an error into a private reply: the message for ours, a reference for a bug."""
     if isinstance(exc, InvalidFields) and req.kind == "view" and not req.acked:
@@ -199,8 +222,9 @@ def answer_error(req: Req, exc: Exception) -> None:
         note = denied_message(exc)
     elif isinstance(exc, TierbotError):
         note = error_message(str(exc))
-    elif isinstance(exc, SlackApiError) and exc.response.get("error") in TRIGGER_ERRORS:
-        note = error_message("Slack closed the window for opening the form (it allows 3 seconds): please try again.")
+    elif isinstance(exc, SlackApiError):
+        note = error_message(slack_refusal(str(exc.response.get("error"))))
+        log.warning("Slack refused a call answering %s: %s", req.user_id, exc.response.get("error"))
     else:
         reference = uuid.uuid4().hex[:8]
         log.exception("unexpected error answering a Slack request (reference %s)", reference)

@@ -61,14 +61,28 @@ def mention(slack_id: str) -> str:
     return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
 
 
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """Formatted text that Slack shows as written: ``verbatim`` stops it turning URLs, #channel
+    names and @here in CRM data into links or mentions (our own <@U…> mentions still work)."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def listing(lead: str, names: Sequence[str], per_line: int = 25) -> list[str]:
+    """A long list of names as several lines (``sections`` then packs them), never cut mid-name."""
+    if not names:
+        return []
+    rows = [", ".join(escape(n) for n in names[i : i + per_line]) for i in range(0, len(names), per_line)]
+    return [f"{lead} {rows[0]}", *rows[1:]]
+
+
 def header(text: str) -> Block:
     return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT), emoji=True))
 
 
 def section(text: str, *, fields: Sequence[str] = (), block_id: str | None = None, accessory: Any = None) -> Block:
     return SectionBlock(
-        text=MarkdownTextObject(text=clip(text, SECTION_TEXT)) if text else None,
-        fields=[MarkdownTextObject(text=clip(f, 2000)) for f in fields][:10] or None,
+        text=mrkdwn(clip(text, SECTION_TEXT)) if text else None,
+        fields=[mrkdwn(clip(f, 2000)) for f in fields][:10] or None,
         block_id=block_id,
         accessory=accessory,
     )
@@ -91,7 +105,7 @@ def sections(lines: Iterable[str]) -> list[Block]:
 
 
 def context(*texts: str) -> Block:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(t, SECTION_TEXT)) for t in texts][:10])
+    return ContextBlock(elements=[mrkdwn(clip(t, SECTION_TEXT)) for t in texts][:10])
 
 
 def divider() -> Block:
@@ -173,11 +187,16 @@ def error_message(text: str) -> Message:
 
 
 def denied_message(denial: NotAllowed) -> Message:
-    """A denial that says who may do it."""
-    who = ", ".join(mention(h) for h in denial.holders)
-    ask = f" Ask {who}." if who else " Nobody holds that role yet: an admin can grant it with `tierbot roles grant`."
-    text = f":no_entry: {escape(str(denial))}{ask}"
-    return message(str(denial), [section(text), context(f"Allowed: {roles_text(denial.roles)}.")])
+    """A denial that says who may do it, and whom to ask for a role."""
+    lines = [f":no_entry: {escape(str(denial))}"]
+    if denial.holders:
+        lines.append(f"Who may: {', '.join(mention(h) for h in denial.holders)}.")
+    if denial.granters:
+        lines.append(f"To be given a role, ask {', '.join(mention(g) for g in denial.granters)}.")
+    elif not denial.holders:
+        lines.append("Nobody holds that role yet: an admin can grant it with `tierbot roles grant`.")
+    notes = [f"Allowed: {roles_text(denial.roles)}."] if denial.roles else []
+    return message(str(denial), [section("\n".join(lines)), *([context(*notes)] if notes else [])])
 
 
 def notice_view(title: str, note: Message) -> dict[str, Any]:

@@ -24,13 +24,14 @@ from bot.slack.blocks.common import (
     clip,
     context,
     escape,
+    mention,
     message,
     modal,
     section,
 )
 from bot.slack.blocks.tier import actor_text
 from engine.formatting import money
-from workflows.handoffs import REASON_LENGTH, Handoff, HandoffChoice
+from workflows.handoffs import REASON_LENGTH, Handoff, HandoffChoice, HandoffRequest
 
 FORM_CALLBACK = "handoff_request"
 ACTION = "value"
@@ -111,10 +112,14 @@ def handoff_request_message(h: Handoff) -> Message:
     )
 
 
-def handoff_requested(h: Handoff, deciders: Sequence[str]) -> dict[str, Any]:
+def handoff_requested(request: HandoffRequest, deciders: Sequence[str]) -> dict[str, Any]:
     """The form after sending: who will decide."""
-    who = ", ".join(f"<@{d}>" for d in deciders) or "a leader"
-    return modal("Request handoff", [section(f":white_check_mark: Sent handoff #{h.id} to {who} to decide.")])
+    who = ", ".join(mention(d) for d in deciders) or "a leader"
+    text = (
+        f":white_check_mark: Asked {who} to approve moving *{escape(request.account['name'])}* to "
+        f"{escape(request.to_name)}. You will hear the decision here."
+    )
+    return modal("Request handoff", [section(text)])
 
 
 def handoff_decided_message(h: Handoff) -> Message:

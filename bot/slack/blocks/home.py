@@ -7,7 +7,7 @@ from typing import Any
 from bot.render import headline, tier_table_text
 from bot.slack.blocks.common import actions, button, context, divider, escape, header, home, section, sections
 from bot.slack.blocks.handoff import decision_buttons, handoff_line
-from bot.slack.blocks.segment import code
+from bot.slack.blocks.segment import code_sections
 from engine.formatting import count, money
 from workflows.home import Home
 
@@ -44,7 +44,7 @@ def home_view(h: Home) -> dict[str, Any]:
         blocks += [
             divider(),
             section(f"*Tiers under {escape(t.rule_set)}* · {count(t.accounts)} accounts · {money(t.arr)} ARR"),
-            *sections([code(escape(tier_table_text(t.table)))]),
+            *code_sections(escape(tier_table_text(t.table))),
         ]
         if t.table:
             blocks.append(context(escape(headline(t.table)) + " `/segment` has the chart."))

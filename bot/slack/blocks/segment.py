@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block
 
 from bot.render import headline, mover_line, movers_matrix_text, simulation_headline, tier_table_text
 from bot.slack.blocks.common import (
+    SECTION_TEXT,
     Message,
     actions,
     button,
+    clip,
     context,
     escape,
     header,
     message,
+    mrkdwn,
     section,
     sections,
 )
@@ -31,6 +37,24 @@ def code(text: str) -> str:
     return f"```{text}```"
 
 
+def code_sections(text: str) -> list[Block]:
+    """A preformatted table in as many sections as it needs, each a whole fenced block of whole
+    lines: a long table continues in the next section instead of being cut mid-line."""
+    out: list[Block] = []
+    chunk: list[str] = []
+    size = 6  # the two fences
+    for line in text.splitlines():
+        line = clip(line, SECTION_TEXT - 8)
+        if chunk and size + len(line) + 1 > SECTION_TEXT:
+            out.append(section(code("\n".join(chunk))))
+            chunk, size = [], 6
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        out.append(section(code("\n".join(chunk))))
+    return out
+
+
 def segment_message(
     summary: TierSummary,
     *,
@@ -46,7 +70,7 @@ def segment_message(
         + (f" · {summary.overrides} override(s) in force" if summary.overrides else "")
     )
     blocks = [header(f"Tiers under {summary.rule_set}"), section(status)]
-    blocks += sections([code(escape(tier_table_text(summary.table)))])
+    blocks += code_sections(escape(tier_table_text(summary.table)))
     if summary.table:
         blocks.append(section(escape(headline(summary.table))))
     notes = []
@@ -65,36 +89,57 @@ def segment_message(
     return message(f"Tiers under {summary.rule_set}: {count(summary.accounts)} accounts", blocks)
 
 
-def simulation_message(sim: Simulation, *, can_activate: bool) -> Message:
-    """A what-if: the movers matrix, the tier tables before and after, the largest movers, and an
-    Activate button for leaders."""
+def activation_value(name: str, fingerprint: str) -> str:
+    """The Activate button's value: the draft and the version of it the what-if simulated."""
+    return json.dumps({"rule_set": name, "version": fingerprint})
+
+
+def activation_of(value: str) -> tuple[str, str | None]:
+    """The draft and version an Activate button names (a bare name from an older message: no check)."""
+    try:
+        parsed = json.loads(value)
+        return str(parsed["rule_set"]), str(parsed["version"])
+    except (ValueError, KeyError, TypeError):
+        return value, None
+
+
+def simulation_message(sim: Simulation, *, fingerprint: str | None) -> Message:
+    """A what-if: the movers matrix, the tier tables before and after, the largest movers, and for
+    leaders (``fingerprint`` given: the version simulated) an Activate button."""
     blocks = [
         header(f"What-if: {sim.after}"),
         section(escape(simulation_headline(sim))),
         section("*Movers* (rows: tier now; columns: under the draft; accounts and ARR)"),
-        *sections([code(escape(movers_matrix_text(sim)))]),
+        *code_sections(escape(movers_matrix_text(sim))),
         section("*Per tier, now*"),
-        *sections([code(escape(tier_table_text(sim.totals_before)))]),
+        *code_sections(escape(tier_table_text(sim.totals_before))),
         section(f"*Per tier, under {escape(sim.after)}*"),
-        *sections([code(escape(tier_table_text(sim.totals_after)))]),
+        *code_sections(escape(tier_table_text(sim.totals_after))),
     ]
     if sim.movers:
         shown = sim.movers[:SHOWN_MOVERS]
         blocks.append(section(f"*Largest movers* ({len(shown)} of {count(sim.moved)})"))
         blocks += sections([f"• {escape(mover_line(m))}" for m in shown])
-    if can_activate:
+    if fingerprint is not None:
         confirm = {
             "title": {"type": "plain_text", "text": "Activate the rule set?"},
-            "text": {
-                "type": "mrkdwn",
-                "text": f"*{escape(sim.after)}* replaces {escape(sim.before)} and every account is tiered again: "
-                f"{count(sim.moved)} would change tier.",
-            },
+            "text": mrkdwn(
+                f"*{escape(sim.after)}* replaces {escape(sim.before)} and every account is tiered again: "
+                f"{count(sim.moved)} would change tier."
+            ).to_dict(),
             "confirm": {"type": "plain_text", "text": "Activate"},
             "deny": {"type": "plain_text", "text": "Cancel"},
         }
         blocks.append(
-            actions(button(f"Activate {sim.after}", "rules_activate", sim.after, style="primary", confirm=confirm))
+            actions(
+                button(
+                    f"Activate {sim.after}",
+                    "rules_activate",
+                    activation_value(sim.after, fingerprint),
+                    style="primary",
+                    confirm=confirm,
+                )
+            )
         )
     else:
         blocks.append(context("Nothing has changed. A leader can activate this rule set."))
@@ -128,7 +173,7 @@ def activation_message(name: str, replaced: str | None, applied: ApplyReport, ac
         + (f" (replacing {escape(replaced)})" if replaced else "")
         + f". {count(applied.accounts)} accounts tiered again; {count(applied.changed)} changed tier."
     )
-    blocks = [section(text), *sections([code(escape(tier_table_text(applied.table)))])]
+    blocks = [section(text), *code_sections(escape(tier_table_text(applied.table)))]
     if applied.untiered:
         blocks.append(context(f"{count(applied.untiered)} accounts match no rule and have no tier."))
     return message(f"{name} activated", blocks)

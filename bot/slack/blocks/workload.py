@@ -14,15 +14,16 @@ from bot.slack.blocks.common import (
     context,
     escape,
     header,
+    listing,
     message,
     modal,
     section,
     sections,
 )
-from bot.slack.blocks.segment import code
+from bot.slack.blocks.segment import code_sections
 from engine.formatting import count
-from engine.workload import ACTIVITIES, MAX_WEEK_HOURS, NOTE_LENGTH
-from workflows.workload import RoundStart, RoundStatus, RoundSummary, Submission, WorkloadForm
+from engine.workload import ACTIVITIES, MAX_WEEK_HOURS, NOTE_LENGTH, Estimate
+from workflows.workload import RoundStart, RoundStatus, RoundSummary, WorkloadForm
 
 FORM_CALLBACK = "workload_estimate"
 ACTION = "value"  # each input's action id; the block id names the field
@@ -73,7 +74,7 @@ def workload_modal(form: WorkloadForm) -> dict[str, Any]:
             ),
         )
     )
-    metadata = json.dumps({"period": form.period, "round": form.round_id})
+    metadata = json.dumps({"period": form.period, "round": form.round_id, "had_entry": last is not None})
     return modal("Workload estimate", blocks, callback_id=FORM_CALLBACK, submit="Save", private_metadata=metadata)
 
 
@@ -83,12 +84,11 @@ def form_values(view: dict[str, Any]) -> dict[str, str | None]:
     return {block: (fields.get(ACTION) or {}).get("value") for block, fields in state.items()}
 
 
-def saved_view(saved: Submission) -> dict[str, Any]:
+def saved_view(period: str, e: Estimate, *, updated: bool) -> dict[str, Any]:
     """What the form shows once saved."""
-    verb = "Updated" if saved.updated else "Saved"
-    e = saved.estimate
+    verb = "Updated" if updated else "Saved"
     text = (
-        f":white_check_mark: {verb} your estimate for *{saved.period}*: {e.total:g} hours a week of work, "
+        f":white_check_mark: {verb} your estimate for *{period}*: {e.total:g} hours a week of work, "
         f"{e.capacity_hours:g} hours of capacity."
     )
     if e.total > e.capacity_hours:
@@ -116,18 +116,14 @@ def survey_dm(period: str, round_id: int, *, reminder: bool = False, answered: b
 
 def round_started(start: RoundStart, sent: int, failed: list[str]) -> Message:
     lines = [f":clipboard: Workload round for *{start.period}* started: asked {sent} CSM(s) by DM."]
-    if start.unreachable:
-        lines.append(
-            f"{len(start.unreachable)} have no Slack user id in the roster and were not asked: "
-            + ", ".join(escape(n) for n in start.unreachable)
-            + "."
-        )
-    if failed:
-        lines.append("Could not DM: " + ", ".join(escape(n) for n in failed) + ".")
+    lines += listing(
+        f"{len(start.unreachable)} have no Slack user id in the roster and were not asked:", start.unreachable
+    )
+    lines += listing("Could not DM:", failed)
     lines.append(
         "`/workload status` shows who answered; `/workload remind` nudges the rest; `/workload close` ends it."
     )
-    return message(f"Workload round for {start.period} started", [section("\n".join(lines))])
+    return message(f"Workload round for {start.period} started", sections(lines))
 
 
 def round_status_message(status: RoundStatus) -> Message:
@@ -136,7 +132,7 @@ def round_status_message(status: RoundStatus) -> Message:
         f"*{status.period}* round, started {status.started_at[:10]}: {len(status.answered)} of {asked} answered.",
     ]
     if status.missing:
-        lines.append("Not yet: " + ", ".join(escape(t.name) for t in status.missing) + ".")
+        lines += listing("Not yet:", [t.name for t in status.missing])
     return message(f"Workload round {status.period}: {len(status.answered)} of {asked}", sections(lines))
 
 
@@ -156,7 +152,7 @@ def round_summary_message(summary: RoundSummary) -> Message:
     blocks: list[Any] = [header(f"Workload round {status.period}: summary")]
     lines = [f"{len(status.answered)} of {asked} CSMs answered."]
     if status.missing:
-        lines.append("No answer from: " + ", ".join(escape(t.name) for t in status.missing) + ".")
+        lines += listing("No answer from:", [t.name for t in status.missing])
     blocks += sections(lines)
     if summary.people:
         labels = dict((k, label) for k, label, _ in ACTIVITIES)
@@ -165,7 +161,7 @@ def round_summary_message(summary: RoundSummary) -> Message:
         rows = [f"{labels[k].ljust(width)}  {v:7.1f} h  {v / total:6.1%}" for k, v in summary.totals.items()]
         rows.append(f"{'Total'.ljust(width)}  {summary.hours:7.1f} h")
         blocks.append(section("*Weekly hours by activity* (all who answered)"))
-        blocks += sections([code("\n".join(rows))])
+        blocks += code_sections("\n".join(rows))
         per_account = summary.hours_per_account
         used = (
             f"Work {summary.hours:g} h a week against {summary.capacity:g} h of capacity they report "
@@ -186,7 +182,7 @@ def round_summary_message(summary: RoundSummary) -> Message:
             for p in summary.people
         ]
         blocks.append(section("*Per CSM* (work / capacity, accounts, hours per account)"))
-        blocks += sections([code(escape("\n".join(people)))])
+        blocks += code_sections(escape("\n".join(people)))
     else:
         blocks.append(section("Nobody answered, so there is nothing to sum up."))
     return message(f"Workload round {status.period} closed", blocks)

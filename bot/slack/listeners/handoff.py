@@ -17,7 +17,7 @@ from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
 from engine.permissions import DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
-from workflows.handoffs import Handoff, decide_handoff, deciders, handoff_choices, request_handoff
+from workflows.handoffs import Handoff, check_request, decide_handoff, deciders, handoff_choices, request_handoff
 from workflows.roles import slack_ids_of
 
 log = logging.getLogger("tierbot.slack")
@@ -30,8 +30,10 @@ def notify(req: Req, user_ids: list[str], decided: Handoff) -> None:
         req.dm(user_id, handoff_decided_message(decided))
 
 
-def send_request(req: Req, handoff: Handoff, deciders_: list[str]) -> None:
-    for user_id in deciders_:
+def record_request(req: Req, fields: dict[str, str | None], decide: list[str]) -> None:
+    """Record the request (checked again under the write lock) and send it to those who decide."""
+    handoff = request_handoff(req.deps.store, req.person, **fields, clock=req.deps.clock)  # type: ignore[arg-type]
+    for user_id in decide:
         req.dm(user_id, handoff_request_message(handoff))
 
 
@@ -39,27 +41,19 @@ def register(registry: Registry) -> None:
     @registry.action("handoff_request", REQUEST_HANDOFF)
     def open_form(req: Req) -> None:
         deps = req.deps
-        account, choices = handoff_choices(deps.store, req.value)
+        account, choices = handoff_choices(deps.reader, req.value)
         first_day = today(deps.clock) + timedelta(days=NOTICE_DAYS)
-        req.client.views_open(trigger_id=req.trigger_id, view=handoff_modal(account, choices, first_day=first_day))
-        req.ack()
+        req.open_modal(handoff_modal(account, choices, first_day=first_day))
 
     @registry.view(FORM_CALLBACK, REQUEST_HANDOFF)
     def submit(req: Req) -> None:
         deps = req.deps
-        values = handoff_values(req.body["view"])
-        handoff = request_handoff(  # problems come back beside their fields (InvalidFields)
-            deps.store,
-            req.person,
-            crm_id=str(req.body["view"].get("private_metadata", "")),
-            to_csm=values["to_csm"],
-            reason=values["reason"],
-            effective=values["effective"],
-            clock=deps.clock,
-        )
-        decide = deciders(deps.store, handoff)
-        req.ack(response_action="update", view=handoff_requested(handoff, decide))
-        req.later(lambda: send_request(req, handoff, decide))
+        fields = handoff_values(req.body["view"]) | {"crm_id": str(req.body["view"].get("private_metadata", ""))}
+        # Checked before the ack (reads only), problems beside their fields; recorded after it.
+        checked = check_request(deps.reader, **fields, clock=deps.clock)
+        decide = deciders(deps.reader, checked.account["owner"], checked.to_csm)
+        req.ack(response_action="update", view=handoff_requested(checked, decide))
+        req.later(lambda: record_request(req, fields, decide))
 
     def decide(req: Req, approve: bool) -> None:
         req.ack()

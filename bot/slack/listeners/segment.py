@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.charts import segment_chart
 from bot.slack.blocks.segment import (
     activation_message,
+    activation_of,
     drafts_message,
     segment_message,
     segment_usage,
@@ -16,8 +17,7 @@ from bot.slack.blocks.segment import (
 )
 from bot.slack.registry import Registry, Req
 from engine.permissions import ACTIVATE_RULES, SIMULATE_RULES, VIEW_SEGMENTS
-from workflows.roles import require
-from workflows.rules import RuleSetInfo, activate_rule_set, list_rule_sets, simulate_rule_set
+from workflows.rules import RuleSetInfo, activate_rule_set, list_rule_sets, rule_set_named, simulate_rule_set
 from workflows.tiers import TierSummary, apply_tiers, arr_concentration, tier_summary
 
 log = logging.getLogger("tierbot.slack")
@@ -49,8 +49,10 @@ def simulate(req: Req, name: str) -> None:
     if not name:
         req.reply(drafts_message(drafts(req)))
         return
+    seen, _ = rule_set_named(deps.store, name)  # before simulating: the button activates what was simulated
     sim = simulate_rule_set(deps.store, name, clock=deps.clock, books=deps.books)
-    req.reply(simulation_message(sim, can_activate=ACTIVATE_RULES.allows(req.person.roles)))
+    can_activate = ACTIVATE_RULES.allows(req.person.roles)
+    req.reply(simulation_message(sim, fingerprint=seen.fingerprint if can_activate else None))
 
 
 def show_segments(req: Req) -> None:
@@ -92,7 +94,8 @@ def activate(req: Req) -> None:
         return  # a double click; two leaders at once are stopped by the rule set's state
     deps = req.deps
     actor = f"slack:{req.user_id}"
-    report = activate_rule_set(deps.store, req.value, actor=actor, clock=deps.clock)
+    name, fingerprint = activation_of(req.value)
+    report = activate_rule_set(deps.store, name, actor=actor, clock=deps.clock, fingerprint=fingerprint)
     applied = apply_tiers(deps.store, actor=actor, clock=deps.clock, books=deps.books)
     done = activation_message(report.name, report.previous, applied, actor)
     req.reply(done, replace=True)
@@ -111,7 +114,7 @@ def register(registry: Registry) -> None:
             req.ack(response_type="ephemeral", **segment_usage(problem).as_kwargs())
             return
         if first:
-            require(req.deps.store, req.person, SIMULATE_RULES, clock=req.deps.clock, where="/segment simulate")
+            req.require(SIMULATE_RULES, "/segment simulate")
             req.ack()
             req.later(lambda: simulate(req, rest.strip()))
             return

@@ -19,9 +19,9 @@ from bot.slack.blocks.workload import (
 )
 from bot.slack.registry import Registry, Req
 from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
-from workflows.roles import require
 from workflows.workload import (
     Submission,
+    check_workload,
     close_round,
     record_asked,
     record_reminded,
@@ -37,10 +37,9 @@ ROUND_WORDS = ("start", "status", "remind", "close")
 
 
 def open_form(req: Req) -> None:
-    """Open the form at once: a trigger id is good for three seconds."""
-    form = workload_form(req.deps.store, req.person, clock=req.deps.clock)
-    req.client.views_open(trigger_id=req.trigger_id, view=workload_modal(form))
-    req.ack()
+    """The form, filled with the last entry of the period (read before the ack: a read never waits)."""
+    form = workload_form(req.deps.reader, req.person, clock=req.deps.clock)
+    req.open_modal(workload_modal(form))
 
 
 def start(req: Req, period: str) -> None:
@@ -90,8 +89,7 @@ def register(registry: Registry) -> None:
         if not word:
             open_form(req)
         elif word in ROUND_WORDS:
-            deps = req.deps
-            require(deps.store, req.person, RUN_WORKLOAD_SURVEY, clock=deps.clock, where=f"/workload {word}")
+            req.require(RUN_WORKLOAD_SURVEY, f"/workload {word}")
             req.ack()
             req.later(lambda: run_round(req, word, argument.strip()))
         elif word in ("help", "?"):
@@ -108,13 +106,18 @@ def register(registry: Registry) -> None:
     def submit(req: Req) -> None:
         view = req.body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
-        deps = req.deps
-        saved = submit_workload(  # problems come back beside their fields (InvalidFields)
-            deps.store, req.person, form_values(view), period=str(meta.get("period", "")), clock=deps.clock
-        )
-        req.ack(response_action="update", view=saved_view(saved))
-        if meta.get("round"):
-            req.later(lambda: mark_answered(req, int(meta["round"]), saved))
+        values = form_values(view)
+        estimate = check_workload(values)  # problems come back beside their fields (InvalidFields)
+        period = str(meta.get("period", ""))
+        req.ack(response_action="update", view=saved_view(period, estimate, updated=bool(meta.get("had_entry"))))
+        req.later(lambda: save(req, values, period, meta.get("round")))
+
+
+def save(req: Req, values: dict[str, str | None], period: str, round_id: int | None) -> None:
+    """Store the estimate (after the ack: a write may wait for an import to finish)."""
+    saved = submit_workload(req.deps.store, req.person, values, period=period, clock=req.deps.clock)
+    if round_id:
+        mark_answered(req, int(round_id), saved)
 
 
 def mark_answered(req: Req, round_id: int, saved: Submission) -> None:
