@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import click
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
 from bot.config import DEFAULT_PORT, load_settings, local_actor
+from bot.logs import configure_logging
 from bot.render import render
-from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app
+from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings
 from bot.slack.replay import Replay, read_payload, replay
 from bot.slack.server import HttpServer, socket_mode_handler
 from workflows.clock import SystemClock
@@ -37,9 +37,10 @@ def serve(port: int, host: str) -> None:
         SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… tierbot serve --port 3000
     """
     settings = load_settings(click.get_current_context().meta.get("tierbot.db"))
-    logging.basicConfig(
-        level=logging.DEBUG if settings.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    slack_settings = settings.slack
+    configure_logging(
+        debug=settings.debug,
+        secrets=(slack_settings.signing_secret, slack_settings.client_secret, slack_settings.app_token),
     )
     store = open_cli_store()
     registry = build_app(settings.slack, store, SystemClock())
@@ -77,7 +78,9 @@ def start(ctx: click.Context, port: int) -> None:
         tierbot start
     """
     settings = load_settings(ctx.meta.get("tierbot.db"))
-    if settings.slack.configured:
+    if settings.slack.started:
+        # Half the Slack settings is a mistake to name, not a reason to start something else.
+        check_settings(settings.slack)
         ctx.invoke(serve, port=port, host="127.0.0.1")
         return
     click.echo("No Slack settings (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET): starting the terminal chat.", err=True)
@@ -186,8 +189,10 @@ def slack_replay(payload: Path, as_json: bool) -> None:
                 ensure_ascii=False,
             )
         )
-        return
-    emit(result, False)
+    else:
+        emit(result, False)
+    if result.status >= 400:  # printed either way; a refusal also shows in the exit code, for scripts
+        click.get_current_context().exit(1)
 
 
 @render.register

@@ -21,7 +21,6 @@ class SlackSettings:
     client_id: str | None = None  # SLACK_CLIENT_ID + SLACK_CLIENT_SECRET: multi-workspace OAuth
     client_secret: str | None = None
     api_url: str | None = None  # SLACK_API_URL: GovSlack, or a local fake in tests
-    survey_channel: str | None = None  # TIERBOT_SURVEY_CHANNEL: where round summaries go
 
     @property
     def oauth(self) -> bool:
@@ -32,13 +31,18 @@ class SlackSettings:
         return bool(self.app_token)
 
     @property
+    def started(self) -> bool:
+        """Some Slack setting is present: the person means to run the bot."""
+        return any((self.bot_token, self.signing_secret, self.app_token, self.client_id, self.client_secret))
+
+    @property
     def configured(self) -> bool:
         """Enough is set to start the Slack bot (else `make run` starts the chat)."""
         return bool(self.bot_token or self.oauth) and bool(self.signing_secret or self.socket_mode)
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a log line
-        shown = {k: ("set" if v else None) for k, v in self.__dict__.items() if k not in ("api_url", "survey_channel")}
-        return f"SlackSettings({shown}, api_url={self.api_url!r}, survey_channel={self.survey_channel!r})"
+        shown = {k: ("set" if v else None) for k, v in self.__dict__.items() if k != "api_url"}
+        return f"SlackSettings({shown}, api_url={self.api_url!r})"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,6 @@ def load_settings(db_option: str | None = None, environ: dict[str, str] | None =
         client_id=read("SLACK_CLIENT_ID"),
         client_secret=read("SLACK_CLIENT_SECRET"),
         api_url=read("SLACK_API_URL"),
-        survey_channel=read("TIERBOT_SURVEY_CHANNEL"),
     )
     return Settings(db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"), slack=slack)
 

@@ -163,3 +163,25 @@ def test_replay_takes_a_raw_form_body_and_explains_a_bad_file(db: str, tmp_path:
     assert refused.exit_code == 1 and "not a Slack payload" in refused.stderr
     missing = tierbot("--db", db, "slack", "replay", str(tmp_path / "none.json"))
     assert missing.exit_code == 1 and "Cannot read" in missing.stderr
+
+
+def test_replay_names_the_fields_a_payload_lacks(db: str, tmp_path: Path) -> None:
+    view = tmp_path / "view.json"
+    view.write_text(json.dumps({"type": "view_submission", "user": {"id": LEADER}, "view": {"callback_id": "x"}}))
+    refused = tierbot("--db", db, "slack", "replay", str(view))
+    assert refused.exit_code == 1 and "lacks `view.type`" in refused.stderr
+    anonymous = tmp_path / "anon.json"
+    anonymous.write_text(json.dumps({"command": "/tier", "text": "acme"}))
+    assert "lacks `user_id`" in tierbot("--db", db, "slack", "replay", str(anonymous)).stderr
+
+
+def test_replay_exits_non_zero_when_the_app_refuses(db: str, tmp_path: Path) -> None:
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"command": "/nosuch", "text": "", "user_id": LEADER, "response_url": "x"}))
+    result = tierbot("--db", db, "slack", "replay", str(unknown))
+    assert result.exit_code == 1 and "the app answered HTTP 404" in result.stdout
+
+
+def test_start_with_half_the_slack_settings_names_the_missing_one(db: str) -> None:
+    result = tierbot("--db", db, "start", env=clean_env(SLACK_BOT_TOKEN="xoxb-half"))
+    assert result.exit_code == 1 and "SLACK_SIGNING_SECRET" in result.stderr

@@ -157,7 +157,10 @@ def test_requests_for_one_account_at_once_record_one(slack: Workspace) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda uv: slack.submit(uv[1], values, user=uv[0]), views))
     assert all(a.status == 200 for a in answers)
-    dms = slack.fake.wait_for("chat.postMessage", 4)  # the request to the manager, and three refusals
+    # A request that arrives after the first was recorded is refused in the form; one that raced
+    # it past the form's check is refused when recorded, by DM. Either way: one handoff, three told.
+    in_form = [a for a in answers if "already waiting" in str(a.json().get("errors", {}))]
+    by_dm = slack.fake.wait_for("chat.postMessage", 1 + 3 - len(in_form))
     assert slack.registry.deps.store.scalar("SELECT COUNT(*) FROM handoffs") == 1
-    refusals = [c for c in dms if "already waiting" in text_of(c.body)]
-    assert len(refusals) == 3  # the others are told, by DM, that one is already waiting
+    refusals = [c for c in by_dm if "already waiting" in text_of(c.body)]
+    assert len(in_form) + len(refusals) == 3

@@ -26,7 +26,7 @@ from bot.slack.installations import StoreInstallations, StoreOAuthStates
 from bot.slack.listeners import handoff, home, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
 from bot.slack.registry import Registry
-from engine.errors import TierbotError
+from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
 
@@ -41,7 +41,7 @@ LISTENER_THREADS = 32
 log = logging.getLogger("tierbot.slack")
 
 
-class SlackNotConfigured(TierbotError):
+class SlackNotConfigured(InputError):
     """Slack settings are missing or contradict each other."""
 
 

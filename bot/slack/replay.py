@@ -58,6 +58,26 @@ def read_payload(path: Path) -> dict[str, Any]:
     return payload
 
 
+def missing_fields(payload: dict[str, Any]) -> list[str]:
+    """The fields Slack always sends that this payload lacks (the app cannot be replayed without)."""
+    kind = payload.get("type")
+    if "command" in payload:
+        wanted = {"command": payload.get("command"), "user_id": payload.get("user_id")}
+    elif kind == "event_callback":
+        event = payload.get("event") or {}
+        wanted = {"event_id": payload.get("event_id"), "event.type": event.get("type")}
+    else:
+        user = payload.get("user") or {}
+        wanted = {"user.id": user.get("id") if isinstance(user, dict) else None}
+        if kind == "block_actions":
+            first = (payload.get("actions") or [{}])[0]
+            wanted["actions[0].action_id"] = first.get("action_id")
+        if kind in ("view_submission", "view_closed"):
+            view = payload.get("view") or {}
+            wanted |= {"view.type": view.get("type"), "view.callback_id": view.get("callback_id")}
+    return [name for name, value in wanted.items() if not value]
+
+
 def describe(payload: dict[str, Any]) -> str:
     """What a payload is, in a few words: "slash command /tier", "block_actions tier_share"."""
     if "command" in payload:
@@ -88,6 +108,12 @@ def replay(payload: dict[str, Any], store: Store, clock: Clock) -> Replay:
         from_payload(payload)
     except ValueError as exc:
         raise InputError(f"This is {exc}.") from None
+    missing = missing_fields(payload)
+    if missing:
+        raise InputError(
+            f"The {describe(payload)} payload lacks {', '.join(f'`{m}`' for m in missing)}, which Slack always "
+            "sends: add it (copy it from the request Slack sent) and replay again."
+        )
     with tempfile.TemporaryDirectory(prefix="tierbot-replay-") as folder, FakeSlack() as fake:
         copy_path = Path(folder) / "replay.db"
         store.copy_to(copy_path)
