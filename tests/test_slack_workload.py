@@ -42,6 +42,8 @@ def test_submitting_stores_the_estimate_and_submitting_again_updates_it(slack: W
     assert saved["response_action"] == "update"
     assert "Saved your estimate for *2026-Q4*: 32.5 hours" in text_of(saved["view"])
     store = slack.registry.deps.store
+    home = slack.fake.wait_for("views.publish")[-1].body["view"]  # App Home follows at once
+    assert "*Your workload, 2026-Q4:* 32.5 h a week of work, 35 h capacity." in text_of(home)
     row = store.query("SELECT * FROM workload_submissions")[0]
     assert row["csm_id"] == "jordan-blake" and row["period"] == "2026-Q4" and row["escalations"] == 3.5
 

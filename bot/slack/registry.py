@@ -70,12 +70,6 @@ class Req:
         picked = action.get("selected_option") or {}
         return str(action.get("value") or picked.get("value") or "")
 
-    @property
-    def from_home(self) -> bool:
-        return (self.body.get("container") or {}).get("type") == "view" and (self.body.get("view") or {}).get(
-            "type"
-        ) == "home"
-
     def ack(self, **kwargs: Any) -> None:
         self._ack(**kwargs)
         self.acked = True

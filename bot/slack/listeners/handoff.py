@@ -66,8 +66,7 @@ def register(registry: Registry) -> None:
         done = decide_handoff(deps.store, int(req.value), approve=approve, person=req.person, clock=deps.clock)
         if req.body.get("response_url"):
             req.reply(handoff_decided_message(done), replace=True)
-        if req.from_home:
-            publish_home(req)
+        publish_home(req)  # the request leaves "waiting for your decision"
         requester = done.requested_by.removeprefix("slack:")
         notify(req, [requester, *slack_ids_of(deps.store, [done.from_csm, done.to_csm])], done)
 

@@ -17,6 +17,7 @@ from bot.slack.blocks.workload import (
     workload_modal,
     workload_usage,
 )
+from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
 from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
 from workflows.workload import (
@@ -118,6 +119,7 @@ def save(req: Req, values: dict[str, str | None], period: str, round_id: int | N
     saved = submit_workload(req.deps.store, req.person, values, period=period, clock=req.deps.clock)
     if round_id:
         mark_answered(req, int(round_id), saved)
+    publish_home(req)  # App Home shows the new estimate next time it is looked at
 
 
 def mark_answered(req: Req, round_id: int, saved: Submission) -> None:
