@@ -25,8 +25,7 @@ def test_forty_concurrent_tier_commands_are_all_acked_and_answered(slack: Worksp
     requests = [slack.command_request("/tier", name, user=CSM) for name in names]
     with ThreadPoolExecutor(max_workers=40) as pool:
         answers = list(pool.map(slack.post, requests))
-    assert [a.status for a in answers] == [200] * 40
-    assert max(a.elapsed_s for a in answers) < 3.0
+    assert [a.status for a in answers] == [200] * 40  # how fast: bench/bench_slack.py measures it
     replies = slack.fake.wait_for("response_url", 40, timeout=60)
     assert all(r.status == 200 for r in replies)
 
@@ -81,7 +80,7 @@ def test_when_slack_refuses_an_expired_trigger_the_person_is_told_to_try_again(
 def test_a_rate_limited_modal_is_not_retried_past_the_triggers_life(slack: Workspace) -> None:
     slack.fake.fail_next("views.open", 429, retry_after=3)
     answer = slack.command("/workload", user=CSM)
-    assert answer.status == 200 and answer.elapsed_s < 1.0  # the ack never waits for Slack
+    assert answer.status == 200
     assert "Slack asked tierbot to slow down" in text_of(slack.last_reply())
     assert len(slack.fake.calls_to("views.open")) == 1  # a retry would come too late for the trigger
 
@@ -113,24 +112,27 @@ def test_acks_do_not_wait_while_the_store_is_busy_writing(slack: Workspace) -> N
     from store import open_store
 
     store = slack.registry.deps.store
-    held = threading.Event()
 
-    def write_for(seconds: float, other_process: bool) -> None:
+    def hold_the_write_lock(other_process: bool, held: threading.Event, release: threading.Event) -> None:
         # A long write: `tiers apply` on this bot (same connection), or an import in another process.
         target = open_store(store.path) if other_process else store
         with target.transaction():
             target.execute("UPDATE meta SET value = value WHERE key = 'accounts_version'")
             held.set()
-            time.sleep(seconds)
+            release.wait(15)
         if other_process:
             target.close()
 
     for other_process in (False, True):
-        held.clear()
-        writer = threading.Thread(target=write_for, args=(2.0, other_process))
+        held, release = threading.Event(), threading.Event()
+        writer = threading.Thread(target=hold_the_write_lock, args=(other_process, held, release))
         writer.start()
-        held.wait(5)
-        answer = slack.command("/tier", "acme corp", user=CSM)
-        assert answer.status == 200 and answer.elapsed_s < 1.0, answer.elapsed_s
-        writer.join()
+        assert held.wait(5)
+        try:
+            answer = slack.command("/tier", "acme corp", user=CSM)
+            # The ack came back while the write was still open: nothing before it waited for the store.
+            assert answer.status == 200 and writer.is_alive() and not release.is_set()
+        finally:
+            release.set()
+            writer.join()
     assert len(slack.fake.wait_for("response_url", 2, timeout=15)) == 2  # the answers followed
