@@ -16,6 +16,7 @@ from engine.fields import TableSpec
 from engine.formatting import count, money, percent
 from engine.formula import Formula
 from engine.gaps import GapReport
+from engine.handoffs import GuardrailResult
 from engine.proposals import TierRow
 from engine.rule_diff import RuleSetDiff
 from engine.rules import RuleSet, describe, show_value, to_document
@@ -27,6 +28,7 @@ from store.tiers import HistoryEntry
 from workflows.audit import AuditTrail
 from workflows.demo import DemoReport
 from workflows.exporting import ExportReport
+from workflows.handoffs import Handoff, HandoffDetail, HandoffList, HandoffSettings
 from workflows.importing import ImportReport
 from workflows.lookup import AccountMatch, FindResult
 from workflows.roles import GrantReport, RoleList
@@ -695,3 +697,95 @@ def _(report: GrantReport) -> str:
     if report.roster_role:
         line += f" The roster also makes them a {report.roster_role}."
     return line
+
+
+# ---------------------------------------------------------------------------------- handoffs
+
+
+def guardrail_lines(results: Sequence[GuardrailResult]) -> list[str]:
+    return [f"{'✓' if r.passed else '✗'} {r.name}: {r.message}" for r in results]
+
+
+@render.register
+def _(h: Handoff) -> str:
+    when = f" from {h.effective_date}" if h.effective_date else ""
+    lines = [
+        f"Handoff #{h.id} ({h.state}): {h.account_name} ({h.crm_id}, {money(h.arr)}, {h.tier or 'untiered'}) "
+        f"{h.from_name or 'no owner'} → {h.to_name or h.to_csm}{when}.",
+        f"  Reason: “{h.reason}” — proposed by {h.requested_by_name} at {h.requested_at}.",
+    ]
+    if h.guardrails:
+        lines.append("  Guardrails:")
+        lines += [f"    {line}" for line in guardrail_lines(h.guardrails)]
+    if h.decided_by:
+        rejected = h.state == "rejected"  # final: a rejected handoff never moves on
+        how = "Rejected" if rejected else "Approved as an exception" if h.exception_note else "Approved"
+        why = f": “{h.exception_note}”." if h.exception_note and not rejected else "."
+        lines.append(f"  {how} by {h.decided_by_name} at {h.decided_at}{why}")
+    if h.state == "proposed" and h.failed:
+        lines.append(
+            f"  It fails {len(h.failed)} guardrail(s): a leader can approve it as an exception "
+            f'(`tierbot handoff approve {h.id} --as LEADER --exception "why"`).'
+        )
+    if h.next_states:
+        lines.append(f"  Next: {', '.join(h.next_states)}.")
+    return "\n".join(lines)
+
+
+@render.register
+def _(listing: HandoffList) -> str:
+    if not listing.handoffs:
+        which = f" {listing.state}" if listing.state else ""
+        return f"No{which} handoffs. Propose one: `tierbot handoff propose ACCOUNT --to CSM --reason TEXT`."
+    rows = [
+        [
+            h.id,
+            h.state,
+            h.account_name,
+            money(h.arr),
+            f"{h.from_name or '—'} → {h.to_name or h.to_csm}",
+            h.effective_date or "—",
+            "ok" if not h.failed else f"✗ {', '.join(r.name for r in h.failed)}",
+        ]
+        for h in listing.handoffs
+    ]
+    return tabulate(
+        rows,
+        headers=["#", "State", "Account", "ARR", "Move", "Effective", "Guardrails"],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
+
+
+@render.register
+def _(detail: HandoffDetail) -> str:
+    lines = [render(detail.handoff), "  History:"]
+    lines += [
+        f"    {e['at']} {e['state']} by {e['who']}" + (f": “{e['note']}”" if e["note"] else "") for e in detail.events
+    ]
+    if detail.comments:
+        lines.append("  Discussion (Slack thread):")
+        lines += [f"    {c['at']} {c['who']}: {c['text']}" for c in detail.comments]
+    return "\n".join(lines)
+
+
+@render.register
+def _(current: HandoffSettings) -> str:
+    g = current.guardrails
+
+    def switch(on: bool) -> str:
+        return "on" if on else "off"
+
+    rows = [
+        ["renewal_days", g.renewal_days or "off", "no move within this many days before a renewal"],
+        ["keep_strategic", switch(g.keep_strategic), "strategic accounts keep their CSM"],
+        ["keep_red_health", switch(g.keep_red_health), "red-health accounts keep their CSM"],
+        ["max_moves_per_quarter", g.max_moves_per_quarter or "off", "moves per CSM per quarter, giving or taking"],
+        ["max_accounts", g.max_accounts or "off", "the new CSM's book may not grow past this"],
+        ["check_capacity", switch(g.check_capacity), "the new CSM's latest workload estimate leaves room"],
+        ["match_region", switch(g.match_region), "the new CSM covers the account's region"],
+        ["match_specialty", switch(g.match_specialty), "a CSM with specialties takes those industries"],
+    ]
+    table = tabulate(rows, headers=["Guardrail", "Value", "Meaning"], tablefmt="simple", disable_numparse=True)
+    channel = current.channel or "none: proposals go to the managers by DM"
+    return f"{table}\nManagers' channel: {channel}\nA move failing a guardrail needs a leader's exception."

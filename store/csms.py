@@ -38,3 +38,17 @@ def active_csms(store: Store) -> list[dict]:
     return store.query(
         "SELECT id, name, region, slack_user_id FROM csms WHERE active = 1 AND role = 'csm' ORDER BY name"
     )
+
+
+def get(store: Store, csm_id: str) -> dict | None:
+    rows = store.query("SELECT * FROM csms WHERE id = ?", (csm_id,))
+    return rows[0] if rows else None
+
+
+def by_slack_id(store: Store, slack_user_id: str) -> dict | None:
+    rows = store.query("SELECT * FROM csms WHERE slack_user_id = ? ORDER BY active DESC LIMIT 1", (slack_user_id,))
+    return rows[0] if rows else None
+
+
+def owned_count(store: Store, csm_id: str) -> int:
+    return int(str(store.scalar("SELECT COUNT(*) FROM accounts WHERE owner = ?", (csm_id,))))

@@ -1,14 +1,19 @@
-"""Account handoffs and their state history."""
+"""Account handoffs, their state history and their discussion."""
 
 from __future__ import annotations
+
+import json
 
 from store.db import Store
 
 _SELECT = """
-SELECT h.*, a.name AS account_name, a.arr AS arr, a.renewal_date AS renewal_date,
-       f.name AS from_name, f.manager AS from_manager, t.name AS to_name, t.manager AS to_manager
+SELECT h.*, a.name AS account_name, a.arr AS arr, a.renewal_date AS renewal_date, a.health AS health,
+       a.owner AS owner_now, t2.tier AS tier,
+       f.name AS from_name, f.manager AS from_manager, f.slack_user_id AS from_slack,
+       t.name AS to_name, t.manager AS to_manager, t.slack_user_id AS to_slack
 FROM handoffs h
 LEFT JOIN accounts a ON a.crm_id = h.crm_id
+LEFT JOIN account_tiers t2 ON t2.crm_id = h.crm_id
 LEFT JOIN csms f ON f.id = h.from_csm
 LEFT JOIN csms t ON t.id = h.to_csm
 """
@@ -22,13 +27,14 @@ def create(
     to_csm: str,
     reason: str,
     effective_date: str | None,
+    guardrails: list[dict],
     actor: str,
     at: str,
 ) -> int:
     cursor = store.execute(
-        "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, requested_by, requested_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (crm_id, from_csm, to_csm, reason, effective_date, actor, at, at),
+        "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, guardrails, requested_by, "
+        "requested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (crm_id, from_csm, to_csm, reason, effective_date, json.dumps(guardrails), actor, at, at),
     )
     handoff_id = int(cursor.lastrowid or 0)
     add_event(store, handoff_id, "proposed", at, actor, reason)
@@ -54,8 +60,25 @@ def move(store: Store, handoff_id: int, from_state: str, to_state: str, at: str,
     return True
 
 
+def set_guardrails(store: Store, handoff_id: int, guardrails: list[dict]) -> None:
+    store.execute("UPDATE handoffs SET guardrails = ? WHERE id = ?", (json.dumps(guardrails), handoff_id))
+
+
+def set_exception(store: Store, handoff_id: int, note: str, actor: str) -> None:
+    store.execute("UPDATE handoffs SET exception_note = ?, exception_by = ? WHERE id = ?", (note, actor, handoff_id))
+
+
+def set_thread(store: Store, handoff_id: int, channel: str, ts: str) -> None:
+    store.execute("UPDATE handoffs SET channel = ?, ts = ? WHERE id = ?", (channel, ts, handoff_id))
+
+
 def get(store: Store, handoff_id: int) -> dict | None:
     rows = store.query(_SELECT + " WHERE h.id = ?", (handoff_id,))
+    return rows[0] if rows else None
+
+
+def by_thread(store: Store, channel: str, ts: str) -> dict | None:
+    rows = store.query(_SELECT + " WHERE h.channel = ? AND h.ts = ?", (channel, ts))
     return rows[0] if rows else None
 
 
@@ -65,5 +88,51 @@ def in_state(store: Store, state: str, crm_id: str | None = None) -> list[dict]:
     return store.query(_SELECT + " WHERE h.state = ? AND h.crm_id = ? ORDER BY h.id", (state, crm_id))
 
 
+def listing(store: Store, states: list[str] | None = None, limit: int = 200) -> list[dict]:
+    if not states:
+        return store.query(_SELECT + " ORDER BY h.id DESC LIMIT ?", (limit,))
+    marks = ", ".join("?" for _ in states)
+    return store.query(_SELECT + f" WHERE h.state IN ({marks}) ORDER BY h.id DESC LIMIT ?", (*states, limit))
+
+
 def events(store: Store, handoff_id: int) -> list[dict]:
     return store.query("SELECT * FROM handoff_events WHERE handoff_id = ? ORDER BY id", (handoff_id,))
+
+
+def moves_in(store: Store, csm_ids: list[str], start: str, end: str, states: list[str], exclude: int | None) -> dict:
+    """How many handoffs in ``states`` each CSM takes part in (giving or taking), effective in [start, end]."""
+    if not csm_ids:
+        return {}
+    marks = ", ".join("?" for _ in csm_ids)
+    state_marks = ", ".join("?" for _ in states)
+    counts: dict[str, int] = {}
+    for column in ("from_csm", "to_csm"):
+        rows = store.rows(
+            f"SELECT {column}, COUNT(*) FROM handoffs WHERE {column} IN ({marks}) AND state IN ({state_marks}) "
+            "AND effective_date BETWEEN ? AND ? AND id != ? GROUP BY 1",
+            (*csm_ids, *states, start, end, exclude or 0),
+        )
+        for csm_id, n in rows:
+            counts[csm_id] = counts.get(csm_id, 0) + int(n)
+    return counts
+
+
+def add_comment(store: Store, handoff_id: int, author: str, text: str, ts: str, at: str) -> bool:
+    """Keep a thread reply; False when it was kept already (a retried event)."""
+    cursor = store.execute(
+        "INSERT OR IGNORE INTO handoff_comments(handoff_id, author, text, ts, at) VALUES (?, ?, ?, ?, ?)",
+        (handoff_id, author, text, ts, at),
+    )
+    return cursor.rowcount == 1
+
+
+def edit_comment(store: Store, handoff_id: int, ts: str, text: str, at: str) -> bool:
+    cursor = store.execute(
+        "UPDATE handoff_comments SET text = ?, edited_at = ? WHERE handoff_id = ? AND ts = ?",
+        (text, at, handoff_id, ts),
+    )
+    return cursor.rowcount == 1
+
+
+def comments(store: Store, handoff_id: int) -> list[dict]:
+    return store.query("SELECT * FROM handoff_comments WHERE handoff_id = ? ORDER BY ts", (handoff_id,))

@@ -360,3 +360,40 @@ def m004_slack(db: Database) -> None:
         );
         """,
     )
+
+
+@MIGRATIONS()
+def m005_handoff_records(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- What the guardrails said when the handoff was proposed or last decided (JSON list), the
+        -- leader's exception when one was needed, and the managers' channel message (its thread
+        -- holds the discussion).
+        ALTER TABLE handoffs ADD COLUMN guardrails TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE handoffs ADD COLUMN exception_note TEXT;
+        ALTER TABLE handoffs ADD COLUMN exception_by TEXT;
+        ALTER TABLE handoffs ADD COLUMN channel TEXT;
+        ALTER TABLE handoffs ADD COLUMN ts TEXT;
+
+        -- The discussion of a handoff: replies in its Slack thread, kept with the record.
+        CREATE TABLE handoff_comments (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            at TEXT NOT NULL,
+            edited_at TEXT,
+            UNIQUE (handoff_id, ts)
+        );
+
+        -- Settings people change from the command line (guardrails, channels), as JSON values.
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )

@@ -104,3 +104,12 @@ def accounts_owned(store: Store, csm_ids: list[str]) -> dict[str, int]:
     marks = ", ".join("?" for _ in csm_ids)
     rows = store.rows(f"SELECT owner, COUNT(*) FROM accounts WHERE owner IN ({marks}) GROUP BY owner", tuple(csm_ids))
     return {r[0]: int(r[1]) for r in rows}
+
+
+def latest_submission(store: Store, csm_id: str) -> dict | None:
+    """A CSM's most recent estimate, whatever its period."""
+    rows = store.query(
+        "SELECT * FROM workload_submissions WHERE csm_id = ? ORDER BY period DESC, submitted_at DESC LIMIT 1",
+        (csm_id,),
+    )
+    return rows[0] if rows else None

@@ -207,6 +207,18 @@ class Workspace:
         return self.replies(count)[-1].body
 
 
+def movable_account(store: Store, owner: str = "jordan-blake") -> str:
+    """A demo account of ``owner`` that every handoff guardrail lets move to another NA CSM:
+    not strategic, green, healthcare, in NA, renewing long after the move."""
+    return str(
+        store.scalar(
+            "SELECT crm_id FROM accounts WHERE owner = ? AND strategic = 0 AND health = 'green' "
+            "AND industry = 'Healthcare' AND region = 'NA' AND renewal_date > '2027-03-01' ORDER BY crm_id LIMIT 1",
+            (owner,),
+        )
+    )
+
+
 def text_of(message: dict[str, Any]) -> str:
     """Every piece of text in a message or view, joined: what a person reads."""
     found: list[str] = [str(message.get("text", ""))] if isinstance(message.get("text"), str) else []

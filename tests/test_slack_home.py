@@ -7,7 +7,18 @@ from typing import Any
 
 from workflows.roles import grant_role
 
-from .slack_support import CSM, CSM_EMEA, LEADER, MANAGER_EMEA, MANAGER_NA, STRANGER, Workspace, buttons_of, text_of
+from .slack_support import (
+    CSM,
+    CSM_EMEA,
+    LEADER,
+    MANAGER_EMEA,
+    MANAGER_NA,
+    STRANGER,
+    Workspace,
+    buttons_of,
+    movable_account,
+    text_of,
+)
 
 
 def home_of(slack: Workspace, user: str, count: int = 1) -> dict[str, Any]:
@@ -49,14 +60,14 @@ def test_someone_unknown_is_told_how_to_get_a_role(slack: Workspace) -> None:
 
 def request_handoff(
     slack: Workspace,
-    account: str = "ACC-0000001",
+    account: str | None = None,
     *,
     user: str = CSM,
     to: str = "sam-patel",
     reason: str = "Jordan's book is over capacity",
     effective: str = "2026-12-15",
 ) -> dict[str, Any]:
-    slack.click("handoff_request", account, user=user)
+    slack.click("handoff_request", account or movable_account(slack.registry.deps.store), user=user)
     view = slack.fake.wait_for("views.open")[-1].response["view"]
     values = {
         "to_csm": {"value": {"type": "static_select", "selected_option": {"value": to} if to else None}},
@@ -68,11 +79,14 @@ def request_handoff(
 
 def test_request_handoff_opens_a_form_and_sends_the_request_to_the_owners_manager(slack: Workspace) -> None:
     answer = request_handoff(slack)
+    name = slack.registry.deps.store.scalar(
+        "SELECT name FROM accounts WHERE crm_id = ?", (movable_account(slack.registry.deps.store),)
+    )
     assert answer["response_action"] == "update"
-    assert f"Asked <@{MANAGER_NA}> to approve moving *Acme Corp* to Sam Patel" in text_of(answer["view"])
+    assert f"Asked <@{MANAGER_NA}> to approve moving *{name}* to Sam Patel" in text_of(answer["view"])
     dm = slack.fake.wait_for("chat.postMessage")[-1].body
     assert dm["channel"] == MANAGER_NA
-    assert "Acme Corp" in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
+    assert name in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
     assert set(buttons_of(dm)) == {"handoff_approve", "handoff_reject"}
     assert "Waiting for your decision" in text_of(home_of(slack, MANAGER_NA))
     assert "Waiting for your decision" not in text_of(home_of(slack, MANAGER_EMEA, 2))

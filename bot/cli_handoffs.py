@@ -1,0 +1,254 @@
+"""`tierbot handoff …`: propose, list, show, decide and move handoffs along; their guardrails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
+from bot.config import local_actor
+from engine.handoffs import STATES
+from workflows.clock import SystemClock
+from workflows.handoffs import (
+    advance_handoff,
+    decide_handoff,
+    handoff_detail,
+    handoff_settings,
+    list_handoffs,
+    operator,
+    person_named,
+    propose_handoff,
+    set_handoff_channel,
+    update_guardrail_settings,
+)
+from workflows.tiers import parse_day
+
+AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
+LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
+
+
+@click.group(cls=TierbotGroup, context_settings=CONTEXT)
+def handoff() -> None:
+    """Handoffs: move an account to another CSM, with guardrails and a manager's approval.
+
+    \b
+    States: proposed → approved | rejected → scheduled → customer notified → introduced →
+    completed, or cancelled. Completing a handoff makes the new CSM the account's owner.
+
+    \b
+    Example:
+        tierbot handoff propose "acme health" --to sam.patel@example.com --reason "rebalance NA books"
+        tierbot handoff approve 1 --as marcus-chen
+    """
+
+
+@handoff.command(name="propose", context_settings=CONTEXT)
+@click.argument("account", nargs=-1, required=True)
+@click.option("--to", "to", required=True, metavar="CSM", help="The new CSM: roster id, name, email or Slack id.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why; managers decide on it.")
+@click.option("--effective", metavar="DATE", help="When the move takes effect (YYYY-MM-DD; default in two weeks).")
+@click.option("--as", "as_person", metavar="PERSON", help="Who proposes it (default: you, on this machine).")
+@json_option
+@db_option
+def propose(
+    account: tuple[str, ...], to: str, reason: str, effective: str | None, as_person: str | None, as_json: bool
+) -> None:
+    """Propose moving ACCOUNT to another CSM; the guardrails are checked and kept with it.
+
+    \b
+    Example:
+        tierbot handoff propose ACC-0000042 --to sam-patel --reason "Jordan is over capacity" --effective 2027-01-04
+    """
+    store = open_cli_store()
+    person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
+    emit(
+        propose_handoff(
+            store,
+            person,
+            account=" ".join(account),
+            to=to,
+            reason=reason,
+            effective=parse_day(effective, "--effective"),
+            clock=SystemClock(),
+        ),
+        as_json,
+    )
+
+
+@handoff.command(name="list", context_settings=CONTEXT)
+@click.option("--state", type=click.Choice([*STATES, "open"]), help="Only these; `open`: not yet final.")
+@json_option
+@db_option
+def list_command(state: str | None, as_json: bool) -> None:
+    """Handoffs, newest first.
+
+    \b
+    Example:
+        tierbot handoff list --state proposed
+    """
+    emit(list_handoffs(open_cli_store(), state), as_json)
+
+
+@handoff.command(name="show", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@json_option
+@db_option
+def show(handoff_id: int, as_json: bool) -> None:
+    """One handoff: guardrails, every state change with who and why, and its Slack discussion.
+
+    \b
+    Example:
+        tierbot handoff show 12
+    """
+    emit(handoff_detail(open_cli_store(), handoff_id), as_json)
+
+
+def _decide(
+    handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
+) -> None:
+    store = open_cli_store()
+    done = decide_handoff(
+        store,
+        handoff_id,
+        approve=approve,
+        person=person_named(store, as_person),
+        clock=SystemClock(),
+        note=note,
+        exception=exception,
+    )
+    emit(done, as_json)
+
+
+@handoff.command(name="approve", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@click.option("--as", "as_person", required=True, metavar="PERSON", help=AS_HELP)
+@click.option("--note", metavar="TEXT", help="A note for the record.")
+@click.option("--exception", metavar="TEXT", help="Leaders: approve a move that fails a guardrail, saying why.")
+@json_option
+@db_option
+def approve(handoff_id: int, as_person: str, note: str | None, exception: str | None, as_json: bool) -> None:
+    """Approve a proposed handoff (a manager of either CSM, or a leader).
+
+    \b
+    Example:
+        tierbot handoff approve 12 --as marcus-chen
+        tierbot handoff approve 13 --as dana-whitfield --exception "customer asked for Sam"
+    """
+    _decide(handoff_id, True, as_person, note, exception, as_json)
+
+
+@handoff.command(name="reject", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@click.option("--as", "as_person", required=True, metavar="PERSON", help=AS_HELP)
+@click.option("--note", metavar="TEXT", help="Why, for the record and the requester.")
+@json_option
+@db_option
+def reject(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> None:
+    """Reject a proposed handoff (a manager of either CSM, or a leader).
+
+    \b
+    Example:
+        tierbot handoff reject 12 --as marcus-chen --note "renewal in March: after that"
+    """
+    _decide(handoff_id, False, as_person, note, None, as_json)
+
+
+@handoff.command(name="cancel", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@click.option("--as", "as_person", required=True, metavar="PERSON", help=AS_HELP)
+@click.option("--note", metavar="TEXT", help="Why, for the record.")
+@json_option
+@db_option
+def cancel(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> None:
+    """Cancel a handoff that has not been introduced yet (its requester while proposed, a manager,
+    or a leader).
+
+    \b
+    Example:
+        tierbot handoff cancel 12 --as jordan-blake --note "customer renewed early"
+    """
+    store = open_cli_store()
+    emit(
+        advance_handoff(
+            store, handoff_id, "cancelled", person=person_named(store, as_person), clock=SystemClock(), note=note
+        ),
+        as_json,
+    )
+
+
+@handoff.command(name="advance", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@click.argument("state", type=click.Choice(LATER_STATES))
+@click.option("--as", "as_person", required=True, metavar="PERSON", help=AS_HELP)
+@click.option("--note", metavar="TEXT", help="A note for the record.")
+@json_option
+@db_option
+def advance(handoff_id: int, state: str, as_person: str, note: str | None, as_json: bool) -> None:
+    """Record the next step of an approved handoff: scheduled, customer notified, introduced,
+    completed (the new CSM becomes the owner).
+
+    \b
+    Example:
+        tierbot handoff advance 12 introduced --as sam-patel --note "intro call held"
+    """
+    store = open_cli_store()
+    emit(
+        advance_handoff(
+            store, handoff_id, state, person=person_named(store, as_person), clock=SystemClock(), note=note
+        ),
+        as_json,
+    )
+
+
+@handoff.command(name="settings", context_settings=CONTEXT)
+@click.option("--renewal-days", type=int, help="No move within N days before a renewal (0: off).")
+@click.option("--max-moves", type=int, help="At most N moves per CSM per quarter (0: off).")
+@click.option("--max-accounts", type=int, help="The new CSM's book may not grow past N accounts (0: off).")
+@click.option(
+    "--strategic/--allow-strategic",
+    "keep_strategic",
+    default=None,
+    help="Strategic accounts keep their CSM (default) or may move.",
+)
+@click.option(
+    "--red/--allow-red",
+    "keep_red_health",
+    default=None,
+    help="Red-health accounts keep their CSM (default) or may move.",
+)
+@click.option(
+    "--capacity/--no-capacity",
+    "check_capacity",
+    default=None,
+    help="Check the new CSM's latest workload estimate leaves room.",
+)
+@click.option("--region/--no-region", "match_region", default=None, help="The new CSM must cover the region.")
+@click.option(
+    "--specialty/--no-specialty",
+    "match_specialty",
+    default=None,
+    help="A CSM with specialties takes only accounts of those industries.",
+)
+@click.option("--channel", metavar="CHANNEL", help="The managers' channel for approvals (a channel id; `none`: DMs).")
+@json_option
+@db_option
+def settings_command(channel: str | None, as_json: bool, **changes: Any) -> None:
+    """Show or change the guardrails and the managers' channel.
+
+    \b
+    Example:
+        tierbot handoff settings --renewal-days 90 --max-moves 6 --channel C0123ABCD
+    """
+    store = open_cli_store()
+    clock = SystemClock()
+    wanted = {k: v for k, v in changes.items() if v is not None}
+    if "max_moves" in wanted:
+        wanted["max_moves_per_quarter"] = wanted.pop("max_moves")
+    if wanted:
+        update_guardrail_settings(store, wanted, actor=local_actor("cli"), clock=clock)
+    if channel is not None:
+        set_handoff_channel(
+            store, None if channel.lower() == "none" else channel, actor=local_actor("cli"), clock=clock
+        )
+    emit(handoff_settings(store), as_json)
