@@ -10,6 +10,7 @@ from bot.router import Command, Router, Session
 from engine.errors import InputError
 from engine.rules import parse_amounts
 from workflows.gaps import data_gaps
+from workflows.handoffs import list_handoffs, operator, propose_handoff
 from workflows.lookup import find_account
 from workflows.rules import list_rule_sets, propose, simulate_rule_set
 from workflows.status import workspace_status
@@ -104,6 +105,33 @@ def _simulate(session: Session, argument: str) -> Any:
     return simulate_rule_set(session.store, argument.strip(), clock=session.clock, books=session.books)
 
 
+_HANDOFF = re.compile(r"^(?P<account>.+?)\s+to\s+(?P<to>.+?)\s+(?:because|for|as)\s+(?P<reason>.+)$", re.IGNORECASE)
+HANDOFF_USAGE = "handoff <account> to <csm> because <reason>"
+
+
+def _handoff(session: Session, argument: str) -> Any:
+    found = _HANDOFF.match(argument.strip())
+    if not found:
+        raise InputError(
+            f"Say which account, to whom and why: `{HANDOFF_USAGE}`, e.g. `handoff acme to sam patel because "
+            "Jordan is over capacity`."
+        )
+    return propose_handoff(
+        session.store,
+        operator(session.actor),
+        account=found["account"],
+        to=found["to"],
+        reason=found["reason"],
+        effective=None,
+        clock=session.clock,
+        names=session.names,
+    )
+
+
+def _handoffs(session: Session, argument: str) -> Any:
+    return list_handoffs(session.store, argument.strip() or "open")
+
+
 def build_router() -> Router:
     """The router with every command that exists so far."""
     commands: list[Command] = [
@@ -165,6 +193,22 @@ def build_router() -> Router:
             "simulate proposed-arr-share-15-40",
             _simulate,
             ("what if", "whatif"),
+        ),
+    ]
+    commands += [
+        Command(
+            "handoff",
+            HANDOFF_USAGE,
+            "Propose moving an account to another CSM; a manager of either CSM decides.",
+            "handoff acme health to sam patel because rebalancing NA",
+            _handoff,
+        ),
+        Command(
+            "handoffs",
+            "handoffs [state]",
+            "Handoffs still open (or in one state: proposed, approved, completed…).",
+            "handoffs",
+            _handoffs,
         ),
     ]
     help_command = Command(

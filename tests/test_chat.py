@@ -105,3 +105,18 @@ def test_the_real_command_reaches_the_prompt_and_leaves(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "tierbot> " in result.stdout and "Bye." in result.stdout
+
+
+def test_handoffs_from_the_chat(demo_store: Store, clock: FixedClock) -> None:
+    text = converse(
+        demo_store,
+        clock,
+        "handoff acme health to sam patel because rebalancing NA",
+        "handoffs",
+        "handoff acme health to sam patel",
+        "quit",
+    )
+    assert "Handoff #1 (proposed): Acme Health Partners" in text and "Morgan Diaz → Sam Patel" in text
+    assert "proposed by chat:test" in text
+    assert "1    proposed  Acme Health Partners" in text
+    assert "Say which account, to whom and why" in text
