@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +137,23 @@ class Workspace:
         selected: bool = False,
         home: bool = False,
     ) -> Answer:
+        return self.post(
+            self.click_request(
+                action_id, value, user=user, channel=channel, message_ts=message_ts, selected=selected, home=home
+            )
+        )
+
+    def click_request(
+        self,
+        action_id: str,
+        value: str = "",
+        *,
+        user: str = LEADER,
+        channel: str = "C0CSLEADS",
+        message_ts: str = "1700000000.000100",
+        selected: bool = False,
+        home: bool = False,
+    ) -> SlackRequest:
         action: dict[str, Any] = {"action_id": action_id, "block_id": "b", "action_ts": f"{time.time():.6f}"}
         if selected:
             action |= {
@@ -164,7 +181,7 @@ class Workspace:
                 "channel": {"id": channel, "name": "cs-leads"},
                 "response_url": self.fake.response_url(),
             }
-        return self.post(interaction(payload))
+        return interaction(payload)
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = LEADER) -> Answer:
         """Submit a modal the app opened, with ``values`` as Slack's view.state.values."""
@@ -205,6 +222,19 @@ class Workspace:
 
     def last_reply(self, count: int = 1) -> dict[str, Any]:
         return self.replies(count)[-1].body
+
+    def next_reply(self, send: Callable[[], object]) -> dict[str, Any]:
+        """The reply to what ``send`` does: the first response-URL post after it."""
+        before = len(self.fake.calls_to("response_url"))
+        send()
+        return self.replies(before + 1)[before].body
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait for work done after the ack (on the work pool) to show."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "timed out waiting for the app"
+            time.sleep(0.02)
 
 
 def movable_account(store: Store, owner: str = "jordan-blake") -> str:

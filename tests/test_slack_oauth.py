@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.config import SlackSettings
-from bot.slack.app import build_app
+from bot.slack.app import BOT_SCOPES, build_app
 from bot.slack.fake_api import FakeSlack
 from bot.slack.server import HttpServer
 from store import Store
@@ -37,9 +37,7 @@ def install(ws: Workspace, team: str) -> int:
     add_to_slack = next(link for link in links if "/oauth/v2/authorize?" in link)
     assert add_to_slack.startswith(ws.fake.url + "oauth/v2/authorize?")  # next to SLACK_API_URL (GovSlack)
     query = parse_qs(urlsplit(add_to_slack).query)
-    assert query["client_id"] == ["1111.2222"] and query["scope"] == [
-        "commands,chat:write,im:write,files:write,usergroups:read"
-    ]
+    assert query["client_id"] == ["1111.2222"] and query["scope"] == [",".join(BOT_SCOPES)]
     state = query["state"][0]
     cookie = headers["Set-Cookie"].split(";")[0]
     code = ws.fake.new_oauth_code(team, LEADER)

@@ -32,7 +32,16 @@ from workflows.clock import Clock
 
 SLACK_API = "https://slack.com/api/"
 # What the app asks for at install; manifest.yml lists the same (a test keeps them equal).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "files:write", "usergroups:read")
+# channels:history and groups:history: the replies in a handoff's thread are kept as its comments.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "files:write",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 EVENTS_PATH = "/slack/events"

@@ -437,6 +437,7 @@ class FakeSlack:
         self.api_url = ""
         self.files: dict[str, dict] = {}
         self.views: dict[str, dict] = {}
+        self.outside: set[str] = set()  # channels the bot is not in: posts there are refused (not_in_channel)
         # One condition guards all state; handlers are quick dictionary work, so serialising them costs nothing.
         self._cond = threading.Condition()
         self._calls: list[Call] = []
@@ -851,6 +852,8 @@ class FakeSlack:
     def _post_message(self, args: dict) -> dict:
         if not args.get("channel"):
             return _error("channel_not_found")
+        if args["channel"] in self.outside:
+            return _error("not_in_channel")
         if problem := self._message_problem(args):
             return problem
         channel, ts = self._channel(args["channel"]), self._new_ts()
@@ -872,6 +875,11 @@ class FakeSlack:
             return problem
         self._messages[key] = message = self._messages[key] | self._message(args, key[1])
         return {"ok": True, "channel": key[0], "ts": key[1], "text": message.get("text", ""), "message": message}
+
+    def message(self, channel: str, ts: str) -> dict | None:
+        """A message as it stands now (after any chat.update), or None."""
+        with self._cond:
+            return self._messages.get((channel, ts))
 
     def _delete_message(self, args: dict) -> dict:
         key = (args.get("channel", ""), args.get("ts", ""))

@@ -171,11 +171,12 @@ class Registry:
 
         return register
 
-    def event(self, name: str) -> Callable[[Listener], Listener]:
-        """An event listener: events are Slack telling us something, not a person asking."""
+    def event(self, name: str, subscriptions: tuple[str, ...] = ()) -> Callable[[Listener], Listener]:
+        """An event listener: events are Slack telling us something, not a person asking.
+        ``subscriptions`` are the manifest's names for it when they differ ("message.channels")."""
 
         def register(fn: Listener) -> Listener:
-            self.events.add(name)
+            self.events.update(subscriptions or (name,))
             self.bolt.event(name)(self._wrap(fn))
             return fn
 

@@ -24,6 +24,7 @@ from bot.slack.blocks.common import (
     clip,
     context,
     escape,
+    header,
     mention,
     message,
     modal,
@@ -34,11 +35,14 @@ from engine.formatting import money
 from workflows.handoffs import REASON_LENGTH, Handoff, HandoffChoice, HandoffRequest
 
 FORM_CALLBACK = "handoff_request"
+EXCEPTION_CALLBACK = "handoff_exception"
 ACTION = "value"
 
 
-def handoff_modal(account: dict, choices: Sequence[HandoffChoice], *, first_day: date) -> dict[str, Any]:
-    """The request form: to whom, from when, and why."""
+def handoff_modal(
+    account: dict, choices: Sequence[HandoffChoice], *, first_day: date, picked: str | None = None
+) -> dict[str, Any]:
+    """The request form: to whom (``picked`` when the command named someone), from when, and why."""
     options = [
         Option(
             text=PlainTextObject(text=clip(f"{c.name}" + (f" · {c.region}" if c.region else ""), OPTION_TEXT)),
@@ -56,7 +60,10 @@ def handoff_modal(account: dict, choices: Sequence[HandoffChoice], *, first_day:
             block_id="to_csm",
             label=PlainTextObject(text="New CSM"),
             element=StaticSelectElement(
-                action_id=ACTION, placeholder=PlainTextObject(text="Pick a CSM"), options=options
+                action_id=ACTION,
+                placeholder=PlainTextObject(text="Pick a CSM"),
+                options=options,
+                initial_option=next((o for o in options if o.value == picked), None),
             ),
         ),
         InputBlock(
@@ -96,39 +103,146 @@ def _summary(h: Handoff) -> str:
     )
 
 
+def guardrail_text(h: Handoff) -> str:
+    """The guardrails, failures first: what a decider must weigh."""
+    ordered = sorted(h.guardrails, key=lambda r: r.passed)
+    lines = [f"{':white_check_mark:' if r.passed else ':x:'} {escape(r.message)}" for r in ordered]
+    if h.failed:
+        lines.append(f"_Fails {len(h.failed)} guardrail(s): only a leader can approve it, as an exception._")
+    return "\n".join(lines) or "_No guardrail applies._"
+
+
 def decision_buttons(h: Handoff) -> Any:
-    return actions(
-        button("Approve", "handoff_approve", str(h.id), style="primary"),
-        button("Reject", "handoff_reject", str(h.id), style="danger"),
-        block_id=f"handoff_{h.id}",
+    """Approve (or, when a guardrail fails, Approve as exception: leaders only) and Reject."""
+    first = (
+        button("Approve as exception", "handoff_exception", str(h.id))
+        if h.failed
+        else button("Approve", "handoff_approve", str(h.id), style="primary")
+    )
+    return actions(first, button("Reject", "handoff_reject", str(h.id), style="danger"), block_id=f"handoff_{h.id}")
+
+
+def _facts(h: Handoff) -> Any:
+    return section(
+        "",
+        fields=[
+            f"*Account*\n{escape(h.account_name)} ({escape(h.crm_id)})",
+            f"*Tier · ARR*\n{escape(h.tier or 'untiered')} · {money(h.arr)}",
+            f"*Renewal*\n{escape(h.renewal_date or '—')}",
+            f"*Health*\n{escape(h.health or '—')}",
+            f"*Move*\n{escape(h.from_name or 'no owner')} → {escape(h.to_name or h.to_csm)}",
+            f"*Effective*\n{escape(h.effective_date or '—')}",
+        ],
     )
 
 
 def handoff_request_message(h: Handoff) -> Message:
-    """What a decider gets: the request and Approve / Reject."""
+    """The approval request (the managers' channel, or a DM): the facts, the reason, the
+    guardrails, and the buttons."""
     return message(
-        f"Handoff request #{h.id}: {h.account_name}",
-        [section(f":arrows_counterclockwise: Handoff request\n{_summary(h)}"), decision_buttons(h)],
+        f"Handoff #{h.id}: {h.account_name} to {h.to_name} needs a decision",
+        [
+            header(f"Handoff #{h.id}: {h.account_name}"),
+            _facts(h),
+            section(f"*Why:* “{escape(h.reason)}” — asked by {actor_text(h.requested_by)}"),
+            section(f"*Guardrails*\n{guardrail_text(h)}"),
+            decision_buttons(h),
+            context(
+                "A manager of either CSM, or a leader, decides. Discuss it in this thread: it is kept with the record."
+            ),
+        ],
     )
 
 
-def handoff_requested(request: HandoffRequest, deciders: Sequence[str]) -> dict[str, Any]:
-    """The form after sending: who will decide."""
+def handoff_requested(request: HandoffRequest, deciders: Sequence[str], channel: str | None) -> dict[str, Any]:
+    """The form after sending: where the request went and who will decide."""
     who = ", ".join(mention(d) for d in deciders) or "a leader"
+    where = f" in <#{channel}>" if channel else ""
     text = (
-        f":white_check_mark: Asked {who} to approve moving *{escape(request.account['name'])}* to "
-        f"{escape(request.to_name)}. You will hear the decision here."
+        f":white_check_mark: Asked {who}{where} to approve moving *{escape(request.account['name'])}* to "
+        f"{escape(request.to_name)}. You will hear the decision by DM."
     )
     return modal("Request handoff", [section(text)])
 
 
-def handoff_decided_message(h: Handoff) -> Message:
-    """A decision, for the message that asked and for both CSMs."""
+def decided_line(h: Handoff) -> str:
+    """ "Approved by @x at …" (with the exception, when there was one)."""
     verb = {"approved": ":white_check_mark: Approved", "rejected": ":x: Rejected"}.get(h.state, h.state)
+    if h.state not in ("approved", "rejected") and h.decided_by:
+        verb = ":white_check_mark: Approved"
     by = f" by {actor_text(h.decided_by)}" if h.decided_by else ""
     at = f" at {h.decided_at}" if h.decided_at else ""
-    return message(f"Handoff #{h.id} {h.state}", [section(f"{verb}{by}{at}\n{_summary(h)}")])
+    exception = f" as an exception: “{escape(h.exception_note)}”" if h.exception_note else ""
+    return f"{verb}{by}{at}{exception}"
+
+
+def handoff_decided_message(h: Handoff) -> Message:
+    """A decision: for the request message (buttons gone), its thread, and both CSMs."""
+    return message(
+        f"Handoff #{h.id} {h.state}",
+        [
+            header(f"Handoff #{h.id}: {h.account_name}"),
+            _facts(h),
+            section(f"*Why:* “{escape(h.reason)}” — asked by {actor_text(h.requested_by)}"),
+            section(decided_line(h)),
+        ],
+    )
+
+
+def exception_modal(h: Handoff, *, metadata: str) -> dict[str, Any]:
+    """Leaders approving a move that fails a guardrail say why (``metadata``: the handoff and the
+    message clicked, to update it after)."""
+    return modal(
+        "Approve as exception",
+        [
+            section(f"*{escape(h.account_name)}* → {escape(h.to_name or h.to_csm)} fails:\n{guardrail_text(h)}"),
+            InputBlock(
+                block_id="exception",
+                label=PlainTextObject(text="Why approve it anyway?"),
+                element=PlainTextInputElement(action_id=ACTION, multiline=True, max_length=REASON_LENGTH),
+            ),
+        ],
+        callback_id=EXCEPTION_CALLBACK,
+        submit="Approve",
+        private_metadata=metadata,
+    )
 
 
 def handoff_line(h: Handoff) -> str:
     return _summary(h)
+
+
+def handoff_usage() -> Message:
+    """`/handoff` without an account or a CSM."""
+    return message(
+        "Usage: /handoff <account> to @csm [reason]",
+        [
+            section(
+                "*`/handoff <account> to @csm [reason]`* proposes moving an account to another CSM. A manager of "
+                "either CSM, or a leader, approves or rejects it; guardrails (renewal window, strategic and red "
+                "accounts, moves per quarter, the new CSM's room, region and specialty) are checked and shown."
+            ),
+            section(
+                "• `/handoff acme to @sam because Jordan's book is over capacity`\n"
+                "• `/handoff ACC-0000123 to @lena` opens the form, to pick the date and say why"
+            ),
+            context("The move takes effect two weeks out unless you pick a date in the form."),
+        ],
+    )
+
+
+def handoff_sent(h: Handoff, deciders: Sequence[str], channel: str | None) -> Message:
+    """The requester's confirmation: where the request went and who decides."""
+    who = ", ".join(mention(d) for d in deciders) or "a leader"
+    where = f" in <#{channel}>" if channel else " by DM"
+    failing = f" It fails {len(h.failed)} guardrail(s): only a leader can approve it." if h.failed else ""
+    return message(
+        f"Handoff #{h.id} sent for a decision",
+        [
+            section(
+                f":white_check_mark: Handoff #{h.id}: asked {who}{where} to approve moving *{escape(h.account_name)}* "
+                f"from {escape(h.from_name or 'no owner')} to {escape(h.to_name or h.to_csm)} from "
+                f"{escape(h.effective_date or '—')}.{failing} You will hear the decision by DM."
+            )
+        ],
+    )

@@ -1,27 +1,108 @@
-"""Request handoff (from a /tier card) and the managers' Approve / Reject."""
+"""Handoffs in Slack: `/handoff`, the request form, the managers' decision (in their channel's
+thread, a DM or App Home), the leader's exception, and the thread's discussion kept as comments."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from datetime import timedelta
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack.blocks.common import Message, plain
 from bot.slack.blocks.handoff import (
+    EXCEPTION_CALLBACK,
     FORM_CALLBACK,
+    decided_line,
+    exception_modal,
     handoff_decided_message,
     handoff_modal,
     handoff_request_message,
     handoff_requested,
+    handoff_sent,
+    handoff_usage,
     handoff_values,
 )
 from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
+from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
-from workflows.handoffs import Handoff, check_request, decide_handoff, deciders, handoff_choices, request_handoff
-from workflows.roles import slack_ids_of
+from workflows.handoffs import (
+    Handoff,
+    add_comment,
+    check_request,
+    decide_handoff,
+    deciders,
+    get_handoff,
+    handoff_channel,
+    handoff_choices,
+    propose_handoff,
+    record_thread,
+    request_handoff,
+    resolve_csm,
+)
+from workflows.roles import holders, slack_ids_of
+from workflows.tiers import one_account
 
 log = logging.getLogger("tierbot.slack")
 NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce the new CSM
+# "<account> to <csm> [reason]": the account is everything before the last " to " that is
+# followed by a CSM (a mention or a word), so "Move to Cloud Inc to @sam" keeps its name.
+_COMMAND = re.compile(r"^(?P<account>.+)\s+to\s+(?P<to><@[^>]+>|\S+)(?:\s+(?:because\s+)?(?P<reason>.+))?$", re.I)
+
+
+def send_for_decision(req: Req, handoff: Handoff) -> tuple[list[str], str | None]:
+    """Post the request in the managers' channel (its thread is the discussion), or DM the deciders
+    when no channel is set or Slack refuses the post. Returns who decides and the channel used."""
+    store = req.deps.store
+    decide = deciders(store, handoff.from_csm, handoff.to_csm)
+    note = handoff_request_message(handoff)
+    channel = handoff_channel(store)
+    if channel:
+        try:
+            posted = req.client.chat_postMessage(channel=channel, **note.as_kwargs())
+            record_thread(store, handoff.id, str(posted["channel"]), str(posted["ts"]))
+            return decide, channel
+        except SlackApiError as failure:  # e.g. not_in_channel: the request must still reach someone
+            log.warning("could not post handoff #%s in %s: %s", handoff.id, channel, failure.response.get("error"))
+    for user_id in decide:
+        req.dm(user_id, note)
+    return decide, None
+
+
+def record_request(req: Req, fields: dict[str, str | None]) -> None:
+    """Record the form's request (checked again under the write lock) and send it for a decision."""
+    handoff = request_handoff(req.deps.store, req.person, **fields, clock=req.deps.clock)  # type: ignore[arg-type]
+    send_for_decision(req, handoff)
+
+
+def propose_from_command(req: Req, account: str, to: str, reason: str) -> None:
+    deps = req.deps
+    handoff = propose_handoff(
+        deps.store,
+        req.person,
+        account=account,
+        to=to,
+        reason=reason,
+        effective=None,
+        clock=deps.clock,
+        names=deps.names,
+    )
+    decide, channel = send_for_decision(req, handoff)
+    req.reply(handoff_sent(handoff, decide, channel))
+
+
+def open_form(req: Req, account_text: str, to: str | None) -> None:
+    """The request form for an account, with the CSM picked when the command named one."""
+    deps = req.deps
+    crm_id = one_account(deps.store, account_text, deps.names).crm_id
+    to_csm = resolve_csm(deps.store, to) if to else None
+    account, choices = handoff_choices(deps.store, crm_id)
+    first_day = today(deps.clock) + timedelta(days=NOTICE_DAYS)
+    req.open_modal(handoff_modal(account, choices, first_day=first_day, picked=to_csm))
 
 
 def notify(req: Req, user_ids: list[str], decided: Handoff) -> None:
@@ -30,16 +111,87 @@ def notify(req: Req, user_ids: list[str], decided: Handoff) -> None:
         req.dm(user_id, handoff_decided_message(decided))
 
 
-def record_request(req: Req, fields: dict[str, str | None], decide: list[str]) -> None:
-    """Record the request (checked again under the write lock) and send it to those who decide."""
-    handoff = request_handoff(req.deps.store, req.person, **fields, clock=req.deps.clock)  # type: ignore[arg-type]
-    for user_id in decide:
-        req.dm(user_id, handoff_request_message(handoff))
+def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None:
+    """Everyone sees the decision: the channel message loses its buttons and says who decided, the
+    thread hears it, the clicked DM is replaced, both CSMs and the requester get a DM."""
+    note = handoff_decided_message(done)
+    if done.channel and done.ts:
+        req.client.chat_update(channel=done.channel, ts=done.ts, **note.as_kwargs())
+        line = decided_line(done)
+        req.client.chat_postMessage(channel=done.channel, thread_ts=done.ts, **plain_line(line).as_kwargs())
+    clicked = req.body.get("container") or {}
+    in_channel = (clicked.get("channel_id"), clicked.get("message_ts")) == (done.channel, done.ts)
+    if response_url and not in_channel:
+        replace_through(response_url, note)
+    publish_home(req)  # the request leaves "waiting for your decision"
+    requester = done.requested_by.removeprefix("slack:")
+    notify(req, [requester, *slack_ids_of(req.deps.store, [done.from_csm, done.to_csm])], done)
+
+
+def plain_line(line: str) -> Message:
+    return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), plain(line).blocks)
+
+
+def replace_through(response_url: str, note: Message) -> None:
+    """Replace the message a person clicked, through its response URL (valid 30 minutes)."""
+    try:
+        WebhookClient(response_url, timeout=5).send(replace_original=True, **note.as_kwargs())
+    except Exception as failure:  # the decision stands; a stale copy of the buttons says so when clicked
+        log.warning("could not replace the clicked handoff message: %s", failure)
+
+
+def decide_and_announce(
+    req: Req, handoff_id: int, *, approve: bool, response_url: str | None, exception: str | None = None
+) -> None:
+    deps = req.deps
+    # decide_handoff checks this person manages either CSM (or leads) and that it is still
+    # waiting: a double click or a second manager gets "already approved", nothing changes.
+    done = decide_handoff(
+        deps.store, handoff_id, approve=approve, person=req.person, clock=deps.clock, exception=exception
+    )
+    announce_decision(req, done, response_url)
+
+
+def keep_comment(req: Req) -> None:
+    """A reply in a handoff's thread (or its edit) becomes the record's comment."""
+    event = req.body.get("event", {})
+    edited = event.get("subtype") == "message_changed"
+    reply = event.get("message", {}) if edited else event
+    if event.get("subtype") not in (None, "message_changed", "thread_broadcast"):
+        return  # joins, deletions, bot messages: not discussion
+    thread_ts, ts, author = reply.get("thread_ts"), reply.get("ts"), reply.get("user")
+    if reply.get("bot_id") or not author or not thread_ts or thread_ts == ts:
+        return  # the bot's own posts, and messages outside threads
+    deps = req.deps
+    add_comment(
+        deps.store,
+        channel=str(event.get("channel")),
+        thread_ts=str(thread_ts),
+        author=str(author),
+        text=str(reply.get("text", "")),
+        ts=str(ts),
+        clock=deps.clock,
+        edited=edited,
+    )
 
 
 def register(registry: Registry) -> None:
+    @registry.command("/handoff", REQUEST_HANDOFF)
+    def handoff_command(req: Req) -> None:
+        parsed = _COMMAND.match(req.text)
+        if not parsed:
+            req.ack(response_type="ephemeral", **handoff_usage().as_kwargs())
+            return
+        account, to, reason = parsed["account"], parsed["to"], parsed["reason"]
+        if reason:
+            req.ack()
+            req.later(lambda: propose_from_command(req, account, to, reason))
+        else:
+            req.ack()  # the form opens from the work pool, well within the trigger's 3 seconds
+            req.later(lambda: open_form(req, account, to))
+
     @registry.action("handoff_request", REQUEST_HANDOFF)
-    def open_form(req: Req) -> None:
+    def request_button(req: Req) -> None:
         deps = req.deps
         account, choices = handoff_choices(deps.reader, req.value)
         first_day = today(deps.clock) + timedelta(days=NOTICE_DAYS)
@@ -52,23 +204,13 @@ def register(registry: Registry) -> None:
         # Checked before the ack (reads only), problems beside their fields; recorded after it.
         checked = check_request(deps.reader, **fields, clock=deps.clock)
         decide = deciders(deps.reader, checked.account["owner"], checked.to_csm)
-        req.ack(response_action="update", view=handoff_requested(checked, decide))
-        req.later(lambda: record_request(req, fields, decide))
+        req.ack(response_action="update", view=handoff_requested(checked, decide, handoff_channel(deps.reader)))
+        req.later(lambda: record_request(req, fields))
 
     def decide(req: Req, approve: bool) -> None:
         req.ack()
-        req.later(lambda: record_decision(req, approve))
-
-    def record_decision(req: Req, approve: bool) -> None:
-        deps = req.deps
-        # decide_handoff checks this person manages either CSM (or leads) and that it is still
-        # waiting: a double click or a second manager gets "already approved", nothing changes.
-        done = decide_handoff(deps.store, int(req.value), approve=approve, person=req.person, clock=deps.clock)
-        if req.body.get("response_url"):
-            req.reply(handoff_decided_message(done), replace=True)
-        publish_home(req)  # the request leaves "waiting for your decision"
-        requester = done.requested_by.removeprefix("slack:")
-        notify(req, [requester, *slack_ids_of(deps.store, [done.from_csm, done.to_csm])], done)
+        url = req.body.get("response_url")
+        req.later(lambda: decide_and_announce(req, int(req.value), approve=approve, response_url=url))
 
     @registry.action("handoff_approve", DECIDE_HANDOFF)
     def approve(req: Req) -> None:
@@ -77,3 +219,35 @@ def register(registry: Registry) -> None:
     @registry.action("handoff_reject", DECIDE_HANDOFF)
     def reject(req: Req) -> None:
         decide(req, False)
+
+    @registry.action("handoff_exception", DECIDE_HANDOFF)
+    def exception_button(req: Req) -> None:
+        deps = req.deps
+        handoff = get_handoff(deps.reader, int(req.value))
+        if "leader" not in req.person.roles:
+            # Checked at click time like every role: managers see who may, nothing opens.
+            raise NotAllowed(
+                f"Handoff #{handoff.id} fails a guardrail: only a leader can approve it, as an exception.",
+                f"approve handoff #{handoff.id} as an exception",
+                ("leader",),
+                holders(deps.reader, ("leader",)),
+            )
+        where = {"id": handoff.id, "response_url": req.body.get("response_url")}
+        req.open_modal(exception_modal(handoff, metadata=json.dumps(where)))
+
+    @registry.view(EXCEPTION_CALLBACK, DECIDE_HANDOFF)
+    def exception_submitted(req: Req) -> None:
+        view = req.body["view"]
+        where = json.loads(view.get("private_metadata") or "{}")
+        values = view.get("state", {}).get("values", {})
+        why = ((values.get("exception", {}).get("value") or {}).get("value") or "").strip()
+        if not why:
+            raise InvalidFields({"exception": "Say why this move should go ahead anyway: it stays on the record."})
+        req.ack(response_action="clear")
+        handoff_id = int(where["id"])
+        url = where.get("response_url")
+        req.later(lambda: decide_and_announce(req, handoff_id, approve=True, response_url=url, exception=why))
+
+    @registry.event("message", subscriptions=("message.channels", "message.groups"))
+    def thread_reply(req: Req) -> None:
+        req.later(lambda: keep_comment(req))

@@ -1,0 +1,211 @@
+"""`/handoff` and the managers' channel: approval in a thread, the exception path, thread comments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.slack.signing import signed_headers
+from store import Store
+from workflows.handoffs import handoff_detail, set_handoff_channel
+
+from .slack_support import (
+    CSM,
+    CSM_EMEA,
+    LEADER,
+    MANAGER_EMEA,
+    MANAGER_NA,
+    Workspace,
+    buttons_of,
+    movable_account,
+    text_of,
+)
+
+CHANNEL = "C0MANAGERS"
+SAM = "UDEMO0007"  # Sam Patel, NA CSM under Marcus
+
+
+@pytest.fixture
+def managers_channel(slack: Workspace) -> str:
+    deps = slack.registry.deps
+    set_handoff_channel(deps.store, CHANNEL, actor="cli:test", clock=deps.clock)
+    return CHANNEL
+
+
+def store_of(slack: Workspace) -> Store:
+    return slack.registry.deps.store
+
+
+def name_of(store: Store, crm_id: str) -> str:
+    return str(store.scalar("SELECT name FROM accounts WHERE crm_id = ?", (crm_id,)))
+
+
+def propose(
+    slack: Workspace, account: str, *, to: str = f"<@{SAM}|sam>", reason: str = "Jordan is over capacity"
+) -> Any:
+    slack.next_reply(lambda: slack.command("/handoff", f"{account} to {to} because {reason}", user=CSM))
+    return slack.fake.wait_for("chat.postMessage")[-1]  # the confirmation came after the request was sent
+
+
+def channel_post(slack: Workspace) -> dict[str, Any]:
+    posted = [c for c in slack.fake.calls_to("chat.postMessage") if c.body.get("channel") == CHANNEL]
+    assert posted, "nothing was posted in the managers' channel"
+    return posted[0].response
+
+
+def click_in_channel(slack: Workspace, action: str, handoff_id: int, user: str, ts: str) -> None:
+    slack.click(action, str(handoff_id), user=user, channel=CHANNEL, message_ts=ts)
+
+
+def test_handoff_without_an_account_and_csm_says_how(slack: Workspace) -> None:
+    answer = slack.command("/handoff", "", user=CSM)
+    assert "/handoff <account> to @csm [reason]" in answer.body
+    assert store_of(slack).scalar("SELECT COUNT(*) FROM handoffs") == 0
+
+
+def test_a_proposal_posts_the_facts_guardrails_and_buttons_in_the_managers_channel(
+    slack: Workspace, managers_channel: str
+) -> None:
+    crm_id = movable_account(store_of(slack))
+    propose(slack, crm_id)
+    post = channel_post(slack)
+    text = text_of(post["message"])
+    for expected in ("Handoff #1", name_of(store_of(slack), crm_id), "Jordan Blake → Sam Patel", "Renewal", "Health"):
+        assert expected in text
+    assert "Jordan is over capacity" in text and ":white_check_mark:" in text
+    assert set(buttons_of(post["message"])) == {"handoff_approve", "handoff_reject"}
+    confirmation = slack.last_reply()
+    handoff = handoff_detail(store_of(slack), 1).handoff
+    assert (handoff.channel, handoff.ts) == (CHANNEL, post["ts"])
+    assert "Handoff #1" in text_of(confirmation) and f"<#{CHANNEL}>" in text_of(confirmation)
+
+
+def test_an_allowed_manager_approves_in_the_thread_and_everyone_is_told(
+    slack: Workspace, managers_channel: str
+) -> None:
+    store = store_of(slack)
+    propose(slack, movable_account(store))
+    ts = channel_post(slack)["ts"]
+    slack.fake.clear()
+    click_in_channel(slack, "handoff_approve", 1, MANAGER_NA, ts)
+    update = slack.fake.wait_for("chat.update")[0].body
+    assert (update["channel"], update["ts"]) == (CHANNEL, ts)
+    assert "Approved by <@UDEMO0002> at" in text_of(update)
+    assert buttons_of(update) == {}
+    assert slack.fake.message(CHANNEL, ts) is not None and "actions" not in json.dumps(slack.fake.message(CHANNEL, ts))
+    posts = slack.fake.wait_for("chat.postMessage", 3)
+    thread = [p.body for p in posts if p.body.get("thread_ts") == ts]
+    assert len(thread) == 1 and "Approved by" in thread[0]["text"]
+    dms = {p.body["channel"] for p in posts if p.body["channel"] != CHANNEL}
+    assert dms == {CSM, SAM}  # the requester is the old CSM; both CSMs hear it
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "approved"
+    assert store.scalar("SELECT actor FROM audit_log WHERE action = 'handoff.approve'") == "slack:UDEMO0002"
+
+
+@pytest.mark.parametrize("who", [CSM, MANAGER_EMEA, CSM_EMEA])
+def test_a_disallowed_person_cannot_decide_and_the_message_keeps_its_buttons(
+    slack: Workspace, managers_channel: str, who: str
+) -> None:
+    store = store_of(slack)
+    propose(slack, movable_account(store))
+    ts = channel_post(slack)["ts"]
+    refusal = text_of(slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, who, ts)))
+    assert ":no_entry:" in refusal and ("managers" in refusal or "Only managers" in refusal)
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+    assert slack.fake.calls_to("chat.update") == []
+    assert set(buttons_of(slack.fake.message(CHANNEL, ts) or {})) == {"handoff_approve", "handoff_reject"}
+
+
+def test_a_double_click_and_a_retried_request_change_nothing(slack: Workspace, managers_channel: str) -> None:
+    store = store_of(slack)
+    propose(slack, movable_account(store))
+    ts = channel_post(slack)["ts"]
+    click = slack.click_request("handoff_approve", "1", user=MANAGER_NA, channel=CHANNEL, message_ts=ts)
+    headers = signed_headers(slack.secret, click)
+    assert slack.post(click, headers=headers).status == 200
+    slack.fake.wait_for("chat.update")
+    assert slack.post(click, headers=headers).status == 401  # the same request again: a replay, refused
+    late = slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, MANAGER_NA, ts))  # double click
+    assert "already approved" in text_of(late)
+    late = slack.next_reply(lambda: click_in_channel(slack, "handoff_reject", 1, LEADER, ts))  # a second decider
+    assert "already approved" in text_of(late)
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "approved"
+    assert [r["state"] for r in store.query("SELECT state FROM handoff_events ORDER BY id")] == ["proposed", "approved"]
+    assert len(slack.fake.calls_to("chat.update")) == 1
+
+
+def test_a_move_failing_a_guardrail_needs_a_leaders_exception(slack: Workspace, managers_channel: str) -> None:
+    store = store_of(slack)
+    propose(slack, "ACC-0000001", reason="rebalancing NA")  # Acme Corp is strategic
+    post = channel_post(slack)
+    assert set(buttons_of(post["message"])) == {"handoff_exception", "handoff_reject"}
+    assert ":x:" in text_of(post["message"]) and "only a leader can approve it" in text_of(post["message"])
+
+    refusal = slack.next_reply(lambda: click_in_channel(slack, "handoff_exception", 1, MANAGER_NA, post["ts"]))
+    assert "only a leader can approve it" in text_of(refusal)  # a manager: no form
+    assert slack.fake.calls_to("views.open") == []
+    stale = slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, MANAGER_NA, post["ts"]))
+    assert "fails a guardrail" in text_of(stale)
+
+    click_in_channel(slack, "handoff_exception", 1, LEADER, post["ts"])
+    form = slack.fake.wait_for("views.open")[-1].response["view"]
+    blank = slack.submit(form, {"exception": {"value": {"type": "plain_text_input", "value": "  "}}}, user=LEADER)
+    assert "exception" in blank.json()["errors"]
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+    why = "Acme asked for Sam by name"
+    slack.submit(form, {"exception": {"value": {"type": "plain_text_input", "value": why}}}, user=LEADER)
+    update = slack.fake.wait_for("chat.update")[0].body
+    assert f"as an exception: “{why}”" in text_of(update) and buttons_of(update) == {}
+    row = store.query("SELECT state, exception_note, exception_by FROM handoffs WHERE id = 1")[0]
+    assert row == {"state": "approved", "exception_note": why, "exception_by": f"slack:{LEADER}"}
+
+
+def test_replies_in_the_thread_are_kept_as_comments(slack: Workspace, managers_channel: str) -> None:
+    store = store_of(slack)
+    propose(slack, movable_account(store))
+    ts = channel_post(slack)["ts"]
+
+    def reply(event: dict[str, Any]) -> None:
+        assert slack.post(slack.event_request({"type": "message", "channel": CHANNEL} | event)).status == 200
+
+    reply({"user": MANAGER_NA, "text": "Does Sam have room?", "ts": "1800000000.000001", "thread_ts": ts})
+    reply({"user": CSM, "text": "Yes, 30 accounts", "ts": "1800000000.000002", "thread_ts": ts})
+    reply({"user": MANAGER_NA, "text": "Not in a thread", "ts": "1800000000.000003"})
+    reply({"bot_id": "BTIERBOT", "user": "UTIERBOT", "text": "bot", "ts": "1800000000.000004", "thread_ts": ts})
+    reply({"user": MANAGER_NA, "text": "elsewhere", "ts": "1800000000.000005", "thread_ts": "1.0"})
+    edited = {"user": CSM, "text": "Yes, 31 accounts", "ts": "1800000000.000002", "thread_ts": ts}
+    reply({"subtype": "message_changed", "message": edited, "ts": "1800000000.000006"})
+
+    def comments() -> list[tuple[str, str]]:
+        return [(c["who"], c["text"]) for c in handoff_detail(store, 1).comments]
+
+    slack.wait_until(
+        lambda: comments() == [("Marcus Chen", "Does Sam have room?"), ("Jordan Blake", "Yes, 31 accounts")]
+    )
+
+
+def test_without_a_channel_or_when_slack_refuses_it_the_deciders_get_dms(slack: Workspace) -> None:
+    store = store_of(slack)
+    deps = slack.registry.deps
+    set_handoff_channel(store, "C0NOTIN", actor="cli:test", clock=deps.clock)
+    slack.fake.outside.add("C0NOTIN")
+    post = propose(slack, movable_account(store))
+    assert post.body["channel"] == MANAGER_NA and set(buttons_of(post.body)) == {"handoff_approve", "handoff_reject"}
+    slack.wait_until(lambda: any("by DM" in text_of(c.body) for c in slack.fake.calls_to("response_url")))
+    assert handoff_detail(store, 1).handoff.channel is None
+
+
+def test_handoff_naming_no_reason_opens_the_form_with_the_csm_picked(slack: Workspace) -> None:
+    crm_id = movable_account(store_of(slack))
+    slack.command("/handoff", f"{crm_id} to <@{SAM}|sam>", user=CSM)
+    form = slack.fake.wait_for("views.open")[-1].response["view"]
+    select = next(b for b in form["blocks"] if b.get("block_id") == "to_csm")["element"]
+    assert select["initial_option"]["value"] == "sam-patel"
+
+
+def test_handoff_to_someone_outside_the_roster_says_so(slack: Workspace) -> None:
+    answer = slack.next_reply(lambda: slack.command("/handoff", "acme corp to <@UNOBODY99|x> because why", user=CSM))
+    assert "is not in the CSM roster" in text_of(answer)
+    assert store_of(slack).scalar("SELECT COUNT(*) FROM handoffs") == 0
