@@ -16,6 +16,7 @@ from tabulate import tabulate
 
 from bot.chat import run_chat
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_drafts import draft
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
 from bot.config import load_settings, local_actor
@@ -797,6 +798,7 @@ def chat() -> None:
 
 
 cli.add_command(handoff)
+cli.add_command(draft)
 cli.add_command(serve)
 cli.add_command(start)
 cli.add_command(roles)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
+from bot.cli_drafts import note_writer
 from bot.config import DEFAULT_PORT, load_settings, local_actor
 from bot.logs import configure_logging
 from bot.render import render
@@ -43,7 +44,7 @@ def serve(port: int, host: str) -> None:
         secrets=(slack_settings.signing_secret, slack_settings.client_secret, slack_settings.app_token),
     )
     store = open_cli_store()
-    registry = build_app(settings.slack, store, SystemClock())
+    registry = build_app(settings.slack, store, SystemClock(), writer=note_writer())
     # Load the book and the name index now, not on the first /tier of the morning.
     threading.Thread(
         target=warm_up,

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import InputError
+
 DEFAULT_DB = "tierbot.db"
 DEFAULT_PORT = 3000
 
@@ -46,12 +48,42 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class NoteSettings:
+    """How customer notes are drafted: TIERBOT_LLM (provider:model) or, unset, the templates."""
+
+    llm: str | None = None  # TIERBOT_LLM: openai:gpt-4o-mini, anthropic:…, ollama:llama3.1
+    base_url: str | None = None  # TIERBOT_LLM_BASE_URL: an OpenAI-compatible local server
+    timeout_s: float = 30.0  # TIERBOT_LLM_TIMEOUT
+    max_tokens: int = 600  # TIERBOT_LLM_MAX_TOKENS
+    allowed_domains: frozenset[str] = frozenset()  # TIERBOT_NOTE_DOMAINS: links/addresses notes may hold
+
+
+@dataclass(frozen=True)
 class Settings:
     """What tierbot reads from the environment."""
 
     db: Path
     debug: bool = False
     slack: SlackSettings = SlackSettings()
+    notes: NoteSettings = NoteSettings()
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise InputError(f"{name} is `{text}`: it must be a positive number (default {default:g}).")
+    return value
+
+
+def note_writer_settings(notes: NoteSettings) -> dict[str, object]:
+    """The model settings for ``workflows.drafting.ModelSettings``."""
+    return {"spec": notes.llm, "base_url": notes.base_url, "timeout_s": notes.timeout_s, "max_tokens": notes.max_tokens}
 
 
 def load_settings(db_option: str | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -70,7 +102,18 @@ def load_settings(db_option: str | None = None, environ: dict[str, str] | None =
         client_secret=read("SLACK_CLIENT_SECRET"),
         api_url=read("SLACK_API_URL"),
     )
-    return Settings(db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"), slack=slack)
+    notes = NoteSettings(
+        llm=read("TIERBOT_LLM"),
+        base_url=read("TIERBOT_LLM_BASE_URL"),
+        timeout_s=_number(env, "TIERBOT_LLM_TIMEOUT", 30.0),
+        max_tokens=int(_number(env, "TIERBOT_LLM_MAX_TOKENS", 600)),
+        allowed_domains=frozenset(
+            d.strip().lower() for d in env.get("TIERBOT_NOTE_DOMAINS", "").split(",") if d.strip()
+        ),
+    )
+    return Settings(
+        db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"), slack=slack, notes=notes
+    )
 
 
 def local_actor(surface: str) -> str:

@@ -27,6 +27,7 @@ from prompts import render_template
 from store.tiers import HistoryEntry
 from workflows.audit import AuditTrail
 from workflows.demo import DemoReport
+from workflows.drafting import CustomerNote
 from workflows.exporting import ExportReport
 from workflows.handoffs import Handoff, HandoffDetail, HandoffList, HandoffSettings
 from workflows.importing import ImportReport
@@ -789,3 +790,34 @@ def _(current: HandoffSettings) -> str:
     table = tabulate(rows, headers=["Guardrail", "Value", "Meaning"], tablefmt="simple", disable_numparse=True)
     channel = current.channel or "none: proposals go to the managers by DM"
     return f"{table}\nManagers' channel: {channel}\nA move failing a guardrail needs a leader's exception."
+
+
+@render.register
+def _(note: CustomerNote) -> str:
+    state = {
+        "draft": "waiting for approval",
+        "approved": f"approved by {note.decided_by_name} at {note.decided_at}",
+        "sent": f"approved by {note.decided_by_name}; marked sent by {note.sent_by_name} at {note.sent_at}",
+        "discarded": f"discarded by {note.decided_by_name}",
+    }[note.state]
+    made = (
+        "from the template" if note.source == "template" else f"by {note.model}" if note.source == "model" else "edited"
+    )
+    lines = [
+        f"Customer note #{note.id} for handoff #{note.handoff_id} ({note.account_name}): {state}.",
+        f"To: {note.contact_name or '(no contact on the account)'}"
+        + (f" <{note.contact_email}>" if note.contact_email else ""),
+        f"Subject: {note.subject}",
+        "",
+        note.body,
+        "",
+        f"Drafted {made} (prompt {note.prompt_version}) at {note.created_at}.",
+    ]
+    if note.fallback:
+        lines.append(f"The template was used because {note.fallback}")
+    if note.problems:
+        lines.append("It fails the checks; edit it before approving:")
+        lines += [f"  ✗ {p.message}" for p in note.problems]
+    else:
+        lines.append("It passes the checks: new CSM named, date present, no other customer, no outside links.")
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ few unowned accounts, and realistic gaps (no employee count, no potential ARR, n
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -354,6 +355,7 @@ def demo_workspace(accounts: int = MIN_ACCOUNTS, seed: int = DEFAULT_SEED, as_of
     _mark_strategic(rng, frame)
     _assign_owners(rng, frame)
     _punch_gaps(rng, frame)
+    _add_contacts(np.random.default_rng(seed + 1), frame)  # its own stream: the other columns stay as they were
     return DemoWorkspace(accounts=frame, csms=demo_team(), seed=seed, as_of=as_of)
 
 
@@ -468,6 +470,33 @@ def _assign_owners(rng: np.random.Generator, frame: pd.DataFrame) -> None:
         unowned[len(_ANCHORS) : len(_ANCHORS) + 3] = True
     owner[unowned] = None
     frame["owner"] = owner
+
+
+_CONTACT_FIRST = """
+Alex Amara Ana Ben Björn Carla Chiara Dana Diego Elena Emma Fatima Felix François Grace Hana Ines
+Jamal José Julia Kai Lars Leila Lucía Maya Mei Mateo Nadia Noah Olivia Omar Priya Rafael Renée
+Sofia Søren Tariq Yara Zoë Zoltán
+""".split()
+_CONTACT_LAST = """
+Adams Baker Becker Costa Dubois Evans Fischer García Hansen Ito Jensen Khan Kowalski Lee López
+Martin Müller Novak Okafor Olsen Park Rossi Santos Schmidt Silva Tanaka Walsh Wang Weber Young
+""".split()
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _add_contacts(rng: np.random.Generator, frame: pd.DataFrame) -> None:
+    """Each account's main contact (some blank, as in real CRMs), with an email on its own domain."""
+    n = len(frame)
+    first = np.array(_CONTACT_FIRST, dtype=object)[rng.integers(0, len(_CONTACT_FIRST), n)]
+    last = np.array(_CONTACT_LAST, dtype=object)[rng.integers(0, len(_CONTACT_LAST), n)]
+    domains = ["".join(_ascii(w) for w in str(name).split()[:2]) + ".example" for name in frame["name"]]
+    frame["contact_name"] = [f"{f} {la}" for f, la in zip(first, last, strict=True)]
+    frame["contact_email"] = [f"{_ascii(f)}.{_ascii(la)}@{d}" for f, la, d in zip(first, last, domains, strict=True)]
+    blank = (rng.random(n) < 0.04) & (np.arange(n) >= len(_ANCHORS))
+    frame.loc[blank, ["contact_name", "contact_email"]] = None
 
 
 def _punch_gaps(rng: np.random.Generator, frame: pd.DataFrame) -> None:

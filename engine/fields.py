@@ -454,6 +454,36 @@ ACCOUNT_FIELDS = TableSpec(
             default=0,
             used_by=("strategic tier rules",),
         ),
+        Field(
+            "contact_name",
+            "text",
+            "Contact name",
+            "The customer's main contact, whom a handoff note is addressed to.",
+            synonyms=(
+                "contact name",
+                "contact",
+                "primary contact",
+                "main contact",
+                "champion",
+                "key contact",
+                "primary contact name",
+            ),
+            used_by=("customer transition notes",),
+        ),
+        Field(
+            "contact_email",
+            "email",
+            "Contact email",
+            "The main contact's email address.",
+            synonyms=(
+                "contact email",
+                "primary contact email",
+                "champion email",
+                "contact e mail",
+                "main contact email",
+            ),
+            used_by=("customer transition notes (.eml)",),
+        ),
     ),
 )
 

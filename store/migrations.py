@@ -397,3 +397,42 @@ def m005_handoff_records(db: Database) -> None:
         );
         """,
     )
+
+
+@MIGRATIONS()
+def m006_customer_notes(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Whom a handoff note is addressed to.
+        ALTER TABLE accounts ADD COLUMN contact_name TEXT;
+        ALTER TABLE accounts ADD COLUMN contact_email TEXT;
+
+        -- Customer transition notes: each draft (template, model, or a person's edit) with what the
+        -- validator said, and its approval. Nothing is sent without approved_by.
+        CREATE TABLE handoff_drafts (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('template', 'model', 'edited')),
+            model TEXT,
+            prompt_version TEXT NOT NULL,
+            valid INTEGER NOT NULL CHECK (valid IN (0, 1)),
+            problems TEXT NOT NULL DEFAULT '[]',
+            fallback TEXT,
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'approved', 'discarded', 'sent')),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            decided_at TEXT,
+            decided_by TEXT,
+            sent_at TEXT,
+            sent_by TEXT,
+            channel TEXT,
+            ts TEXT,
+            CHECK (state NOT IN ('approved', 'sent') OR decided_by IS NOT NULL),
+            CHECK (state != 'sent' OR sent_by IS NOT NULL)
+        );
+        CREATE INDEX handoff_drafts_handoff ON handoff_drafts(handoff_id, id);
+        """,
+    )

@@ -98,6 +98,21 @@ TEMPLATE_FIXTURES = {
     "chat_welcome.txt.j2": {"store": "tierbot.db", "accounts": 1000, "csms": 17},
     "chat_help.txt.j2": {"commands": [{"usage": "gaps", "summary": "Data gaps."}], "examples": ["`gaps`"]},
 }
+_NOTE = {
+    "account_name": "Acme Health Partners",
+    "contact_first_name": "François",
+    "old_csm_name": "Morgan Diaz",
+    "old_csm_title": "Customer Success Manager",
+    "new_csm_name": "Sam Patel",
+    "new_csm_title": "Customer Success Manager",
+    "effective_date": "Monday 7 December 2026",
+    "tier": "Enterprise",
+    "reason_category": "regional coverage",
+    "intro_slot": "Monday 7 December, 10:00",
+    "style": "personal",
+}
+TEMPLATE_FIXTURES |= {name: _NOTE for name in ("note_personal.txt.j2", "note_standard.txt.j2", "note_system.txt.j2")}
+TEMPLATE_FIXTURES["note_request.txt.j2"] = _NOTE
 
 
 @pytest.mark.parametrize("name", template_names())

@@ -209,3 +209,74 @@ def test_handoff_to_someone_outside_the_roster_says_so(slack: Workspace) -> None
     answer = slack.next_reply(lambda: slack.command("/handoff", "acme corp to <@UNOBODY99|x> because why", user=CSM))
     assert "is not in the CSM roster" in text_of(answer)
     assert store_of(slack).scalar("SELECT COUNT(*) FROM handoffs") == 0
+
+
+def approved_with_note(slack: Workspace) -> dict[str, Any]:
+    """Approve a proposal; the new CSM's DM with the customer note."""
+    propose(slack, movable_account(store_of(slack)))
+    slack.click("handoff_approve", "1", user=MANAGER_NA)
+    slack.wait_until(
+        lambda: any(
+            c.body.get("channel") == SAM and "note_approve" in json.dumps(c.body)
+            for c in slack.fake.calls_to("chat.postMessage")
+        )
+    )
+    return next(
+        c.response
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.body.get("channel") == SAM and "note_approve" in json.dumps(c.body)
+    )
+
+
+def test_the_new_csm_gets_the_customer_note_and_approves_it(slack: Workspace) -> None:
+    post = approved_with_note(slack)
+    text = text_of(post["message"])
+    assert "Customer note:" in text and "Sam Patel" in text and "Drafted from the template" in text
+    assert set(buttons_of(post["message"])) == {"note_approve", "note_edit", "note_discard"}
+    store = store_of(slack)
+    refusal = slack.next_reply(lambda: slack.click("note_approve", "1", user=CSM_EMEA))
+    assert ":no_entry:" in text_of(refusal)
+    assert store.scalar("SELECT state FROM handoff_drafts WHERE id = 1") == "draft"
+
+    slack.click("note_approve", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
+    update = slack.fake.wait_for("chat.update")[-1].body
+    assert (update["channel"], update["ts"]) == (post["channel"], post["ts"])
+    assert "Approved by <@UDEMO0007>" in text_of(update) and set(buttons_of(update)) == {"note_sent"}
+    slack.click("note_sent", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
+    sent = slack.fake.wait_for("chat.update", 2)[-1].body
+    assert "marked sent by <@UDEMO0007>" in text_of(sent) and buttons_of(sent) == {}
+    assert store.query("SELECT state, decided_by, sent_by FROM handoff_drafts WHERE id = 1")[0] == {
+        "state": "sent",
+        "decided_by": f"slack:{SAM}",
+        "sent_by": f"slack:{SAM}",
+    }
+
+
+def test_editing_the_note_checks_it_and_updates_the_message(slack: Workspace) -> None:
+    post = approved_with_note(slack)
+    slack.click("note_edit", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
+    form = slack.fake.wait_for("views.open")[-1].response["view"]
+
+    def values(subject: str, body: str) -> dict[str, Any]:
+        return {
+            "subject": {"value": {"type": "plain_text_input", "value": subject}},
+            "body": {"value": {"type": "plain_text_input", "value": body}},
+        }
+
+    bad = slack.submit(
+        form,
+        values(
+            "Hello", "Hi! Sam Patel starts 7 December 2026. Also say hi to Globex Corporation at https://evil.example"
+        ),
+        user=SAM,
+    ).json()
+    assert bad["response_action"] == "errors" and "Globex Corporation" in bad["errors"]["body"]
+    assert "evil.example" in bad["errors"]["body"]
+    good = "Hi! From 6 December 2026, Sam Patel will be your Customer Success Manager."
+    saved = slack.submit(form, values("Meet Sam Patel", good), user=SAM)
+    assert saved.status == 200 and json.loads(saved.body or "{}").get("response_action") == "clear", saved.body
+    update = slack.fake.wait_for("chat.update")[-1].body
+    assert (update["channel"], update["ts"]) == (post["channel"], post["ts"])
+    assert "Edited by a person" in text_of(update) and "note_approve" in buttons_of(update)
+    store = store_of(slack)
+    assert [r["state"] for r in store.query("SELECT state FROM handoff_drafts ORDER BY id")] == ["discarded", "draft"]

@@ -99,5 +99,6 @@ def test_a_csm_cannot_activate_a_rule_set_even_with_a_forged_button(slack: Works
     assert f"<@{LEADER}>" in text_of(denial)
     store = slack.registry.deps.store
     assert store.scalar("SELECT name FROM rule_sets WHERE state = 'active'") == "fy27-tiers"
+    slack.wait_until(lambda: bool(store.query("SELECT 1 FROM audit_log WHERE action = 'slack.denied'")))
     denied = store.query("SELECT after FROM audit_log WHERE action = 'slack.denied'")
     assert "activate a rule set" in denied[-1]["after"]

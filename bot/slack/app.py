@@ -23,12 +23,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import SlackSettings
 from bot.slack.deps import SlackDeps
 from bot.slack.installations import StoreInstallations, StoreOAuthStates
-from bot.slack.listeners import handoff, home, segment, tier, workload
+from bot.slack.listeners import handoff, home, notes, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
 from bot.slack.registry import Registry
 from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
+from workflows.drafting import NoteWriter
 
 SLACK_API = "https://slack.com/api/"
 # What the app asks for at install; manifest.yml lists the same (a test keeps them equal).
@@ -99,6 +100,7 @@ def build_app(
     *,
     verify_token: bool = True,
     executor: ThreadPoolExecutor | None = None,
+    writer: NoteWriter | None = None,
 ) -> Registry:
     """The Bolt app with every listener registered; ``.bolt`` is the ``slack_bolt.App``."""
     check_settings(settings)
@@ -130,10 +132,10 @@ def build_app(
         ),
         logger=log,
     )
-    deps = SlackDeps(store=store, clock=clock, settings=settings)
+    deps = SlackDeps(store=store, clock=clock, settings=settings, writer=writer or NoteWriter())
     bolt.use(at_most_once(deps))
     bolt.use(identify_person(deps))
     registry = Registry(bolt, deps)
-    for feature in (tier, segment, workload, home, handoff):
+    for feature in (tier, segment, workload, home, handoff, notes):
         feature.register(registry)
     return registry

@@ -16,6 +16,7 @@ from bot.config import SlackSettings
 from store import Store
 from workflows.books import BookCache
 from workflows.clock import Clock
+from workflows.drafting import NoteWriter
 from workflows.idempotency import Once, RecentKeys, remember
 from workflows.lookup import NameIndex
 from workflows.roles import group_subjects
@@ -86,6 +87,7 @@ class SlackDeps:
     names: NameIndex = field(default_factory=NameIndex)
     books: BookCache = field(default_factory=BookCache)
     groups: GroupDirectory = field(default_factory=GroupDirectory)
+    writer: NoteWriter = field(default_factory=NoteWriter)  # drafts customer notes (templates by default)
     # The slow parts after an ack (see Req.later). Two cores: a few threads keep them moving
     # without taking the interpreter from the threads that ack.
     work: ThreadPoolExecutor = field(

@@ -26,6 +26,7 @@ from bot.slack.blocks.handoff import (
     handoff_values,
 )
 from bot.slack.listeners.home import publish_home
+from bot.slack.listeners.notes import send_note
 from bot.slack.registry import Registry, Req
 from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import DECIDE_HANDOFF, REQUEST_HANDOFF
@@ -126,6 +127,8 @@ def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None
     publish_home(req)  # the request leaves "waiting for your decision"
     requester = done.requested_by.removeprefix("slack:")
     notify(req, [requester, *slack_ids_of(req.deps.store, [done.from_csm, done.to_csm])], done)
+    if done.state == "approved":
+        send_note(req, done.id)  # the customer note, for the new CSM to approve
 
 
 def plain_line(line: str) -> Message:

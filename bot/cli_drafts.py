@@ -1,0 +1,82 @@
+"""`tierbot draft HANDOFF`: the customer note of an approved handoff, drafted, shown, decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
+from bot.config import load_settings, local_actor
+from engine.errors import InputError
+from workflows.clock import SystemClock
+from workflows.drafting import (
+    ModelSettings,
+    NoteWriter,
+    approve_note,
+    discard_note,
+    draft_note,
+    latest_note,
+    load_chat_model,
+    mark_note_sent,
+    note_email,
+)
+from workflows.handoffs import person_named
+
+
+def note_writer() -> NoteWriter:
+    """The drafter the environment configures: TIERBOT_LLM's model, or the templates."""
+    notes = load_settings().notes
+    model = load_chat_model(
+        ModelSettings(notes.llm, notes.base_url, timeout_s=notes.timeout_s, max_tokens=notes.max_tokens)
+    )
+    return NoteWriter(model=model, label=notes.llm, allowed_domains=notes.allowed_domains)
+
+
+@click.command(name="draft", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="HANDOFF", type=int)
+@click.option("--again", is_flag=True, help="Draft it anew (the waiting draft is discarded on the record).")
+@click.option("--eml", "eml", type=click.Path(dir_okay=False, path_type=Path), help="Write the note as an .eml file.")
+@click.option("--approve", "decision", flag_value="approve", help="Approve the draft (needs --as).")
+@click.option("--discard", "decision", flag_value="discard", help="Discard the draft (needs --as).")
+@click.option("--sent", "decision", flag_value="sent", help="Record that the approved note was sent (needs --as).")
+@click.option("--as", "as_person", metavar="PERSON", help="Who decides: the new or old CSM, their manager, a leader.")
+@json_option
+@db_option
+def draft(
+    handoff_id: int, again: bool, eml: Path | None, decision: str | None, as_person: str | None, as_json: bool
+) -> None:
+    """Show the customer note of handoff HANDOFF, drafting it first when it has none.
+
+    The note introduces the new CSM to the customer's contact. It is drafted by the model
+    TIERBOT_LLM names, or from a template, and checked: new CSM named, effective date present,
+    no other customer's name, no links or addresses off the allowed domains, no mass mentions,
+    subject ≤ 120 and body ≤ 1,500 characters. A failing model draft falls back to the template.
+
+    \b
+    Example:
+        tierbot draft 12                      # show (or draft) it
+        tierbot draft 12 --json               # subject, body, source (template|model|edited), valid, …
+        tierbot draft 12 --eml note-12.eml    # open it in your mail program and send it
+        tierbot draft 12 --approve --as sam-patel
+        tierbot draft 12 --sent --as sam-patel
+    """
+    store = open_cli_store()
+    clock = SystemClock()
+    actor = local_actor("cli")
+    note = None if again else latest_note(store, handoff_id)
+    if note is None:  # the model is set up only when something is drafted
+        note = draft_note(store, handoff_id, writer=note_writer(), actor=actor, clock=clock)
+    if decision:
+        if not as_person:
+            raise InputError(f"Say who decides: `tierbot draft {handoff_id} --{decision} --as PERSON`.")
+        person = person_named(store, as_person)
+        action = {"approve": approve_note, "discard": discard_note, "sent": mark_note_sent}[decision]
+        note = action(store, note.id, person=person, clock=clock)
+    if eml:
+        try:
+            eml.write_bytes(note_email(note))
+        except OSError as failure:
+            raise InputError(f"Could not write {eml}: {failure.strerror}. Pick a folder you can write to.") from None
+        click.echo(f"Wrote {eml}.", err=True)
+    emit(note, as_json)

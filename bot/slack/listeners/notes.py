@@ -1,0 +1,84 @@
+"""Customer notes: drafted after a handoff is approved, sent to the new CSM with Approve / Edit /
+Discard, and Mark as sent once approved. The workflows check who may."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal, note_message
+from bot.slack.registry import Registry, Req
+from engine.permissions import REQUEST_HANDOFF
+from workflows.drafting import (
+    CustomerNote,
+    approve_note,
+    check_edit,
+    discard_note,
+    draft_note,
+    edit_note,
+    get_note,
+    mark_note_sent,
+    record_note_message,
+)
+from workflows.handoffs import get_handoff
+
+log = logging.getLogger("tierbot.slack")
+DRAFTED_BY = "tierbot"  # the audit log's actor for drafts the bot makes on its own
+
+
+def send_note(req: Req, handoff_id: int) -> None:
+    """Draft the customer note of an approved handoff and DM it to the new CSM."""
+    deps = req.deps
+    handoff = get_handoff(deps.store, handoff_id)
+    if not handoff.to_slack:
+        log.warning("handoff #%s: %s has no Slack id; the note waits for `tierbot draft`", handoff.id, handoff.to_csm)
+        return
+    note = draft_note(deps.store, handoff_id, writer=deps.writer, actor=DRAFTED_BY, clock=deps.clock)
+    posted = req.dm(handoff.to_slack, note_message(note))
+    if posted:
+        record_note_message(deps.store, note.id, str(posted["channel"]), str(posted["ts"]))
+
+
+def show(req: Req, note: CustomerNote, *, message_of: CustomerNote | None = None) -> None:
+    """Update the note's DM (the one ``message_of`` was posted in) to show ``note`` now."""
+    where = message_of or note
+    if where.channel and where.ts:
+        req.client.chat_update(channel=where.channel, ts=where.ts, **note_message(note).as_kwargs())
+        if message_of is not None:
+            record_note_message(req.deps.store, note.id, where.channel, where.ts)
+    else:
+        req.reply(note_message(note), replace=True)
+
+
+def register(registry: Registry) -> None:
+    def act(action_id: str, workflow) -> None:  # type: ignore[no-untyped-def]
+        @registry.action(action_id, REQUEST_HANDOFF)
+        def listener(req: Req) -> None:
+            req.ack()
+            deps = req.deps
+            req.later(lambda: show(req, workflow(deps.store, int(req.value), person=req.person, clock=deps.clock)))
+
+    act("note_approve", approve_note)
+    act("note_discard", discard_note)
+    act("note_sent", mark_note_sent)
+
+    @registry.action("note_edit", REQUEST_HANDOFF)
+    def edit(req: Req) -> None:
+        req.open_modal(note_edit_modal(get_note(req.deps.reader, int(req.value))))
+
+    @registry.view(EDIT_CALLBACK, REQUEST_HANDOFF)
+    def save(req: Req) -> None:
+        deps = req.deps
+        note_id = int(req.body["view"].get("private_metadata") or 0)
+        subject, body = edited_values(req.body["view"])
+        # Checked before the ack (reads only): problems show beside subject and body, nothing saved.
+        check_edit(deps.reader, note_id, subject=subject, body=body, person=req.person, writer=deps.writer)
+        req.ack(response_action="clear")
+
+        def saved() -> None:
+            old = get_note(deps.store, note_id)
+            new = edit_note(
+                deps.store, note_id, subject=subject, body=body, person=req.person, writer=deps.writer, clock=deps.clock
+            )
+            show(req, new, message_of=old)
+
+        req.later(saved)

@@ -1,0 +1,487 @@
+"""The transition-note validator: the corpus of good and adversarial drafts, each rule, and properties."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.drafts import (
+    LEGAL_SUFFIXES,
+    RULE_BODY_LENGTH,
+    RULE_DATE,
+    RULE_EMAIL,
+    RULE_EMPTY,
+    RULE_LINK,
+    RULE_MASS_MENTION,
+    RULE_NEW_CSM,
+    RULE_OTHER_CUSTOMER,
+    RULE_SUBJECT_LENGTH,
+    RULES,
+    Draft,
+    DraftFacts,
+    DraftPolicy,
+    DraftProblem,
+    check_draft,
+    name_key,
+    name_phrases,
+)
+
+CORPUS: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "drafts_corpus.yml").read_text(encoding="utf-8"))
+ACCOUNTS: list[str] = CORPUS["accounts"]
+# What the store does with a million accounts, with a dict over fifty.
+INDEX: dict[tuple[str, ...], str] = {name_key(name): name for name in ACCOUNTS}
+POLICY = DraftPolicy(
+    allowed_domains=frozenset(CORPUS["policy"]["allowed_domains"]),
+    subject_limit=CORPUS["policy"]["subject_limit"],
+    body_limit=CORPUS["policy"]["body_limit"],
+)
+FACTS: dict[str, DraftFacts] = {
+    key: DraftFacts(**{**raw, "effective_date": date.fromisoformat(raw["effective_date"])})
+    for key, raw in CORPUS["facts"].items()
+}
+NORTHWIND = FACTS["northwind"]
+GOOD_BODY = (
+    "Hi Dana,\n\nFrom 7 December 2026, Priya Sharma will be the Customer Success Manager for Northwind Traders."
+    "\n\nBest regards,\nTom Baker"
+)
+
+
+def customers_named(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+    return [INDEX[phrase] for phrase in phrases if phrase in INDEX]
+
+
+def check(
+    subject: str = "Introducing Priya Sharma",
+    body: str = GOOD_BODY,
+    facts: DraftFacts = NORTHWIND,
+    policy: DraftPolicy = POLICY,
+) -> list[DraftProblem]:
+    return check_draft(Draft(subject, body), facts, customers_named=customers_named, policy=policy)
+
+
+def only(problems: list[DraftProblem], rule: str) -> DraftProblem:
+    assert [p.rule for p in problems] == [rule], problems
+    return problems[0]
+
+
+# ---------------------------------------------------------------------------------- the corpus
+
+
+def test_corpus_is_big_and_covers_every_rule() -> None:
+    assert len(CORPUS["good"]) >= 110
+    assert len(CORPUS["bad"]) >= 110
+    assert 40 <= len(ACCOUNTS) <= 60
+    broken = {rule for entry in CORPUS["bad"] for rule in entry["breaks"]}
+    assert broken == set(RULES)
+    assert len({entry["id"] for entry in CORPUS["good"] + CORPUS["bad"]}) == len(CORPUS["good"]) + len(CORPUS["bad"])
+
+
+@pytest.mark.parametrize("entry", CORPUS["good"], ids=lambda e: e["id"])
+def test_good_draft_passes(entry: dict[str, Any]) -> None:
+    assert check(entry["subject"], entry["body"], FACTS[entry["facts"]]) == []
+
+
+@pytest.mark.parametrize("entry", CORPUS["bad"], ids=lambda e: f"{e['id']}-{'+'.join(e['breaks'])}")
+def test_adversarial_draft_is_refused_for_exactly_its_rules(entry: dict[str, Any]) -> None:
+    problems = check(entry["subject"], entry["body"], FACTS[entry["facts"]])
+    assert problems, entry["why"]
+    assert {p.rule for p in problems} == set(entry["breaks"]), (entry["why"], problems)
+
+
+# ---------------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Globex GmbH", ("globex",)),
+        ("GLOBEX", ("globex",)),
+        ("Globex S.A.", ("globex",)),
+        ("Initech Inc.", ("initech",)),
+        ("Initech, Inc.", ("initech",)),
+        ("Acme Pty Ltd", ("acme",)),
+        ("Samsung Co., Ltd.", ("samsung",)),
+        ("Café Lumière S.à r.l.", ("cafe", "lumiere")),
+        ("Østergaard & Søn A/S", ("østergaard", "søn")),
+        ("Nederland B.V.", ("nederland",)),
+        ("Dunder Mifflin Paper Company", ("dunder", "mifflin", "paper")),
+        ("Harbor Logistics", ("harbor", "logistics")),
+        ("Company", ("company",)),  # nothing left without the suffix: keep it
+        ("Co Ltd", ("co",)),
+        ("Plan B", ("plan", "b")),
+        ("", ()),
+    ],
+)
+def test_name_key_strips_trailing_legal_suffixes(name: str, key: tuple[str, ...]) -> None:
+    assert name_key(name) == key
+
+
+def test_legal_suffixes_are_folded_tokens() -> None:
+    assert {"inc", "llc", "ltd", "gmbh", "ag", "sa", "bv", "plc", "corp", "kk", "spa", "sarl"} <= LEGAL_SUFFIXES
+    assert all(s == s.lower() and s.isalnum() for s in LEGAL_SUFFIXES)
+
+
+def test_name_phrases_start_at_capitals_and_digits() -> None:
+    assert name_phrases("Hi Dana, thanks from 3M and eBay.", max_words=2) == [
+        ("hi",),
+        ("hi", "dana"),
+        ("dana",),
+        ("dana", "thanks"),
+        ("3m",),
+        ("3m", "and"),
+        ("ebay",),
+    ]
+
+
+def test_name_phrases_fold_accents_and_deduplicate() -> None:
+    assert name_phrases("Zürich Clinic and ZURICH clinic", max_words=2) == [
+        ("zurich",),
+        ("zurich", "clinic"),
+        ("clinic",),
+        ("clinic", "and"),
+    ]
+
+
+def test_name_phrases_cover_multi_word_names_up_to_max_words() -> None:
+    phrases = name_phrases("We met Bank of America yesterday.")
+    assert ("bank", "of", "america") in phrases
+    assert all(len(p) <= 6 for p in phrases)
+    assert name_phrases("lower case only") == []
+    assert name_phrases("Alpha Beta", max_words=0) == []
+
+
+def test_name_phrases_see_through_invisible_and_fullwidth_characters() -> None:
+    assert ("globex",) in name_phrases("Glo\u200bbex")
+    assert ("globex",) in name_phrases("Ｇｌｏｂｅｘ")
+    assert ("トヨタ",) in name_phrases("トヨタ")  # a script without case can start a name
+
+
+def test_phrases_are_sent_to_the_store_once_and_without_own_account_mentions() -> None:
+    seen: list[Sequence[tuple[str, ...]]] = []
+
+    def spy(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+        seen.append(phrases)
+        return customers_named(phrases)
+
+    facts = FACTS["harbor"]
+    body = "Hi Søren,\n\nFrom 15 January 2027, Aisha Okafor supports Blue Harbor Logistics LLC."
+    assert check_draft(Draft("Hello", body), facts, customers_named=spy, policy=POLICY) == []
+    assert len(seen) == 1
+    assert ("harbor", "logistics") not in seen[0]
+    assert ("hello",) in seen[0] and ("aisha", "okafor") in seen[0]
+
+
+# ---------------------------------------------------------------------------------- rules
+
+
+def test_a_plain_good_draft_has_no_problems() -> None:
+    assert check() == []
+
+
+def test_empty_subject_and_body() -> None:
+    assert only(check(subject=" \t "), RULE_EMPTY).message == "The subject is empty: write one."
+    problems = check(subject="", body="")
+    assert [p.rule for p in problems] == [RULE_EMPTY, RULE_NEW_CSM, RULE_DATE]
+    assert problems[0].message == "The subject and the body are empty: write both."
+
+
+def test_new_csm_needs_the_full_name() -> None:
+    body = GOOD_BODY.replace("Priya Sharma", "Priya")
+    message = only(check(subject="Your new CSM", body=body), RULE_NEW_CSM).message
+    assert message == "The draft calls the new CSM only “Priya”: use the full name, Priya Sharma."
+
+
+def test_new_csm_in_the_subject_is_enough() -> None:
+    body = GOOD_BODY.replace("Priya Sharma", "Priya")
+    assert check(subject="Introducing Priya Sharma", body=body) == []
+
+
+def test_new_csm_matches_without_accents_and_across_a_line_break() -> None:
+    facts = FACTS["zurich"]
+    body = "Hi Zoë,\n\nFrom 2 March 2026 your CSM is Jose\nALVAREZ."
+    assert check(subject="Update", body=body, facts=facts) == []
+
+
+def test_new_csm_first_and_last_name_skip_a_middle_name() -> None:
+    facts = replace(NORTHWIND, new_csm_name="Priya Devi Sharma")
+    assert check(facts=facts) == []
+
+
+def test_an_email_address_or_link_does_not_name_the_new_csm() -> None:
+    body = GOOD_BODY.replace("Priya Sharma", "Priya") + " Write to priya.sharma@tierbot-demo.com."
+    body += " Book at https://tierbot-demo.com/priya-sharma."
+    assert only(check(subject="Your new CSM", body=body), RULE_NEW_CSM)
+
+
+def test_old_csm_named_instead_of_the_new_one() -> None:
+    body = GOOD_BODY.replace("Priya Sharma", "Tom Baker")
+    message = only(check(subject="Your new CSM", body=body), RULE_NEW_CSM).message
+    assert "Priya Sharma" in message and "Tom Baker" in message
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026-12-07",
+        "7 December 2026",
+        "December 7, 2026",
+        "December 7th, 2026",
+        "7 Dec 2026",
+        "Dec 7, 2026",
+        "Dec. 7, 2026",
+        "12/07/2026",
+        "07/12/2026",
+        "7/12/2026",
+        "07.12.2026",
+        "7 December",
+        "December 7",
+        "December 7th",
+        "Monday 7 December",
+        "Monday, December 7th",
+        "Mon 7 Dec",
+        "the 7th of December",
+        "7th December 2026",
+        "7-Dec-2026",
+        "7\u00a0December\u00a02026",
+        "7 December, 10:00",
+    ],
+)
+def test_effective_date_forms_accepted(written: str) -> None:
+    assert check(body=GOOD_BODY.replace("7 December 2026", written)) == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "8 December 2026",
+        "7 December 2025",
+        "December 7, 2027",
+        "December 17",
+        "17 December",
+        "7 November 2026",
+        "2026-12-08",
+        "2026-12-17",
+        "12/08/2026",
+        "07/12/2025",
+        "next Monday",
+    ],
+)
+def test_other_dates_are_not_the_effective_date(written: str) -> None:
+    message = only(check(body=GOOD_BODY.replace("7 December 2026", written)), RULE_DATE).message
+    assert message == (
+        "The body does not state the effective date, Monday 7 December 2026: add it, for example “7 December 2026”."
+    )
+
+
+def test_the_right_date_under_the_wrong_weekday_is_refused() -> None:
+    message = only(check(body=GOOD_BODY.replace("7 December 2026", "Tuesday 7 December 2026")), RULE_DATE).message
+    assert message == "The body calls the effective date a Tuesday, but 7 December 2026 is a Monday: fix the weekday."
+
+
+def test_date_in_the_subject_only_is_not_enough() -> None:
+    body = GOOD_BODY.replace("From 7 December 2026, ", "")
+    assert only(check(subject="Priya Sharma from 7 December 2026", body=body), RULE_DATE)
+
+
+def test_other_customer_is_named_in_the_message() -> None:
+    body = GOOD_BODY + "\n\nPS: Priya also looks after Globex."
+    assert only(check(body=body), RULE_OTHER_CUSTOMER).message == (
+        "The draft names another customer, “Globex GmbH”: remove it."
+    )
+
+
+def test_other_customers_are_listed_in_draft_order_up_to_three() -> None:
+    body = GOOD_BODY + "\n\nShe works with Wayne Biotech, Hooli, Relecloud and Tyrell Corp too."
+    assert only(check(body=body), RULE_OTHER_CUSTOMER).message == (
+        "The draft names other customers, “Wayne Biotech”, “Hooli Inc” and “Relecloud” (and 1 more): remove them."
+    )
+
+
+@pytest.mark.parametrize(
+    "own",
+    ["Northwind Traders Ltd", "Northwind Traders", "NORTHWIND TRADERS LIMITED", "Northwind Traders Ltd."],
+)
+def test_own_account_is_not_another_customer(own: str) -> None:
+    assert check(body=GOOD_BODY.replace("Northwind Traders", own)) == []
+
+
+def test_own_account_found_in_the_store_is_dropped_from_the_answer() -> None:
+    # A store that answers with the own account's display name (as a real one will).
+    def store(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+        return ["Northwind Traders Ltd", *customers_named(phrases)]
+
+    assert (
+        check_draft(Draft("Introducing Priya Sharma", GOOD_BODY), NORTHWIND, customers_named=store, policy=POLICY) == []
+    )
+
+
+def test_part_of_the_own_name_that_is_another_account_is_not_reported() -> None:
+    facts = FACTS["harbor"]
+    body = "Hi Søren,\n\nFrom 15 January 2027, Aisha Okafor is the CSM for Blue Harbor Logistics."
+    assert check(subject="Hello", body=body, facts=facts) == []
+    alone = body + " She knows Harbor Logistics well."
+    assert "Harbor Logistics" in only(check(subject="Hello", body=alone, facts=facts), RULE_OTHER_CUSTOMER).message
+
+
+def test_greetings_and_names_of_people_are_not_customers() -> None:
+    body = "Hello Zoë,\n\nThank you! Please welcome José Álvarez from 2 March 2026.\n\nYour team,\nLukas Meier"
+    assert check(subject="Dear Zoë", body=body, facts=FACTS["zurich"]) == []
+
+
+def test_a_person_who_shares_a_customer_name_is_reported() -> None:
+    facts = replace(NORTHWIND, new_csm_name="Fourth Coffee")  # an account is really called that
+    body = GOOD_BODY.replace("Priya Sharma", "Fourth Coffee")
+    assert only(check(subject="Hi", body=body, facts=facts), RULE_OTHER_CUSTOMER)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("See http://evil.example/x.", "http://evil.example/x"),
+        ("See [the plan](https://evil.example/plan).", "https://evil.example/plan"),
+        ("See <https://evil.example/plan|the plan>.", "https://evil.example/plan"),
+        ("See www.evil.example today.", "www.evil.example"),
+        ("See evil.com/x today.", "evil.com/x"),
+        ("Visit evil.com today.", "evil.com"),
+        ("See [x](javascript:alert(1)).", "javascript:alert"),
+        ("Open data:text/html;base64,AAAA now.", "data:text/html;base64,AAAA"),
+        ("Write <mailto:x@evil.example|here>.", "mailto:x@evil.example"),
+        ("See https://tierbot-demo.com.evil.example/x.", "https://tierbot-demo.com.evil.example/x"),
+        ("See https://eviltierbot-demo.com/x.", "https://eviltierbot-demo.com/x"),
+        ("See https://tierbot-demo.com@evil.example/x.", "https://tierbot-demo.com@evil.example/x"),
+        ("See http:/evil.example/x.", "http:/evil.example/x"),
+        ("See \\\\files.evil.example\\share.", "\\\\files.evil.example"),
+        ("See ｈｔｔｐｓ://evil.example/x.", "https://evil.example/x"),
+    ],
+)
+def test_links_off_the_allowed_domains_are_refused(text: str, shown: str) -> None:
+    problems = check(body=GOOD_BODY + "\n\n" + text)
+    assert {p.rule for p in problems} <= {RULE_LINK, RULE_EMAIL}  # a userinfo URL also holds an address
+    link = next(p for p in problems if p.rule == RULE_LINK)
+    assert f"“{shown}" in link.message
+    assert "only tierbot-demo.com is allowed" in link.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See https://tierbot-demo.com/plan.",
+        "See https://help.tierbot-demo.com/a/b?c=d#e.",
+        "See https://a.b.tierbot-demo.com.",
+        "See [the plan](https://docs.tierbot-demo.com/x).",
+        "See <https://tierbot-demo.com/x|the plan>.",
+        "See www.tierbot-demo.com/x.",
+        "See tierbot-demo.com/status.",
+        "Write <mailto:priya@tierbot-demo.com|Priya>.",
+        "e.g. the index.html file, v2.0, 3.5x faster, JavaScript: yes, your data: safe",
+    ],
+)
+def test_links_on_allowed_domains_and_their_subdomains_pass(text: str) -> None:
+    assert check(body=GOOD_BODY + "\n\n" + text) == []
+
+
+def test_no_allowed_domains_means_no_links() -> None:
+    policy = DraftPolicy()
+    message = only(check(body=GOOD_BODY + " https://tierbot-demo.com/x", policy=policy), RULE_LINK).message
+    assert message == "The draft has the link “https://tierbot-demo.com/x” but notes may not contain links: remove it."
+
+
+def test_own_account_that_looks_like_a_domain_is_not_a_link() -> None:
+    facts = replace(NORTHWIND, account_name="Monday.com Ltd")
+    body = GOOD_BODY.replace("Northwind Traders", "Monday.com")
+    assert check(body=body, facts=facts) == []
+    assert only(check(body=body + " See monday.com/pricing.", facts=facts), RULE_LINK)
+
+
+def test_email_addresses_off_the_allowed_domains_are_refused() -> None:
+    body = GOOD_BODY + "\n\nWrite to priya@gmail.com or priya.sharma@tierbot-demo.com or p@eu.tierbot-demo.com."
+    assert only(check(body=body), RULE_EMAIL).message == (
+        "The draft has the email address “priya@gmail.com” but only tierbot-demo.com is allowed: remove it."
+    )
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["<!channel>", "<!here>", "<!everyone>", "<!HERE|here>", "@channel", "@here", "@Everyone", "<!subteam^S0123|@cs>"],
+)
+def test_mass_mentions_are_refused(mention: str) -> None:
+    message = only(check(body=f"{mention} {GOOD_BODY}"), RULE_MASS_MENTION).message
+    assert message == f"The draft contains the mass mention “{mention}”: remove it."
+
+
+def test_at_signs_that_are_not_mass_mentions_pass() -> None:
+    assert check(body=GOOD_BODY + " Reach us at here@tierbot-demo.com or <@U024BE7LH>.") == []
+
+
+@pytest.mark.parametrize(("size", "fails"), [(120, False), (121, True)])
+def test_subject_limit(size: int, fails: bool) -> None:
+    subject = ("Introducing Priya Sharma " + "x" * size)[:size]
+    problems = check(subject=subject)
+    assert [p.rule for p in problems] == ([RULE_SUBJECT_LENGTH] if fails else [])
+    if fails:
+        assert problems[0].message == "The subject is 121 characters, over the limit of 120: shorten it."
+
+
+def test_subject_on_one_line() -> None:
+    message = only(check(subject="Introducing\nPriya Sharma"), RULE_SUBJECT_LENGTH).message
+    assert message == "The subject has a line break: put it on one line."
+
+
+@pytest.mark.parametrize(("size", "fails"), [(1500, False), (1501, True)])
+def test_body_limit(size: int, fails: bool) -> None:
+    body = GOOD_BODY + " " * (size - len(GOOD_BODY))
+    problems = check(body=body)
+    assert [p.rule for p in problems] == ([RULE_BODY_LENGTH] if fails else [])
+    if fails:
+        assert problems[0].message == "The body is 1501 characters, over the limit of 1500: shorten it."
+
+
+def test_limits_come_from_the_policy() -> None:
+    policy = replace(POLICY, subject_limit=10, body_limit=50)
+    assert [p.rule for p in check(policy=policy)] == [RULE_SUBJECT_LENGTH, RULE_BODY_LENGTH]
+
+
+def test_every_rule_is_reported_once_in_vocabulary_order() -> None:
+    body = (
+        "<!channel> @here Hi Dana, Priya starts soon. Globex and Initech agree. "
+        "See https://evil.example and http://bad.example, write a@evil.example or b@evil.example."
+    )
+    problems = check(subject="x" * 130, body=body * 20)
+    assert [p.rule for p in problems] == [rule for rule in RULES if rule != RULE_EMPTY]
+
+
+# ---------------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=150, deadline=None)
+@given(subject=st.text(max_size=200), body=st.text(max_size=2000))
+def test_any_text_gives_only_known_rules_once_each(subject: str, body: str) -> None:
+    problems = check(subject=subject, body=body)
+    rules = [p.rule for p in problems]
+    assert len(rules) == len(set(rules))
+    assert set(rules) <= set(RULES)
+    assert all(p.message.endswith(".") for p in problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(junk=st.text(alphabet=st.characters(categories=["Ll", "Zs", "Pd", "Po"]), max_size=300))
+def test_lower_case_prose_never_breaks_a_good_draft(junk: str) -> None:
+    # Punctuation and lower-case words cannot name a customer, a link host with a path aside.
+    body = f"{GOOD_BODY}\n\n{junk}"
+    rules = {p.rule for p in check(body=body)}
+    assert rules <= {RULE_LINK, RULE_BODY_LENGTH}
+
+
+@given(name=st.text(max_size=40))
+def test_name_key_is_idempotent_and_ignores_an_added_suffix(name: str) -> None:
+    key = name_key(name)
+    assert name_key(" ".join(key)) == key
+    assert name_key(name + " Inc.") == (key or ("inc",))  # and never empties a name

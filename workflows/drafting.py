@@ -1,0 +1,561 @@
+"""Customer transition notes: drafted (by a language model when one is configured, by templates
+otherwise), checked by one validator, and approved by a person before anything is marked sent.
+
+This is the only module that imports LangChain. The model is built from a name in the settings
+(``TIERBOT_LLM=provider:model``) by ``load_chat_model`` and passed in; tests pass LangChain's
+fake chat models. The model sees only ``DraftFacts`` (rendered by ``prompts/note_request.txt.j2``):
+no revenue, no other customers, no free-text notes. Whatever it answers is checked like any
+draft; a failing draft or a provider error falls back to the template, and the record says which
+it is, the model and the prompt version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Any
+
+import yaml
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from engine.drafts import CustomersNamed, Draft, DraftFacts, DraftPolicy, DraftProblem, check_draft, name_key
+from engine.errors import InputError, InvalidFields, NotAllowed
+from engine.notes import first_name, intro_slot, note_style, parse_note, reason_category, title_of
+from prompts import TEMPLATES, render_template
+from store import Store, audit, csms
+from store import accounts as account_queries
+from store import drafts as stored
+from store import rules as stored_rules
+from store.audit import AuditEntry
+from workflows.clock import Clock, timestamp
+from workflows.handoffs import Handoff, deciders, get_handoff
+from workflows.roles import Person, actor_name, record_denial
+
+log = logging.getLogger("tierbot.drafting")
+
+PROMPT_FILES = ("note_system.txt.j2", "note_request.txt.j2", "note_personal.txt.j2", "note_standard.txt.j2")
+DRAFTABLE = ("approved", "scheduled", "customer notified")  # decided, and the customer not told yet
+
+
+def prompt_version() -> str:
+    """``notes-<hash>`` of the prompt and template files: a draft records which wording made it."""
+    digest = hashlib.sha256()
+    for name in PROMPT_FILES:
+        digest.update((TEMPLATES / name).read_bytes())
+    return f"notes-{digest.hexdigest()[:10]}"
+
+
+# ---------------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which language model drafts notes: none (the template drafter) unless ``spec`` is set."""
+
+    spec: str | None = None  # "openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest", "ollama:llama3.1"
+    base_url: str | None = None  # any OpenAI-compatible server: TIERBOT_LLM=openai:<model> + this
+    timeout_s: float = 30.0
+    max_tokens: int = 600
+
+
+_PACKAGES = {"openai": "langchain-openai", "anthropic": "langchain-anthropic", "ollama": "langchain-ollama"}
+
+
+def load_chat_model(settings: ModelSettings) -> BaseChatModel | None:
+    """The chat model ``settings`` name, with timeout, token cap and one retry; None for templates."""
+    if not settings.spec:
+        return None
+    provider, _, model = settings.spec.partition(":")
+    if not provider or not model:
+        raise InputError(
+            f"TIERBOT_LLM is `{settings.spec}`: write it as provider:model, e.g. `openai:gpt-4o-mini` or "
+            "`ollama:llama3.1` (unset it to draft notes from templates)."
+        )
+    from langchain.chat_models import init_chat_model  # imported here: it is slow, and only needed here
+
+    options: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens, "max_retries": 1}
+    if settings.base_url:
+        options["base_url"] = settings.base_url
+    try:
+        return init_chat_model(model, model_provider=provider, **options)
+    except ImportError:
+        package = _PACKAGES.get(provider, f"langchain-{provider}")
+        raise InputError(
+            f"TIERBOT_LLM names the `{provider}` provider, whose LangChain package is not installed: "
+            f"`.venv/bin/pip install {package}` (or unset TIERBOT_LLM to draft from templates)."
+        ) from None
+    except ValueError as unknown:
+        raise InputError(f"TIERBOT_LLM is `{settings.spec}`: {unknown}") from None
+
+
+@dataclass(frozen=True)
+class NoteWriter:
+    """What drafts notes: a chat model (``label`` names it) or, without one, the templates."""
+
+    model: BaseChatModel | None = None
+    label: str | None = None
+    allowed_domains: frozenset[str] = frozenset()  # besides the roster's own email domains
+
+
+# ---------------------------------------------------------------------------------- facts
+
+
+def _tiers(store: Store) -> list[str]:
+    active = stored_rules.active(store)
+    if active is None:
+        return []
+    try:
+        tiers = (yaml.safe_load(active.definition) or {}).get("tiers") or []
+    except yaml.YAMLError:
+        return []
+    return [str(t) for t in tiers]
+
+
+def _long_date(day: date) -> str:
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%B')} {day.year}"
+
+
+def note_facts(store: Store, handoff: Handoff) -> tuple[DraftFacts, str]:
+    """The facts a note may use, and its style (personal or standard)."""
+    account = account_queries.get(store, handoff.crm_id) or {}
+    old = csms.get(store, handoff.from_csm) if handoff.from_csm else None
+    new = csms.get(store, handoff.to_csm) or {}
+    effective = date.fromisoformat(handoff.effective_date or handoff.requested_at[:10])
+    facts = DraftFacts(
+        account_name=handoff.account_name,
+        contact_first_name=first_name(account.get("contact_name")),
+        old_csm_name=str(old["name"]) if old else "",
+        old_csm_title=title_of(old.get("role")) if old else "",
+        new_csm_name=str(new.get("name") or handoff.to_name or handoff.to_csm),
+        new_csm_title=title_of(new.get("role")),
+        effective_date=effective,
+        tier=handoff.tier or "standard",
+        reason_category=reason_category(handoff.reason),
+        intro_slot=intro_slot(effective),
+    )
+    return facts, note_style(handoff.tier, _tiers(store))
+
+
+def note_context(facts: DraftFacts, style: str) -> dict[str, Any]:
+    """The templates' variables: the facts, the date written out, and the style."""
+    return {
+        "account_name": facts.account_name,
+        "contact_first_name": facts.contact_first_name,
+        "old_csm_name": facts.old_csm_name,
+        "old_csm_title": facts.old_csm_title,
+        "new_csm_name": facts.new_csm_name,
+        "new_csm_title": facts.new_csm_title,
+        "effective_date": _long_date(facts.effective_date),
+        "tier": facts.tier,
+        "reason_category": facts.reason_category,
+        "intro_slot": facts.intro_slot,
+        "style": style,
+    }
+
+
+def prompt_messages(facts: DraftFacts, style: str) -> tuple[str, str]:
+    """The system instructions and the request the model gets: exactly these two texts."""
+    context = note_context(facts, style)
+    return render_template("note_system.txt.j2", **context), render_template("note_request.txt.j2", **context)
+
+
+def template_note(facts: DraftFacts, style: str) -> Draft:
+    """The deterministic drafter: the personal or the standard template."""
+    return parse_note(render_template(f"note_{style}.txt.j2", **note_context(facts, style)))
+
+
+# ---------------------------------------------------------------------------------- checking
+
+
+def customers_in(store: Store) -> CustomersNamed:
+    """``customers_named`` for the validator: phrases looked up in the whole account list."""
+
+    def named(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+        if not phrases:
+            return []
+        known = stored.known_terms(store, sorted({t for p in phrases for t in p}))
+        found: list[str] = []
+        seen: set[tuple[str, ...]] = set()
+        for phrase in phrases:
+            # A phrase with a word no account name has cannot be a name: most never reach a query.
+            if phrase in seen or not all(t in known for t in phrase):
+                continue
+            seen.add(phrase)
+            found += [n for n in stored.names_with_tokens(store, phrase) if name_key(n) == phrase]
+        return list(dict.fromkeys(found))
+
+    return named
+
+
+def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
+    """Links and addresses may go to the company's own domains (the roster's emails) and any set."""
+    domains = {str(p[2]).rsplit("@", 1)[-1].lower() for p in csms.people(store) if p[2] and "@" in str(p[2])}
+    return DraftPolicy(allowed_domains=frozenset(domains) | writer.allowed_domains)
+
+
+def check_note(store: Store, draft: Draft, facts: DraftFacts, writer: NoteWriter) -> list[DraftProblem]:
+    return check_draft(draft, facts, customers_named=customers_in(store), policy=note_policy(store, writer))
+
+
+# ---------------------------------------------------------------------------------- drafting
+
+
+@dataclass(frozen=True)
+class Written:
+    draft: Draft
+    source: str  # "model" or "template"
+    problems: tuple[DraftProblem, ...]
+    fallback: str | None = None  # why the model's draft was not used
+
+
+def _ask_model(model: BaseChatModel, facts: DraftFacts, style: str) -> Draft:
+    system, request = prompt_messages(facts, style)
+    answer = model.invoke([SystemMessage(system), HumanMessage(request)])
+    content = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
+    return parse_note(content)
+
+
+def write_note(store: Store, facts: DraftFacts, style: str, writer: NoteWriter) -> Written:
+    """Draft with the model when there is one (one retry on a provider error); a failing draft or a
+    second error falls back to the template. The result is always checked."""
+    fallback = None
+    if writer.model is not None:
+        for attempt in (1, 2):
+            try:
+                draft = _ask_model(writer.model, facts, style)
+            except Exception as failure:  # any provider failure: timeouts, 5xx, refusals, bad keys
+                log.warning("the language model failed drafting a note (attempt %s): %s", attempt, failure)
+                fallback = f"the model failed: {type(failure).__name__}: {str(failure)[:200]}"
+                continue
+            problems = check_note(store, draft, facts, writer)
+            if not problems:
+                return Written(draft, "model", ())
+            fallback = "the model's draft failed the checks: " + " ".join(p.message for p in problems)
+            break
+    draft = template_note(facts, style)
+    return Written(draft, "template", tuple(check_note(store, draft, facts, writer)), fallback)
+
+
+@dataclass(frozen=True)
+class CustomerNote:
+    """A draft of a handoff's customer note, as stored, with what a person needs to act on it."""
+
+    id: int
+    handoff_id: int
+    subject: str
+    body: str
+    source: str
+    model: str | None
+    prompt_version: str
+    valid: bool
+    problems: tuple[DraftProblem, ...]
+    fallback: str | None
+    state: str
+    created_at: str
+    created_by: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    sent_at: str | None = None
+    sent_by: str | None = None
+    channel: str | None = None
+    ts: str | None = None
+    account_name: str = ""
+    contact_name: str | None = None
+    contact_email: str | None = None
+    new_csm: str | None = None
+    new_csm_slack: str | None = None
+    new_csm_email: str | None = None
+    decided_by_name: str | None = None
+    sent_by_name: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _note(store: Store, row: dict[str, Any]) -> CustomerNote:
+    handoff = get_handoff(store, int(row["handoff_id"]))
+    account = account_queries.get(store, handoff.crm_id) or {}
+    new = csms.get(store, handoff.to_csm) or {}
+    problems = tuple(DraftProblem(**p) for p in json.loads(row["problems"] or "[]"))
+    return CustomerNote(
+        id=int(row["id"]),
+        handoff_id=handoff.id,
+        subject=row["subject"],
+        body=row["body"],
+        source=row["source"],
+        model=row["model"],
+        prompt_version=row["prompt_version"],
+        valid=bool(row["valid"]),
+        problems=problems,
+        fallback=row["fallback"],
+        state=row["state"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        decided_at=row["decided_at"],
+        decided_by=row["decided_by"],
+        sent_at=row["sent_at"],
+        sent_by=row["sent_by"],
+        channel=row["channel"],
+        ts=row["ts"],
+        account_name=handoff.account_name,
+        contact_name=account.get("contact_name"),
+        contact_email=account.get("contact_email"),
+        new_csm=handoff.to_name,
+        new_csm_slack=handoff.to_slack,
+        new_csm_email=new.get("email"),
+        decided_by_name=actor_name(store, row["decided_by"]) if row["decided_by"] else None,
+        sent_by_name=actor_name(store, row["sent_by"]) if row["sent_by"] else None,
+    )
+
+
+def _actor(person: Person) -> str:
+    return person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
+
+
+def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str, clock: Clock) -> CustomerNote:
+    """Draft the customer note of an approved handoff and keep it (any earlier draft waiting is
+    replaced: it is discarded on the record)."""
+    handoff = get_handoff(store, handoff_id)
+    if handoff.state not in DRAFTABLE:
+        raise InputError(
+            f"Handoff #{handoff.id} is {handoff.state}: a customer note is drafted once the handoff is approved "
+            "and until the customer is told."
+        )
+    facts, style = note_facts(store, handoff)
+    written = write_note(store, facts, style, writer)  # slow (a model call): outside the write lock
+    at = timestamp(clock)
+    record = {
+        "subject": written.draft.subject,
+        "body": written.draft.body,
+        "source": written.source,
+        "model": writer.label if writer.model is not None else None,
+        "prompt_version": prompt_version(),
+        "valid": not written.problems,
+        "problems": [{"rule": p.rule, "message": p.message} for p in written.problems],
+        "fallback": written.fallback,
+    }
+    with store.transaction():
+        for row in store.query("SELECT id FROM handoff_drafts WHERE handoff_id = ? AND state = 'draft'", (handoff_id,)):
+            stored.decide(store, int(row["id"]), "discarded", at=at, actor=actor)
+        draft_id = stored.create(store, handoff_id, record, at=at, actor=actor)
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "note.draft",
+                    f"handoff:{handoff_id}",
+                    None,
+                    {"draft": draft_id, "source": written.source, "valid": record["valid"], "style": style},
+                )
+            ],
+        )
+    return get_note(store, draft_id)
+
+
+def get_note(store: Store, draft_id: int) -> CustomerNote:
+    row = stored.get(store, draft_id)
+    if row is None:
+        raise InputError(f"There is no customer note #{draft_id}.")
+    return _note(store, row)
+
+
+def latest_note(store: Store, handoff_id: int) -> CustomerNote | None:
+    get_handoff(store, handoff_id)  # says so when there is no such handoff
+    row = stored.latest(store, handoff_id)
+    return _note(store, row) if row else None
+
+
+def note_for(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str, clock: Clock) -> CustomerNote:
+    """The handoff's current note, drafted first when it has none."""
+    return latest_note(store, handoff_id) or draft_note(store, handoff_id, writer=writer, actor=actor, clock=clock)
+
+
+# ---------------------------------------------------------------------------------- deciding
+
+
+def may_handle_note(store: Store, person: Person, handoff: Handoff) -> bool:
+    """The new CSM (who sends it), the outgoing CSM, their managers and leaders."""
+    if "leader" in person.roles:
+        return True
+    if person.csm_id and person.csm_id in (handoff.to_csm, handoff.from_csm):
+        return True
+    return person.slack_user_id in deciders(store, handoff.from_csm, handoff.to_csm)
+
+
+def _allowed(store: Store, person: Person, note: CustomerNote, action: str, clock: Clock) -> Handoff:
+    handoff = get_handoff(store, note.handoff_id)
+    if not may_handle_note(store, person, handoff):
+        what = f"{action} the customer note of handoff #{handoff.id}"
+        record_denial(store, person, what, where="customer note", clock=clock)
+        raise NotAllowed(
+            f"Only {handoff.to_name} (the new CSM), {handoff.from_name or 'the outgoing CSM'}, their managers or a "
+            f"leader may {what}.",
+            what,
+            ("csm", "manager", "leader"),
+            deciders(store, handoff.from_csm, handoff.to_csm),
+        )
+    return handoff
+
+
+def _already(note: CustomerNote) -> InputError:
+    by = f" by {note.decided_by_name}" if note.decided_by_name else ""
+    return InputError(f"Customer note #{note.id} was already {note.state}{by}; nothing changed.")
+
+
+def approve_note(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+    """Record a person's approval: only a draft that passed the checks can be approved."""
+    note = get_note(store, draft_id)
+    _allowed(store, person, note, "approve", clock)
+    if not note.valid:
+        raise InputError(
+            f"Customer note #{note.id} fails the checks ({' '.join(p.message for p in note.problems)}) "
+            "Edit it first; an edit that passes can be approved."
+        )
+    return _decide(store, note, "approved", person, clock)
+
+
+def discard_note(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+    note = get_note(store, draft_id)
+    _allowed(store, person, note, "discard", clock)
+    return _decide(store, note, "discarded", person, clock)
+
+
+def _decide(store: Store, note: CustomerNote, state: str, person: Person, clock: Clock) -> CustomerNote:
+    at, actor = timestamp(clock), _actor(person)
+    with store.transaction():
+        if not stored.decide(store, note.id, state, at=at, actor=actor):
+            raise _already(get_note(store, note.id))
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    {"approved": "note.approve", "discarded": "note.discard"}[state],
+                    f"note:{note.id}",
+                    {"state": "draft"},
+                    {"state": state, "handoff": note.handoff_id},
+                )
+            ],
+        )
+    return get_note(store, note.id)
+
+
+def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+    """Record that the approved note went to the customer (tierbot does not send email itself)."""
+    note = get_note(store, draft_id)
+    _allowed(store, person, note, "mark as sent", clock)
+    at, actor = timestamp(clock), _actor(person)
+    with store.transaction():
+        if not stored.mark_sent(store, note.id, at=at, actor=actor):
+            current = get_note(store, note.id)
+            if current.state == "sent":
+                raise InputError(f"Customer note #{note.id} was already marked sent by {current.sent_by_name}.")
+            raise InputError(f"Customer note #{note.id} is {current.state}: only an approved note can be sent.")
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "note.sent",
+                    f"note:{note.id}",
+                    {"state": "approved"},
+                    {"state": "sent", "handoff": note.handoff_id},
+                )
+            ],
+        )
+    return get_note(store, note.id)
+
+
+def check_edit(
+    store: Store, draft_id: int, *, subject: str, body: str, person: Person, writer: NoteWriter
+) -> CustomerNote:
+    """Check an edit without saving it (reads only): problems by field (subject, body)."""
+    note = get_note(store, draft_id)
+    handoff = get_handoff(store, note.handoff_id)
+    if not may_handle_note(store, person, handoff):
+        raise InvalidFields(
+            {"body": f"Only {handoff.to_name}, {handoff.from_name}, their managers or a leader may edit it."}
+        )
+    if note.state != "draft":
+        raise InvalidFields({"body": str(_already(note))})
+    facts, _ = note_facts(store, handoff)
+    problems = check_note(store, Draft(subject.strip(), body.strip()), facts, writer)
+    if problems:
+        errors: dict[str, str] = {}
+        for p in problems:
+            where = (
+                "subject" if p.rule in ("subject_length",) or (p.rule == "empty" and not subject.strip()) else "body"
+            )
+            errors[where] = (errors.get(where, "") + " " + p.message).strip()
+        raise InvalidFields(errors)
+    return note
+
+
+def edit_note(
+    store: Store, draft_id: int, *, subject: str, body: str, person: Person, writer: NoteWriter, clock: Clock
+) -> CustomerNote:
+    """A person's edit becomes a new draft (the old one is discarded on the record), checked like
+    any other: problems come back by field and nothing is saved."""
+    note = get_note(store, draft_id)
+    _allowed(store, person, note, "edit", clock)
+    if note.state != "draft":
+        raise _already(note)
+    check_edit(store, draft_id, subject=subject, body=body, person=person, writer=writer)
+    draft = Draft(subject.strip(), body.strip())
+    at, actor = timestamp(clock), _actor(person)
+    record: dict[str, Any] = {
+        "subject": draft.subject,
+        "body": draft.body,
+        "source": "edited",
+        "model": note.model,
+        "prompt_version": note.prompt_version,
+        "valid": True,
+        "problems": [],
+        "fallback": None,
+    }
+    with store.transaction():
+        if not stored.decide(store, note.id, "discarded", at=at, actor=actor):
+            raise _already(get_note(store, note.id))
+        new_id = stored.create(store, note.handoff_id, record, at=at, actor=actor)
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "note.edit",
+                    f"note:{new_id}",
+                    {"draft": note.id},
+                    {"draft": new_id, "handoff": note.handoff_id},
+                )
+            ],
+        )
+    return get_note(store, new_id)
+
+
+def record_note_message(store: Store, draft_id: int, channel: str, ts: str) -> None:
+    with store.transaction():
+        stored.set_message(store, draft_id, channel, ts)
+
+
+def note_email(note: CustomerNote) -> bytes:
+    """The note as an .eml file: from the new CSM to the contact, ready to open and send."""
+    message = EmailMessage()
+    message["Subject"] = note.subject
+    if note.new_csm_email:
+        message["From"] = formataddr((note.new_csm or "", note.new_csm_email))
+    if note.contact_email:
+        message["To"] = formataddr((note.contact_name or "", note.contact_email))
+    message["X-Tierbot-Handoff"] = str(note.handoff_id)
+    message["X-Tierbot-Draft"] = f"{note.id} ({note.source}, {note.state})"
+    message.set_content(note.body + "\n")
+    return bytes(message)
