@@ -14,6 +14,7 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from bot import cli_plans  # noqa: F401  (adds `tierbot handoff plan …` to the handoff group)
 from bot.chat import run_chat
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import draft

@@ -15,6 +15,7 @@ from bot.logs import configure_logging
 from bot.render import render
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings
 from bot.slack.replay import Replay, read_payload, replay
+from bot.slack.schedule import start_checkins
 from bot.slack.server import HttpServer, socket_mode_handler
 from workflows.clock import SystemClock
 from workflows.roles import grant_role, list_roles, revoke_role
@@ -52,6 +53,8 @@ def serve(port: int, host: str) -> None:
         daemon=True,
         name="warm-up",
     ).start()
+    if settings.slack.bot_token:
+        start_checkins(registry)  # check-in reminders and batch reports, every hour
     if settings.slack.socket_mode:
         click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
         socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()

@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from bot.commands import HelpText, Note
+from bot.slack.outbound import Posted
 from engine.fields import TableSpec
 from engine.formatting import count, money, percent
 from engine.formula import Formula
@@ -32,6 +33,7 @@ from workflows.exporting import ExportReport
 from workflows.handoffs import Handoff, HandoffDetail, HandoffList, HandoffSettings
 from workflows.importing import ImportReport
 from workflows.lookup import AccountMatch, FindResult
+from workflows.plans import Announcement, Checkins, PlanDecision, PlanList, TransitionPlan
 from workflows.roles import GrantReport, RoleList
 from workflows.rules import ActivationReport, LoadReport, ProposalReport, RuleSetDetail, RuleSetList
 from workflows.status import WorkspaceStatus
@@ -821,3 +823,90 @@ def _(note: CustomerNote) -> str:
     else:
         lines.append("It passes the checks: new CSM named, date present, no other customer, no outside links.")
     return "\n".join(lines)
+
+
+@render.register
+def _(plan: TransitionPlan) -> str:
+    lines = [
+        f"Transition plan #{plan.id} from {plan.source}: {len(plan.lines)} move(s) in {len(plan.batches)} batch(es), "
+        f"weeks from {plan.start_date}, at most {plan.weekly_limit} move(s) per CSM a week.",
+        f"{plan.count('planned')} to decide, {plan.count('approved')} approved, {plan.count('rejected')} rejected, "
+        f"{len(plan.held)} held.",
+    ]
+    for number, batch in plan.batches.items():
+        lines += ["", f"Batch {number} — effective {batch[0].effective_date}, check-in {batch[0].check_in_date}:"]
+        for line in batch:
+            handoff = f" → handoff #{line.handoff_id} ({line.handoff_state})" if line.handoff_id else ""
+            lines.append(
+                f"  row {line.line}: {line.account_name} ({line.crm_id}) {line.from_name or 'no owner'} → "
+                f"{line.to_name or line.to_csm} [{line.status}]{handoff}"
+            )
+            if line.note and not line.note.startswith("The first week"):
+                lines.append(f"      {line.note}")
+    if plan.held:
+        lines += ["", "Held (need a handoff with a leader's exception):"]
+        lines += [f"  row {h.line}: {h.account_name} → {h.to_name or h.to_csm}: {h.note}" for h in plan.held]
+    if plan.count("planned"):
+        lines += ["", f"Approve: tierbot handoff plan-approve {plan.id} --as PERSON [--line N]"]
+    return "\n".join(lines)
+
+
+@render.register
+def _(decision: PlanDecision) -> str:
+    done = decision.approved or decision.rejected
+    verb = "Approved" if decision.approved else "Rejected"
+    out = [f"{verb} row(s) {', '.join(map(str, done))} of plan #{decision.plan.id}." if done else "Nothing changed."]
+    out += [f"Row {line}: {why}." for line, why in decision.skipped]
+    if decision.approved:
+        ids = [str(ln.handoff_id) for ln in decision.plan.lines if ln.line in decision.approved]
+        out.append(f"Handoffs: #{', #'.join(ids)} (approved; `tierbot draft ID` for each customer note).")
+    return "\n".join(out)
+
+
+@render.register
+def _(checkins: Checkins) -> str:
+    if not checkins.reminders and not checkins.reports:
+        return f"No check-in is due on {checkins.day}."
+    out = [f"Check-ins on {checkins.day}:"]
+    out += [
+        f"  remind {r.to_name or r.to_csm} about {r.account_name} (moved {r.effective_date}, handoff #{r.handoff_id})"
+        for r in checkins.reminders
+    ]
+    out += [
+        f"  report plan #{b.plan_id} batch {b.batch}: {b.completed} of {b.lines} completed, {b.cancelled} cancelled, "
+        f"{b.rejected} rejected"
+        for b in checkins.reports
+    ]
+    return "\n".join(out)
+
+
+@render.register
+def _(announcement: Announcement) -> str:
+    if not announcement.handoffs:
+        return "No approved handoff is waiting to be announced."
+    count = len(announcement.handoffs)
+    out = [f"{count} approved handoff(s) to announce (`--post --channel C…` posts them as one digest):"]
+    out += [
+        f"  {h.account_name}: {h.from_name or 'no owner'} → {h.to_name or h.to_csm}, from {h.effective_date}"
+        for h in announcement.handoffs
+    ]
+    return "\n".join(out)
+
+
+@render.register
+def _(posted: Posted) -> str:
+    if not posted.messages:
+        return f"Nothing posted: {posted.what}."
+    return f"Posted {posted.what} in {posted.messages} message(s) to {posted.channel}."
+
+
+@render.register
+def _(listing: PlanList) -> str:
+    if not listing.plans:
+        return "No transition plans yet: `tierbot handoff plan FILE` makes one."
+    rows = [
+        (p.id, p.source, p.start_date, p.lines, p.batches, p.planned, p.approved, p.rejected, p.held)
+        for p in listing.plans
+    ]
+    headers = ("plan", "file", "from", "moves", "batches", "to decide", "approved", "rejected", "held")
+    return tabulate(rows, headers=headers)

@@ -38,6 +38,7 @@ SUBMIT_WORKLOAD = Permission("submit a workload estimate", ("csm", "manager", "l
 RUN_WORKLOAD_SURVEY = Permission("run a workload survey round", ("leader",))
 REQUEST_HANDOFF = Permission("request an account handoff", ("csm", "manager", "leader"))
 DECIDE_HANDOFF = Permission("approve or reject a handoff", ("manager", "leader"))
+ANNOUNCE_HANDOFFS = Permission("announce approved handoffs in a channel", ("manager", "leader"))
 
 PERMISSIONS = (
     VIEW_ACCOUNTS,
@@ -49,6 +50,7 @@ PERMISSIONS = (
     RUN_WORKLOAD_SURVEY,
     REQUEST_HANDOFF,
     DECIDE_HANDOFF,
+    ANNOUNCE_HANDOFFS,
 )
 
 

@@ -436,3 +436,53 @@ def m006_customer_notes(db: Database) -> None:
         CREATE INDEX handoff_drafts_handoff ON handoff_drafts(handoff_id, id);
         """,
     )
+
+
+@MIGRATIONS()
+def m007_transition_plans(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Transition plans: proposed moves placed in dated weekly batches, approved as a whole or
+        -- line by line (each approved line becomes a handoff).
+        CREATE TABLE handoff_plans (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            weekly_limit INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            channel TEXT,
+            ts TEXT
+        );
+        CREATE TABLE handoff_plan_lines (
+            plan_id INTEGER NOT NULL REFERENCES handoff_plans(id),
+            line INTEGER NOT NULL,
+            crm_id TEXT NOT NULL,
+            from_csm TEXT,
+            to_csm TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('planned', 'held', 'approved', 'rejected')),
+            batch INTEGER,
+            effective_date TEXT,
+            check_in_date TEXT,
+            guardrails TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '',
+            handoff_id INTEGER REFERENCES handoffs(id),
+            decided_by TEXT,
+            decided_at TEXT,
+            PRIMARY KEY (plan_id, line)
+        );
+
+        -- Check-ins sent (a reminder to the new CSM, a report per batch), each once.
+        CREATE TABLE handoff_checkins (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('reminder', 'batch report')),
+            sent_at TEXT NOT NULL,
+            sent_by TEXT NOT NULL
+        );
+
+        -- When an approved handoff was announced in the team channel's digest.
+        ALTER TABLE handoffs ADD COLUMN announced_at TEXT;
+        """,
+    )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.slack.outbound import send_checkins
 from bot.slack.signing import signed_headers
 from store import Store
-from workflows.handoffs import handoff_detail, set_handoff_channel
+from workflows.clock import FixedClock
+from workflows.handoffs import handoff_detail, person_named, set_handoff_channel
+from workflows.plans import create_plan, decide_plan
 
 from .slack_support import (
     CSM,
@@ -280,3 +285,78 @@ def test_editing_the_note_checks_it_and_updates_the_message(slack: Workspace) ->
     assert "Edited by a person" in text_of(update) and "note_approve" in buttons_of(update)
     store = store_of(slack)
     assert [r["state"] for r in store.query("SELECT state FROM handoff_drafts ORDER BY id")] == ["discarded", "draft"]
+
+
+def make_plan(slack: Workspace, tmp_path: Path, count: int = 3) -> int:
+    store = store_of(slack)
+    accounts = [
+        r[0]
+        for r in store.rows(
+            "SELECT crm_id FROM accounts WHERE owner = 'jordan-blake' AND strategic = 0 AND health = 'green' "
+            "AND industry = 'Healthcare' AND region = 'NA' AND renewal_date > '2027-09-01' ORDER BY crm_id LIMIT ?",
+            (count,),
+        )
+    ]
+    path = tmp_path / "moves.csv"
+    path.write_text("account,to,reason\n" + "".join(f"{a},sam-patel,capacity\n" for a in accounts))
+    deps = slack.registry.deps
+    return create_plan(store, path, actor="cli:test", clock=deps.clock).id
+
+
+def test_a_plan_is_posted_and_approved_line_by_line_then_whole(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    refused = slack.command("/handoff", f"plan {plan_id}", user=CSM)  # refused in the ack itself
+    assert ":no_entry:" in text_of(refused.json())
+    slack.command("/handoff", f"plan {plan_id}", user=MANAGER_NA, channel=CHANNEL)
+    post = slack.fake.wait_for("chat.postMessage")[-1]
+    assert post.body["channel"] == CHANNEL and "Transition plan #1: 3 moves in 1 batches" in text_of(post.body)
+    ts = post.response["ts"]
+    menus = [b["accessory"]["action_id"] for b in post.body["blocks"] if b.get("accessory")]
+    assert menus == ["plan_line:2", "plan_line:3", "plan_line:4"] and "plan_approve" in buttons_of(post.body)
+
+    def pick(value: str, user: str) -> dict[str, Any]:
+        line = value.rsplit(":", 1)[1]
+        return slack.next_reply(
+            lambda: slack.click(f"plan_line:{line}", value, user=user, channel=CHANNEL, message_ts=ts, selected=True)
+        )
+
+    assert ":no_entry:" in text_of(pick("approve:1:2", CSM_EMEA))
+    assert "Approved row(s) 2 of plan #1." in text_of(pick("approve:1:2", MANAGER_NA))
+    assert "Rejected row(s) 3 of plan #1." in text_of(pick("reject:1:3", MANAGER_NA))
+    update = slack.fake.wait_for("chat.update", 2)[-1].body
+    assert "approved (handoff #1)" in text_of(update) and ":x: rejected" in text_of(update)
+    everything = slack.next_reply(lambda: slack.click("plan_approve", "1", user=LEADER, channel=CHANNEL, message_ts=ts))
+    assert "Approved row(s) 4 of plan #1." in text_of(everything)
+    store = store_of(slack)
+    assert [r[0] for r in store.rows("SELECT state FROM handoffs ORDER BY id")] == ["approved", "approved"]
+    slack.wait_until(  # each new CSM gets the customer note of each approved move
+        lambda: len([c for c in slack.fake.calls_to("chat.postMessage") if "note_approve" in json.dumps(c.body)]) == 2
+    )
+    final = slack.fake.wait_for("chat.update", 3)[-1].body
+    assert "plan_approve" not in buttons_of(final) and "0 to decide" in text_of(final)
+
+
+def test_announce_posts_one_digest_in_the_channel(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    deps = slack.registry.deps
+    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    refused = slack.command("/handoff", "announce", user=CSM)
+    assert ":no_entry:" in text_of(refused.json())
+    said = slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM"))
+    assert "Posted 3 approved handoff(s) in <#C0TEAM>." in text_of(said)
+    digests = [c for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == "C0TEAM"]
+    assert len(digests) == 1 and text_of(digests[0].body).count("→ Sam Patel") == 3
+    again = slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM"))
+    assert "Nothing to post" in text_of(again)
+
+
+def test_check_ins_go_to_the_new_csm_once(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path, count=1)
+    deps = slack.registry.deps
+    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    later = FixedClock(deps.clock.now() + timedelta(days=60))
+    sent = send_checkins(slack.registry.bolt.client, deps.store, actor="tierbot", clock=later)
+    assert len(sent.reminders) == 1
+    dm = slack.fake.wait_for("chat.postMessage")[-1].body
+    assert dm["channel"] == SAM and "It has been 30 days since" in text_of(dm)
+    assert send_checkins(slack.registry.bolt.client, deps.store, actor="tierbot", clock=later).reminders == ()

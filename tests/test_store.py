@@ -29,6 +29,7 @@ def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
             "m004_slack",
             "m005_handoff_records",
             "m006_customer_notes",
+            "m007_transition_plans",
         ]
 
 

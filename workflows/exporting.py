@@ -58,7 +58,7 @@ def export_accounts(
     source = frame.join(extras)
     out = pd.DataFrame({header: source[column] for column, header in layout}, index=source.index)
     safe = neutralise_frame(_whole_numbers(out))
-    _write_atomically(safe, path)
+    write_table_atomically(safe, path)
     tiered = int(frame["tier"].notna().sum())
     return ExportReport(path=path, rows=len(safe), columns=tuple(map(str, safe.columns)), tiered=tiered)
 
@@ -122,7 +122,7 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
+def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside ``path`` and rename it: never a half-written export."""
     temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
     try:

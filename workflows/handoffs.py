@@ -295,7 +295,7 @@ def _csm_facts(store: Store, csm_id: str) -> CsmFacts:
     )
 
 
-def _quarter_bounds(day: date) -> tuple[str, str]:
+def quarter_bounds(day: date) -> tuple[str, str]:
     start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
     end = date(start.year + (start.month == 10), (start.month + 3 - 1) % 12 + 1, 1) - timedelta(days=1)
     return start.isoformat(), end.isoformat()
@@ -305,9 +305,14 @@ def guardrails_for(
     store: Store, crm_id: str, to_csm: str, effective: date, *, exclude: int | None = None
 ) -> tuple[GuardrailResult, ...]:
     """Every guardrail for moving ``crm_id`` to ``to_csm`` on ``effective``, with the current data."""
+    return check_guardrails(move_facts(store, crm_id, to_csm, effective, exclude=exclude), guardrail_settings(store))
+
+
+def move_facts(store: Store, crm_id: str, to_csm: str, effective: date, *, exclude: int | None = None) -> MoveFacts:
+    """What the guardrails read for one move, from the store as it is now."""
     account = account_queries.get(store, crm_id) or {}
     owner = account.get("owner")
-    start, end = _quarter_bounds(effective)
+    start, end = quarter_bounds(effective)
     people = [c for c in (owner, to_csm) if c]
     renewal = account.get("renewal_date")
     facts = MoveFacts(
@@ -322,7 +327,7 @@ def guardrails_for(
         from_csm=_csm_facts(store, owner) if owner else None,
         moves_this_quarter=stored.moves_in(store, people, start, end, list(COMMITTED), exclude),
     )
-    return check_guardrails(facts, guardrail_settings(store))
+    return facts
 
 
 # ---------------------------------------------------------------------------------- proposing
@@ -480,6 +485,11 @@ def deciders(store: Store, from_csm: str | None, to_csm: str | None) -> list[str
     return ids or holders(store, ["leader"])
 
 
+def manages_either(store: Store, person: Person, from_csm: str | None, to_csm: str | None) -> bool:
+    """Whether ``person`` (by the roster) manages either CSM."""
+    return person.csm_id is not None and person.csm_id in _managers(store, from_csm, to_csm)
+
+
 def may_decide(store: Store, person: Person, handoff: Handoff) -> bool:
     """Leaders decide any handoff; a manager only one of their own team's (either CSM).
 
@@ -488,9 +498,7 @@ def may_decide(store: Store, person: Person, handoff: Handoff) -> bool:
     """
     if "leader" in person.roles:
         return True
-    if "manager" not in person.roles or person.csm_id is None:
-        return False
-    return person.csm_id in _managers(store, handoff.from_csm, handoff.to_csm)
+    return "manager" in person.roles and manages_either(store, person, handoff.from_csm, handoff.to_csm)
 
 
 def pending_for(store: Store, person: Person) -> list[Handoff]:

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import SlackSettings
 from bot.slack.deps import SlackDeps
 from bot.slack.installations import StoreInstallations, StoreOAuthStates
-from bot.slack.listeners import handoff, home, notes, segment, tier, workload
+from bot.slack.listeners import handoff, home, notes, plans, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
 from bot.slack.registry import Registry
 from engine.errors import InputError
@@ -136,6 +136,6 @@ def build_app(
     bolt.use(at_most_once(deps))
     bolt.use(identify_person(deps))
     registry = Registry(bolt, deps)
-    for feature in (tier, segment, workload, home, handoff, notes):
+    for feature in (tier, segment, workload, home, handoff, notes, plans):
         feature.register(registry)
     return registry

@@ -224,7 +224,9 @@ def handoff_usage() -> Message:
             ),
             section(
                 "• `/handoff acme to @sam because Jordan's book is over capacity`\n"
-                "• `/handoff ACC-0000123 to @lena` opens the form, to pick the date and say why"
+                "• `/handoff ACC-0000123 to @lena` opens the form, to pick the date and say why\n"
+                "• `/handoff plan 3` posts transition plan #3 here for approval (managers, leaders)\n"
+                "• `/handoff announce` posts the approved moves not announced yet, as one digest (managers, leaders)"
             ),
             context("The move takes effect two weeks out unless you pick a date in the form."),
         ],

@@ -11,7 +11,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.blocks.common import Message, plain
+from bot.slack.blocks.common import Message, escape, message, plain, section
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
     FORM_CALLBACK,
@@ -27,9 +27,10 @@ from bot.slack.blocks.handoff import (
 )
 from bot.slack.listeners.home import publish_home
 from bot.slack.listeners.notes import send_note
+from bot.slack.outbound import Posted, post_digest, post_plan
 from bot.slack.registry import Registry, Req
 from engine.errors import InvalidFields, NotAllowed
-from engine.permissions import DECIDE_HANDOFF, REQUEST_HANDOFF
+from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
 from workflows.handoffs import (
     Handoff,
@@ -178,9 +179,36 @@ def keep_comment(req: Req) -> None:
     )
 
 
+def announce(req: Req) -> None:
+    deps = req.deps
+    actor = f"slack:{req.user_id}"
+    done = post_digest(req.client, deps.store, str(req.channel_id), actor=actor, clock=deps.clock)
+    req.reply(posted_message(done))
+
+
+def posted_message(posted: Posted) -> Message:
+    if not posted.messages:
+        return plain(f"Nothing to post: {posted.what}.")
+    where = f" in <#{posted.channel}>" if posted.channel else ""  # a channel link: ours, not data
+    return message(f"Posted {posted.what}", [section(f":white_check_mark: Posted {escape(posted.what)}{where}.")])
+
+
 def register(registry: Registry) -> None:
     @registry.command("/handoff", REQUEST_HANDOFF)
     def handoff_command(req: Req) -> None:
+        verb, _, rest = req.text.partition(" ")
+        if verb.lower() == "plan" and rest.strip().isdigit():
+            req.require(DECIDE_HANDOFF, "/handoff plan")
+            req.ack()
+            req.later(
+                lambda: req.reply(posted_message(post_plan(req.client, req.deps.store, int(rest), req.channel_id)))
+            )
+            return
+        if req.text.lower() == "announce":
+            req.require(ANNOUNCE_HANDOFFS, "/handoff announce")
+            req.ack()
+            req.later(lambda: announce(req))
+            return
         parsed = _COMMAND.match(req.text)
         if not parsed:
             req.ack(response_type="ephemeral", **handoff_usage().as_kwargs())

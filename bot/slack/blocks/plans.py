@@ -1,0 +1,121 @@
+"""Transition plans, check-ins and announcement digests in Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Option, OverflowMenuElement, PlainTextObject
+
+from bot.slack.blocks.common import Message, actions, button, context, escape, header, message, section, sections
+from engine.formatting import money
+from workflows.handoffs import Handoff
+from workflows.plans import BatchReport, PlanLine, Reminder, TransitionPlan
+
+LINE_MENUS = 30  # plans with more undecided lines than this are approved whole or from the command line
+DIGEST_SIZE = 40  # handoffs per digest message: one section line each, well inside 50 blocks
+
+
+def _line_text(line: PlanLine) -> str:
+    status = {"approved": f":white_check_mark: approved (handoff #{line.handoff_id})", "rejected": ":x: rejected"}
+    return (
+        f"Row {line.line}: *{escape(line.account_name)}* ({money(line.arr)}) "
+        f"{escape(line.from_name or 'no owner')} → {escape(line.to_name or line.to_csm)}"
+        + (f" · {status[line.status]}" if line.status in status else "")
+    )
+
+
+def _line_menu(plan: TransitionPlan, line: PlanLine) -> OverflowMenuElement:
+    return OverflowMenuElement(
+        action_id=f"plan_line:{line.line}",
+        options=[
+            Option(text=PlainTextObject(text="Approve this move"), value=f"approve:{plan.id}:{line.line}"),
+            Option(text=PlainTextObject(text="Reject this move"), value=f"reject:{plan.id}:{line.line}"),
+        ],
+    )
+
+
+def plan_message(plan: TransitionPlan) -> Message:
+    """The plan for approval: batches by week, each move (with a menu while undecided), the moves
+    held for an exception, and Approve all."""
+    batches = plan.batches
+    planned = plan.count("planned")
+    menus = planned <= LINE_MENUS
+    blocks: list[Any] = [
+        header(f"Transition plan #{plan.id}: {len(plan.lines)} moves in {len(batches)} batches"),
+        context(
+            f"From `{escape(plan.source)}` · weeks from {plan.start_date} · at most {plan.weekly_limit} move(s) per "
+            f"CSM a week · {planned} to decide, {plan.count('approved')} approved, {plan.count('rejected')} "
+            f"rejected, {len(plan.held)} held"
+        ),
+    ]
+    for number, lines in batches.items():
+        blocks.append(section(f"*Batch {number}* · effective {lines[0].effective_date} · {len(lines)} move(s)"))
+        for line in lines:
+            if menus and line.status == "planned":
+                blocks.append(section(_line_text(line), accessory=_line_menu(plan, line)))
+            else:
+                blocks += sections([_line_text(line)])
+    if plan.held:
+        held = [
+            f"Row {h.line}: *{escape(h.account_name)}* → {escape(h.to_name or h.to_csm)}: {escape(h.note)}"
+            for h in plan.held
+        ]
+        blocks += sections(["*Held: these need a handoff with a leader's exception*", *held])
+    if planned:
+        blocks.append(
+            actions(
+                button("Approve all planned moves", "plan_approve", str(plan.id), style="primary"),
+                block_id=f"plan_{plan.id}",
+            )
+        )
+        how = "each move's menu" if menus else f"`tierbot handoff plan-approve {plan.id} --line N`"
+        blocks.append(
+            context(
+                "Approving a move makes it an approved handoff. Managers decide their teams' moves; "
+                f"line by line with {how}."
+            )
+        )
+    return message(f"Transition plan #{plan.id}: {planned} move(s) to decide", blocks)
+
+
+def reminder_message(reminder: Reminder) -> Message:
+    return message(
+        f"Check in on {reminder.account_name}",
+        [
+            section(
+                f":wave: It has been 30 days since *{escape(reminder.account_name)}* moved to you "
+                f"(effective {reminder.effective_date}). Time to check in: is the customer settled, is their health "
+                "where it was, is anything from the handoff still open?"
+            ),
+            context(f"Handoff #{reminder.handoff_id} · `tierbot handoff show {reminder.handoff_id}`"),
+        ],
+    )
+
+
+def batch_report_message(report: BatchReport) -> Message:
+    return message(
+        f"Plan #{report.plan_id}, batch {report.batch} is done",
+        [
+            section(
+                f":checkered_flag: *Plan #{report.plan_id}, batch {report.batch}* (effective {report.effective_date}) "
+                f"is done: {report.completed} of {report.lines} move(s) completed, {report.cancelled} cancelled, "
+                f"{report.rejected} rejected."
+            )
+        ],
+    )
+
+
+def digest_messages(handoffs: Sequence[Handoff]) -> list[Message]:
+    """Approved moves as a digest: one message per ``DIGEST_SIZE`` moves, never one per account."""
+    parts = [handoffs[i : i + DIGEST_SIZE] for i in range(0, len(handoffs), DIGEST_SIZE)]
+    out = []
+    for n, part in enumerate(parts, start=1):
+        lines = [
+            f"• *{escape(h.account_name)}*: {escape(h.from_name or 'no owner')} → {escape(h.to_name or h.to_csm)}, "
+            f"from {escape(h.effective_date or '—')}"
+            for h in part
+        ]
+        title = f"Account moves approved: {len(handoffs)}" + (f" (part {n} of {len(parts)})" if len(parts) > 1 else "")
+        out.append(message(title, [header(title), *sections(lines)]))
+    return out

@@ -1,0 +1,118 @@
+"""What tierbot posts on its own (not in answer to someone): a plan for approval, check-ins, the
+announcement digest. Used by the bot and by `tierbot handoff … --post` alike."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.plans import DIGEST_SIZE, batch_report_message, digest_messages, plan_message, reminder_message
+from engine.errors import InputError
+from store import Store
+from workflows.clock import Clock
+from workflows.handoffs import handoff_channel
+from workflows.plans import (
+    Checkins,
+    due_checkins,
+    get_plan,
+    mark_announced,
+    pending_announcement,
+    record_checkins,
+    record_plan_message,
+)
+
+log = logging.getLogger("tierbot.slack")
+# Slack allows about one message per second per channel; a digest in parts waits this long between them.
+PER_CHANNEL_INTERVAL_S = 1.1
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What was posted, for the person who asked."""
+
+    what: str
+    messages: int
+    channel: str | None = None
+
+
+def post_plan(client: WebClient, store: Store, plan_id: int, channel: str | None) -> Posted:
+    """Post the plan for approval (to ``channel``, else the managers' channel); later decisions
+    update this message."""
+    where = channel or handoff_channel(store)
+    if not where:
+        raise InputError(
+            "Say where to post the plan (`--channel C0123ABCD`), or set the managers' channel: "
+            "`tierbot handoff settings --channel C0123ABCD`."
+        )
+    plan = get_plan(store, plan_id)
+    posted = client.chat_postMessage(channel=where, **plan_message(plan).as_kwargs())
+    record_plan_message(store, plan_id, str(posted["channel"]), str(posted["ts"]))
+    return Posted(f"plan #{plan_id}", 1, str(posted["channel"]))
+
+
+def refresh_plan(client: WebClient, store: Store, plan_id: int) -> None:
+    """Show the plan's decisions on its posted message (when it was posted)."""
+    plan = get_plan(store, plan_id)
+    if plan.channel and plan.ts:
+        client.chat_update(channel=plan.channel, ts=plan.ts, **plan_message(plan).as_kwargs())
+
+
+def send_checkins(client: WebClient, store: Store, *, actor: str, clock: Clock) -> Checkins:
+    """DM each due reminder to the new CSM and post each finished batch's report in the managers'
+    channel; remember each, so it goes once. What cannot be delivered is logged and tried again next time."""
+    due = due_checkins(store, clock)
+    sent_reminders = []
+    for reminder in due.reminders:
+        if not reminder.to_slack:
+            log.warning("check-in for handoff #%s: %s has no Slack id", reminder.handoff_id, reminder.to_csm)
+            continue
+        if _deliver(lambda r=reminder: client.chat_postMessage(channel=r.to_slack, **reminder_message(r).as_kwargs())):
+            sent_reminders.append(reminder)
+    sent_reports = []
+    channel = handoff_channel(store)
+    for report in due.reports:
+        if channel and _deliver(
+            lambda r=report: client.chat_postMessage(channel=channel, **batch_report_message(r).as_kwargs())
+        ):
+            sent_reports.append(report)
+    done = Checkins(due.day, tuple(sent_reminders), tuple(sent_reports))
+    record_checkins(store, done, actor=actor, clock=clock)
+    return done
+
+
+def _deliver(send: Callable[[], object]) -> bool:
+    try:
+        send()
+    except SlackApiError as failure:
+        log.warning("Slack refused a check-in: %s", failure.response.get("error"))
+        return False
+    return True
+
+
+def post_digest(
+    client: WebClient,
+    store: Store,
+    channel: str,
+    *,
+    actor: str,
+    clock: Clock,
+    pause: Callable[[float], None] = time.sleep,
+) -> Posted:
+    """Announce every approved handoff not announced yet, as a digest (a message per 40 moves,
+    a second apart: Slack's pace for one channel); each is marked announced once posted."""
+    pending = pending_announcement(store).handoffs
+    if not pending:
+        return Posted("no approved handoff waiting to be announced", 0, channel)
+    parts = digest_messages(pending)
+    for n, part in enumerate(parts):
+        if n:
+            pause(PER_CHANNEL_INTERVAL_S)
+        client.chat_postMessage(channel=channel, **part.as_kwargs())
+        chunk = pending[n * DIGEST_SIZE : (n + 1) * DIGEST_SIZE]  # the moves this part shows
+        mark_announced(store, [h.id for h in chunk], actor=actor, clock=clock)
+    return Posted(f"{len(pending)} approved handoff(s)", len(parts), channel)
