@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from slack_sdk import WebClient
 
-from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
-from bot.config import local_actor
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.config import load_settings, local_actor
+from bot.slack.app import web_client
+from bot.slack.outbound import send_for_decision, show_decision
 from engine.handoffs import STATES
 from workflows.clock import SystemClock
 from workflows.handoffs import (
     advance_handoff,
     decide_handoff,
+    get_handoff,
     handoff_detail,
     handoff_settings,
     list_handoffs,
@@ -23,6 +27,13 @@ from workflows.handoffs import (
     update_guardrail_settings,
 )
 from workflows.tiers import parse_day
+
+
+def bot_client() -> WebClient | None:
+    """The bot's Web API client when SLACK_BOT_TOKEN is set: the command line then keeps Slack in step."""
+    slack = load_settings().slack
+    return web_client(slack, slack.bot_token) if slack.bot_token else None
+
 
 AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
 LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
@@ -62,18 +73,21 @@ def propose(
     """
     store = open_cli_store()
     person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
-    emit(
-        propose_handoff(
-            store,
-            person,
-            account=" ".join(account),
-            to=to,
-            reason=reason,
-            effective=parse_day(effective, "--effective"),
-            clock=SystemClock(),
-        ),
-        as_json,
+    proposed = propose_handoff(
+        store,
+        person,
+        account=" ".join(account),
+        to=to,
+        reason=reason,
+        effective=parse_day(effective, "--effective"),
+        clock=SystemClock(),
     )
+    client = bot_client()
+    if client is not None:  # proposed here, decided in Slack: the managers get the request
+        _, channel = send_for_decision(client, store, proposed)
+        progress(f"Sent for a decision {'in ' + channel if channel else 'by DM'}.")
+        proposed = get_handoff(store, proposed.id)
+    emit(proposed, as_json)
 
 
 @handoff.command(name="list", context_settings=CONTEXT)
@@ -117,6 +131,9 @@ def _decide(
         note=note,
         exception=exception,
     )
+    client = bot_client()
+    if done.channel and client is not None:
+        show_decision(client, done)  # decided here, asked in Slack: the message and thread show it too
     emit(done, as_json)
 
 

@@ -9,9 +9,8 @@ import click
 from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
-from bot.cli_handoffs import AS_HELP, handoff
-from bot.config import load_settings, local_actor
-from bot.slack.app import web_client
+from bot.cli_handoffs import AS_HELP, bot_client, handoff
+from bot.config import local_actor
 from bot.slack.outbound import post_digest, post_plan, refresh_plan, send_checkins
 from engine.errors import InputError
 from workflows.clock import SystemClock
@@ -34,10 +33,10 @@ POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
 
 def slack_client() -> WebClient:
     """The bot's Web API client for posting from the command line."""
-    slack = load_settings().slack
-    if not slack.bot_token:
+    client = bot_client()
+    if client is None:
         raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
-    return web_client(slack, slack.bot_token)
+    return client
 
 
 def _worksheet(plan_id: int, path: Path | None) -> None:
@@ -129,8 +128,9 @@ def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person:
     decision = decide_plan(
         store, plan_id, approve=approve, person=person_named(store, as_person), clock=SystemClock(), lines=list(lines)
     )
-    if decision.plan.channel and load_settings().slack.bot_token:
-        refresh_plan(slack_client(), store, plan_id)  # the posted plan shows the decision too
+    client = bot_client()
+    if decision.plan.channel and client is not None:
+        refresh_plan(client, store, plan_id)  # the posted plan shows the decision too
     emit(decision, as_json)
 
 

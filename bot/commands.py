@@ -9,6 +9,7 @@ from typing import Any
 from bot.router import Command, Router, Session
 from engine.errors import InputError
 from engine.rules import parse_amounts
+from workflows.drafting import note_for
 from workflows.gaps import data_gaps
 from workflows.handoffs import list_handoffs, operator, propose_handoff
 from workflows.lookup import find_account
@@ -128,6 +129,13 @@ def _handoff(session: Session, argument: str) -> Any:
     )
 
 
+def _draft(session: Session, argument: str) -> Any:
+    text = argument.strip().lstrip("#")
+    if not text.isdigit():
+        raise InputError("Say which handoff: `draft 12` (`handoffs approved` lists them).")
+    return note_for(session.store, int(text), writer=session.writer, actor=session.actor, clock=session.clock)
+
+
 def _handoffs(session: Session, argument: str) -> Any:
     return list_handoffs(session.store, argument.strip() or "open")
 
@@ -202,6 +210,14 @@ def build_router() -> Router:
             "Propose moving an account to another CSM; a manager of either CSM decides.",
             "handoff acme health to sam patel because rebalancing NA",
             _handoff,
+        ),
+        Command(
+            "draft",
+            "draft <handoff>",
+            "The customer note of an approved handoff (drafted first when it has none).",
+            "draft 1",
+            _draft,
+            ("note",),
         ),
         Command(
             "handoffs",

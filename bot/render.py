@@ -12,7 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from bot.commands import HelpText, Note
-from bot.slack.outbound import Posted
+from bot.slack.results import Posted
 from engine.fields import TableSpec
 from engine.formatting import count, money, percent
 from engine.formula import Formula

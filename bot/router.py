@@ -15,6 +15,7 @@ from engine.matching import likely_typo
 from store import Store
 from workflows.books import BookCache
 from workflows.clock import Clock
+from workflows.drafting import NoteWriter
 from workflows.lookup import NameIndex
 
 
@@ -27,6 +28,7 @@ class Session:
     actor: str
     names: NameIndex = field(default_factory=NameIndex)
     books: BookCache = field(default_factory=BookCache)
+    writer: NoteWriter = field(default_factory=NoteWriter)  # drafts customer notes (templates by default)
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,14 @@ def test_handoffs_from_the_chat(demo_store: Store, clock: FixedClock) -> None:
     assert "proposed by chat:test" in text
     assert "1    proposed  Acme Health Partners" in text
     assert "Say which account, to whom and why" in text
+
+
+def test_the_customer_note_of_an_approved_handoff_from_the_chat(demo_store: Store, clock: FixedClock) -> None:
+    from workflows.handoffs import decide_handoff, person_named
+
+    converse(demo_store, clock, "handoff acme health to sam patel because rebalancing NA", "quit")
+    decide_handoff(demo_store, 1, approve=True, person=person_named(demo_store, "marcus-chen"), clock=clock)
+    text = converse(demo_store, clock, "draft 1", "note #1", "draft x", "quit")
+    assert text.count("Customer note #1 for handoff #1 (Acme Health Partners): waiting for approval.") == 2
+    assert "Subject: Introducing Sam Patel" in text and "It passes the checks" in text
+    assert "Say which handoff: `draft 12`" in text

@@ -158,3 +158,28 @@ def test_moves_per_quarter_count_committed_moves_of_either_csm(db: str) -> None:
     second = propose(db, "ACC-0000003", "sam-patel")  # Sam takes a second account this quarter
     moves = [g for g in second["guardrails"] if g["name"] == "moves" and "Sam Patel" in g["message"]]
     assert moves and not moves[0]["passed"] and "Sam Patel has 1 other move(s)" in moves[0]["message"]
+
+
+def test_with_a_bot_token_the_command_line_keeps_slack_in_step(db: str) -> None:
+    from bot.slack.fake_api import FakeSlack
+
+    assert run(db, "settings", "--channel", "C0MANAGERS")[0] == 0
+    with FakeSlack() as fake:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        proposed = tierbot(
+            "--db", db, "handoff", "propose", "acme health", "--to", "sam-patel", "--reason", "r", "--json", env=env
+        )
+        assert proposed.exit_code == 0, proposed.stderr
+        record = json.loads(proposed.stdout)
+        post = fake.calls_to("chat.postMessage")[0]
+        assert post.body["channel"] == "C0MANAGERS" and record["ts"] == post.response["ts"]
+        assert "Sent for a decision in C0MANAGERS." in proposed.stderr
+        decided = tierbot("--db", db, "handoff", "approve", "1", "--as", "marcus-chen", env=env)
+        assert decided.exit_code == 0, decided.stderr
+        update = fake.calls_to("chat.update")[0].body
+        assert (
+            update["ts"] == record["ts"]
+            and "Approved by" in json.dumps(update)
+            and "handoff_approve" not in json.dumps(update)
+        )
+        assert any(c.body.get("thread_ts") == record["ts"] for c in fake.calls_to("chat.postMessage"))

@@ -4,18 +4,21 @@ announcement digest. Used by the bot and by `tierbot handoff … --post` alike."
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.blocks.common import Message, plain
+from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_request_message
 from bot.slack.blocks.plans import DIGEST_SIZE, batch_report_message, digest_messages, plan_message, reminder_message
+from bot.slack.results import Posted
 from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
-from workflows.handoffs import handoff_channel
+from workflows.handoffs import Handoff, deciders, handoff_channel, record_thread
 from workflows.plans import (
     Checkins,
     due_checkins,
@@ -31,15 +34,6 @@ log = logging.getLogger("tierbot.slack")
 PER_CHANNEL_INTERVAL_S = 1.1
 
 
-@dataclass(frozen=True)
-class Posted:
-    """What was posted, for the person who asked."""
-
-    what: str
-    messages: int
-    channel: str | None = None
-
-
 def post_plan(client: WebClient, store: Store, plan_id: int, channel: str | None) -> Posted:
     """Post the plan for approval (to ``channel``, else the managers' channel); later decisions
     update this message."""
@@ -53,6 +47,41 @@ def post_plan(client: WebClient, store: Store, plan_id: int, channel: str | None
     posted = client.chat_postMessage(channel=where, **plan_message(plan).as_kwargs())
     record_plan_message(store, plan_id, str(posted["channel"]), str(posted["ts"]))
     return Posted(f"plan #{plan_id}", 1, str(posted["channel"]))
+
+
+def send_for_decision(client: WebClient, store: Store, handoff: Handoff) -> tuple[list[str], str | None]:
+    """Post the request in the managers' channel (its thread is the discussion), or DM the deciders
+    when no channel is set or Slack refuses the post. Returns who decides and the channel used."""
+    decide = deciders(store, handoff.from_csm, handoff.to_csm)
+    note = handoff_request_message(handoff)
+    channel = handoff_channel(store)
+    if channel:
+        try:
+            posted = client.chat_postMessage(channel=channel, **note.as_kwargs())
+            record_thread(store, handoff.id, str(posted["channel"]), str(posted["ts"]))
+            return decide, channel
+        except SlackApiError as failure:  # e.g. not_in_channel: the request must still reach someone
+            log.warning("could not post handoff #%s in %s: %s", handoff.id, channel, failure.response.get("error"))
+    for user_id in decide:
+        try:
+            client.chat_postMessage(channel=user_id, **note.as_kwargs())
+        except SlackApiError as failure:
+            log.warning("could not DM %s: %s", user_id, failure.response.get("error"))
+    return decide, None
+
+
+def show_decision(client: WebClient, handoff: Handoff) -> None:
+    """A decided handoff's channel message loses its buttons and says who decided; its thread hears it."""
+    if not (handoff.channel and handoff.ts):
+        return
+    client.chat_update(channel=handoff.channel, ts=handoff.ts, **handoff_decided_message(handoff).as_kwargs())
+    line = decided_line(handoff)
+    client.chat_postMessage(channel=handoff.channel, thread_ts=handoff.ts, **plain_line(line).as_kwargs())
+
+
+def plain_line(line: str) -> Message:
+    """A line of ours as a message whose notification text has no mrkdwn or emoji codes."""
+    return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), plain(line).blocks)
 
 
 def refresh_plan(client: WebClient, store: Store, plan_id: int) -> None:

@@ -8,18 +8,15 @@ import logging
 import re
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks.common import Message, escape, message, plain, section
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
     FORM_CALLBACK,
-    decided_line,
     exception_modal,
     handoff_decided_message,
     handoff_modal,
-    handoff_request_message,
     handoff_requested,
     handoff_sent,
     handoff_usage,
@@ -27,8 +24,9 @@ from bot.slack.blocks.handoff import (
 )
 from bot.slack.listeners.home import publish_home
 from bot.slack.listeners.notes import send_note
-from bot.slack.outbound import Posted, post_digest, post_plan
+from bot.slack.outbound import post_digest, post_plan, send_for_decision, show_decision
 from bot.slack.registry import Registry, Req
+from bot.slack.results import Posted
 from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
@@ -42,7 +40,6 @@ from workflows.handoffs import (
     handoff_channel,
     handoff_choices,
     propose_handoff,
-    record_thread,
     request_handoff,
     resolve_csm,
 )
@@ -56,29 +53,10 @@ NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce th
 _COMMAND = re.compile(r"^(?P<account>.+)\s+to\s+(?P<to><@[^>]+>|\S+)(?:\s+(?:because\s+)?(?P<reason>.+))?$", re.I)
 
 
-def send_for_decision(req: Req, handoff: Handoff) -> tuple[list[str], str | None]:
-    """Post the request in the managers' channel (its thread is the discussion), or DM the deciders
-    when no channel is set or Slack refuses the post. Returns who decides and the channel used."""
-    store = req.deps.store
-    decide = deciders(store, handoff.from_csm, handoff.to_csm)
-    note = handoff_request_message(handoff)
-    channel = handoff_channel(store)
-    if channel:
-        try:
-            posted = req.client.chat_postMessage(channel=channel, **note.as_kwargs())
-            record_thread(store, handoff.id, str(posted["channel"]), str(posted["ts"]))
-            return decide, channel
-        except SlackApiError as failure:  # e.g. not_in_channel: the request must still reach someone
-            log.warning("could not post handoff #%s in %s: %s", handoff.id, channel, failure.response.get("error"))
-    for user_id in decide:
-        req.dm(user_id, note)
-    return decide, None
-
-
 def record_request(req: Req, fields: dict[str, str | None]) -> None:
     """Record the form's request (checked again under the write lock) and send it for a decision."""
     handoff = request_handoff(req.deps.store, req.person, **fields, clock=req.deps.clock)  # type: ignore[arg-type]
-    send_for_decision(req, handoff)
+    send_for_decision(req.client, req.deps.store, handoff)
 
 
 def propose_from_command(req: Req, account: str, to: str, reason: str) -> None:
@@ -93,7 +71,7 @@ def propose_from_command(req: Req, account: str, to: str, reason: str) -> None:
         clock=deps.clock,
         names=deps.names,
     )
-    decide, channel = send_for_decision(req, handoff)
+    decide, channel = send_for_decision(req.client, deps.store, handoff)
     req.reply(handoff_sent(handoff, decide, channel))
 
 
@@ -117,10 +95,7 @@ def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None
     """Everyone sees the decision: the channel message loses its buttons and says who decided, the
     thread hears it, the clicked DM is replaced, both CSMs and the requester get a DM."""
     note = handoff_decided_message(done)
-    if done.channel and done.ts:
-        req.client.chat_update(channel=done.channel, ts=done.ts, **note.as_kwargs())
-        line = decided_line(done)
-        req.client.chat_postMessage(channel=done.channel, thread_ts=done.ts, **plain_line(line).as_kwargs())
+    show_decision(req.client, done)
     clicked = req.body.get("container") or {}
     in_channel = (clicked.get("channel_id"), clicked.get("message_ts")) == (done.channel, done.ts)
     if response_url and not in_channel:
@@ -130,10 +105,6 @@ def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None
     notify(req, [requester, *slack_ids_of(req.deps.store, [done.from_csm, done.to_csm])], done)
     if done.state == "approved":
         send_note(req, done.id)  # the customer note, for the new CSM to approve
-
-
-def plain_line(line: str) -> Message:
-    return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), plain(line).blocks)
 
 
 def replace_through(response_url: str, note: Message) -> None:
