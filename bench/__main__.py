@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_find, bench_import, bench_slack, bench_tiers
+from bench import bench_find, bench_import, bench_notes, bench_slack, bench_tiers
 
 
 def main() -> int:
@@ -17,6 +17,7 @@ def main() -> int:
         bench_find.main(["--accounts", "50000", "--queries", "50"] if quick else []),
         bench_tiers.main(["--accounts", "50000", "--repeat", "2", "--explain", "50"] if quick else []),
         bench_slack.main(["--accounts", "10000", "--rounds", "1"] if quick else []),
+        bench_notes.main(["--accounts", "50000", "--drafts", "20"] if quick else []),
     ]
     return 0 if all(results) else 1
 

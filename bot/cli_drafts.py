@@ -74,6 +74,11 @@ def draft(
         action = {"approve": approve_note, "discard": discard_note, "sent": mark_note_sent}[decision]
         note = action(store, note.id, person=person, clock=clock)
     if eml:
+        if note.state not in ("approved", "sent"):
+            raise InputError(
+                f"Customer note #{note.id} is {note.state}: only an approved note is written as an email. Approve it "
+                f"first (`tierbot draft {handoff_id} --approve --as PERSON --eml {eml}`)."
+            )
         try:
             eml.write_bytes(note_email(note))
         except OSError as failure:

@@ -172,7 +172,7 @@ def plan_reject(plan_id: int, lines: tuple[int, ...], as_person: str, as_json: b
 @json_option
 @db_option
 def checkins(post: bool, as_json: bool) -> None:
-    """What is due: a check-in reminder to each new CSM 30 days after a planned move, and a
+    """What is due: a check-in reminder to each new CSM 30 days after a completed move, and a
     report of each batch whose moves are all completed or cancelled. The Slack bot sends them
     on its own every hour; each goes once.
 

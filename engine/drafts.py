@@ -7,8 +7,10 @@ every problem, one per rule, each a sentence that names the thing and the fix, s
 be asked again with the reasons and a person only ever approves a note that passed.
 
 Customer names are found without reading the account list here: ``name_phrases`` proposes the
-capitalised runs of words a name could be, and the caller's ``customers_named`` looks them up
-(``name_key`` is the key both sides use).
+runs of words a name could be, and the caller's ``customers_named`` looks them up (``name_key`` is
+the key both sides use). Runs that lie inside the note's own wording (the account, the CSMs' names
+and titles, the contact's first name, ``DraftPolicy.own_phrases``) are not proposed: a note that
+must say "Taylor Brooks" cannot be refused for naming an account called "Brooks Inc".
 """
 
 from __future__ import annotations
@@ -90,12 +92,15 @@ class DraftPolicy:
     """What a workspace allows in a note.
 
     Links and email addresses on ``allowed_domains`` and their subdomains pass; with none, a note
-    may contain neither. The limits count characters.
+    may contain neither. The limits count characters. ``own_phrases`` is the company's own wording
+    (its name, its products, "Customer Success"): a mention of one is never taken for another
+    customer, so do not list a phrase that is also a customer's name you want caught.
     """
 
     allowed_domains: frozenset[str] = frozenset()
     subject_limit: int = 120
     body_limit: int = 1500
+    own_phrases: frozenset[str] = frozenset({"Customer Success"})
 
 
 CustomersNamed = Callable[[Sequence[tuple[str, ...]]], list[str]]
@@ -161,52 +166,167 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def _words(text: str) -> list[tuple[str, bool]]:
-    """Folded tokens of ``text``, each with whether a name may start at it.
+# A name written in lower case ("initech", "umbrella corp") is still a name, but most lower-case
+# words are prose, and each candidate phrase is one more key the caller looks up. So a run that
+# starts at a lower-case word must hold 2+ words and neither start nor end with a function word
+# ("the", "of", "you"…), or be one word of 5+ letters that is not common in a note. A million
+# accounts include one-word names that are ordinary words ("Success Ltd", "Summit"): without the
+# lists below every "success" or "thanks" would be a false alarm and a query. The lists stay
+# short on purpose; a name that is one of these words is still caught capitalised, before a
+# legal suffix ("success ltd") or inside a longer run.
+_FUNCTION_WORDS = frozenset(
+    """
+    a an the and or but nor so yet if then than as of to in on at by for from with without within
+    into onto upon over under about above below after before between through during until till
+    since via per off out up down near across along around against among toward towards beyond
+    behind beside besides inside outside i me my mine myself we us our ours ourselves you your
+    yours yourself yourselves he him his himself she her hers herself it its itself they them
+    their theirs themselves this that these those who whom whose which what whatever when where
+    why how all any both each either neither every few many more most much other others some such
+    no not only own same too very just also is am are was were be been being have has had having
+    do does did doing done will would shall should can could may might must let lets here there
+    hi hello dear thanks thank please yes ok okay s t d ll re ve m
+    """.split()
+)
+_COMMON_WORDS = _FUNCTION_WORDS | frozenset(
+    """
+    about above access account accounts actually added additional address afternoon again agenda
+    ahead align already always among another answer answers anything anyway appreciate approach
+    around arrange asked available aware based because become before begin behalf being below
+    better between board brief briefed bring build business calendar calls cannot chance change
+    changed changes changing check clear client clients close coming company complete confirm
+    contact context continue contract could current currently customer customers dates details
+    different direct directly early email emails ensure every everyone everything excited
+    experience first focus following forward further future getting given going goals great
+    growth handed handing handover happen happy having hello helpful history hours however
+    important information insight instead introduce introduced introducing introduction issues
+    joining journey keeping later learn least leave letting looking looks making manage manager
+    managers meeting meetings message might minutes month months moving needs never nothing
+    notice number often other others partner partners person personal personally place placed
+    plans please pleased point possible previous priorities priority problem process project
+    projects proper quarter quarterly question questions quick quickly quite rather reach ready
+    really reason reasons recent regards regular remain renewal reply request requests response
+    review right roadmap schedule second service services setup share shared short should since
+    small something soon sorry specialist start started starting still success successful
+    suggest suggested support sure taking teams thank thanks their there these thing things think
+    those though three through throughout times today together tomorrow touch training transition
+    trust under understand until update updates usage using value various warmly wanted weeks
+    welcome where whether which while whole within without working works would write years yours
+    yourself
+    """.split()
+)
+_LOWER_SINGLE_MIN = 5  # letters a lone lower-case word needs to be proposed
+# After a run of lower-case words, these make it a name whatever the words ("acme inc", "success
+# ltd"); the short or ambiguous suffixes ("as", "co", "sa", "ag") would turn prose into names.
+_PLAIN_SUFFIXES = frozenset("inc incorporated llc llp ltd limited plc corp corporation gmbh pllc".split())
+
+_START, _LOWER, _INSIDE = 0, 1, 2  # where a token is: a word a name starts at, a lower-case word, inside a word
+# Between two words, these end a lower-case run: "…your renewal.\nWarmly, tom" holds no name.
+_BREAK = re.compile(r"[.,;:!?()\[\]{}<>\"“”«»|@/\\\n]")
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """Folded tokens of ``text``, each with what kind of word it begins (``_START``, ``_LOWER``)
+    or that it is inside one (``_INSIDE``, as "neill" in "O'Neill"), and its clause (a number
+    that grows at each punctuation mark or line break, see ``_BREAK``).
 
     A name starts at a word with a capital anywhere ("Globex", "eBay"), a digit ("3M") or a
     letter of a script without case ("トヨタ").
     """
-    found: list[tuple[str, bool]] = []
-    for match in _WORD.finditer(_clean(text)):
+    text = _clean(text)
+    found: list[tuple[str, int, int]] = []
+    clause, end = 0, 0
+    for match in _WORD.finditer(text):
         word = match.group()
-        starts = not word[0].islower() or any(c.isupper() for c in word)
-        found.extend((token, starts and i == 0) for i, token in enumerate(name_tokens(word)))
+        clause += bool(_BREAK.search(text, end, match.start()))
+        end = match.end()
+        kind = _START if not word[0].islower() or any(c.isupper() for c in word) else _LOWER
+        found.extend((token, kind if i == 0 else _INSIDE, clause) for i, token in enumerate(name_tokens(word)))
     return found
 
 
-def _phrase_spans(words: Sequence[tuple[str, bool]], max_words: int) -> Iterator[tuple[int, tuple[str, ...]]]:
-    tokens = [token for token, _ in words]
-    for i, (_, starts) in enumerate(words):
-        if starts:
-            for size in range(1, min(max_words, len(tokens) - i) + 1):
-                yield i, tuple(tokens[i : i + size])
+def _phrase_spans(words: Sequence[tuple[str, int, int]], max_words: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """(start, phrase) for every candidate run: at most ``max_words`` per token, see ``name_phrases``."""
+    tokens = [token for token, _, _ in words]
+    for i, (_, kind, clause) in enumerate(words):
+        if kind == _INSIDE:
+            continue
+        longest = max_words if kind == _START else min(max_words, LOWER_NAME_WORDS)
+        for size in range(1, min(longest, len(tokens) - i) + 1):
+            phrase = tuple(tokens[i : i + size])
+            if kind == _START:
+                yield i, phrase
+            elif words[i + size - 1][2] != clause:
+                break
+            elif _lower_case_name(phrase, tokens[i + size] if i + size < len(tokens) else ""):
+                yield i, phrase
 
 
-def name_phrases(text: str, max_words: int = 6) -> list[tuple[str, ...]]:
-    """Candidate customer names in text: runs of 1..max_words folded tokens that start at a word
-    written with a capital letter (or digit) in the original text, de-duplicated, in order."""
+def _lower_case_name(phrase: tuple[str, ...], following: str) -> bool:
+    """Whether a run of words starting at a lower-case word may be a name (see ``name_phrases``)."""
+    if len(phrase) == 1:
+        return following in _PLAIN_SUFFIXES or (len(phrase[0]) >= _LOWER_SINGLE_MIN and phrase[0] not in _COMMON_WORDS)
+    if phrase[0] in _FUNCTION_WORDS:
+        return False
+    return following in _PLAIN_SUFFIXES or phrase[-1] not in _FUNCTION_WORDS
+
+
+# Account names run long ("Prairie Bend Walk-In Clinic of Salt Lake City" is 9 words once
+# keyed): capitalised runs are tried up to 12 words; lower-case ones, rarer names, up to 6.
+MAX_NAME_WORDS = 12
+LOWER_NAME_WORDS = 6
+
+
+def name_phrases(text: str, max_words: int = MAX_NAME_WORDS) -> list[tuple[str, ...]]:
+    """Candidate customer names in text, as folded tokens, de-duplicated, in order.
+
+    Runs of 1..max_words tokens that start at a word written with a capital letter (or a digit, or
+    in a script without case), and runs that start at a lower-case word and cross no punctuation
+    but apostrophes, hyphens and "&" (nor a line break): 2+ words neither starting nor ending with
+    a function word, a lone uncommon word of 5+ letters, or right before a legal suffix any word
+    or run not starting with a function word ("umbrella corp").
+
+    The count is bounded: at most ``max_words`` phrases start at a word, and a word takes two
+    characters with the separator after it, so a text of n characters (once normalised, see
+    ``_clean``) gives at most ``max_words * (n + 1) // 2``: 9,006 for 1,500 characters (looked up
+    500 at a time), where a real note gives a few hundred.
+    """
     return list(dict.fromkeys(phrase for _, phrase in _phrase_spans(_words(text), max_words)))
 
 
-def _phrases_beside(text: str, own: Sequence[tuple[str, ...]], max_words: int = 6) -> list[tuple[str, ...]]:
-    """``name_phrases`` without the runs that lie wholly inside a mention of the own account.
+def _phrases_beside(
+    text: str,
+    own: Sequence[tuple[str, ...]],
+    max_words: int = MAX_NAME_WORDS,
+    *,
+    wording: Sequence[tuple[str, ...]] = (),
+) -> list[tuple[str, ...]]:
+    """``name_phrases`` without the runs that lie wholly inside a mention of one of ``own`` (the
+    own account) or of ``wording`` (the note's other expected words).
 
-    Without this, "Blue Harbor Logistics" would report an account called "Harbor Logistics".
+    Without this, "Blue Harbor Logistics" would report an account called "Harbor Logistics", and
+    "Taylor Brooks" or "Customer Success Manager" accounts called "Brooks Inc" or "Success Ltd".
+    A run that ends a mention of ``wording`` right before a legal suffix is kept: "Customer Success
+    Ltd" is a company, while "Blue Harbor Logistics Inc" is still the own account.
     """
     words = _words(text)
-    tokens = [token for token, _ in words]
-    covered: list[tuple[int, int]] = []
-    for name in own:
-        n = len(name)
-        covered.extend((i, i + n) for i in range(len(tokens) - n + 1) if n and tuple(tokens[i : i + n]) == name)
-    return list(
-        dict.fromkeys(
-            phrase
-            for i, phrase in _phrase_spans(words, max_words)
-            if not any(start <= i and i + len(phrase) <= end for start, end in covered)
+    tokens = [token for token, _, _ in words]
+    covered: list[tuple[int, int, bool]] = []  # (start, end, whether a legal suffix after it ends the cover)
+    for runs, company in ((own, False), (wording, True)):
+        for run in runs:
+            n = len(run)
+            covered += [
+                (i, i + n, company) for i in range(len(tokens) - n + 1) if n and tuple(tokens[i : i + n]) == run
+            ]
+
+    def inside(i: int, phrase: tuple[str, ...]) -> bool:
+        stop = i + len(phrase)
+        suffixed = stop < len(tokens) and tokens[stop] in _PLAIN_SUFFIXES
+        return any(
+            start <= i and stop <= end and not (company and stop == end and suffixed) for start, end, company in covered
         )
-    )
+
+    return list(dict.fromkeys(phrase for i, phrase in _phrase_spans(words, max_words) if not inside(i, phrase)))
 
 
 # ------------------------------------------------------------------------------------ dates
@@ -247,26 +367,103 @@ def _date_patterns(day: date) -> tuple[re.Pattern[str], ...]:
     )
 
 
-def _check_date(body: str, day: date) -> DraftProblem | None:
+_MONTH_WORD = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![^\W\d_])"
+)
+_YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"  # "7 December, 2500 seats" is no date
+# A date with a year however written (the effective date's own forms above, for any date): in
+# words, ISO, or numeric with the day and month either way round.
+_FULL_DATES = (
+    re.compile(
+        rf"(?<!\w){_WEEKDAY}(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL}(?:\s+of)?[\s-]+{_MONTH_WORD},?[\s-]+"
+        rf"{_YEAR}",
+        re.I,
+    ),
+    re.compile(rf"(?<!\w){_WEEKDAY}{_MONTH_WORD}\s+(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL},?\s+{_YEAR}", re.I),
+    re.compile(rf"(?<![\d/.-]){_YEAR}[/.-](?P<month>\d{{1,2}})[/.-](?P<day>\d{{1,2}})(?!\d)"),
+    re.compile(rf"(?<![\d/.-])(?P<day>\d{{1,2}})[/.-](?P<month>\d{{1,2}})[/.-]{_YEAR}"),
+)
+_DAY_MONTH = (
+    re.compile(rf"(?<!\w)(?P<day>\d{{1,2}}){_ORDINAL}(?:\s+of)?[\s-]+{_MONTH_WORD}", re.I),
+    re.compile(rf"(?<!\w){_MONTH_WORD}\s+(?:the\s+)?(?P<day>\d{{1,2}})(?!\d)", re.I),
+)
+
+
+def _month_number(month: str) -> int:
+    return int(month) if month.isdigit() else [m[:3] for m in _MONTHS].index(month[:3].lower()) + 1
+
+
+def _full_dates(text: str) -> Iterator[tuple[str, set[tuple[int, int, int]]]]:
+    """Each date with a year in ``text``: as written, and the (year, month, day) it may mean."""
+    for number, pattern in enumerate(_FULL_DATES):
+        for m in pattern.finditer(text):
+            year, month, day = int(m["year"]), _month_number(m["month"]), int(m["day"])
+            readings = {(year, month, day)}
+            if number == 3:  # 07/12/2026: 7 December or July 12
+                readings.add((year, day, month))
+            yield " ".join(m.group().split()), readings
+
+
+def _slot_date(slot: str | None, effective: date) -> date | None:
+    """The intro slot's date ("Tuesday 8 December, 10:00" has no year): the one nearest ``effective``."""
+    for pattern in _DAY_MONTH:
+        found = pattern.search(_clean(slot or ""))
+        if found:
+            days = []
+            for year in (effective.year - 1, effective.year, effective.year + 1):
+                try:
+                    days.append(date(year, _month_number(found["month"]), int(found["day"])))
+                except ValueError:
+                    continue
+            return min(days, key=lambda d: abs(d - effective), default=None)
+    return None
+
+
+def _other_dates(texts: Sequence[str], day: date, slot: str | None) -> list[str]:
+    """Dates with a year that are neither the effective date nor the intro slot's."""
+    ours = {(d.year, d.month, d.day) for d in (day, _slot_date(slot, day)) if d}
+    found = (written for text in texts for written, readings in _full_dates(_clean(text)) if not readings & ours)
+    return list(dict.fromkeys(found))
+
+
+def _check_date(body: str, day: date, subject: str = "", slot: str | None = None) -> DraftProblem | None:
+    """The body must state the effective date (a wrong weekday is refused), and neither subject
+    nor body may give another date with a year: "not from 7 December 2026 but from 1 March 2027".
+    A date without a year other than the effective one may be the intro slot, and passes."""
     text = fold(_clean(body))
     wrong_weekday: int | None = None
+    stated = False
     for pattern in _date_patterns(day):
         for match in pattern.finditer(text):
             weekday = match.groupdict().get("weekday")
             said = None if weekday is None else [w[:3] for w in _WEEKDAYS].index(weekday[:3])
             if said is None or said == day.weekday():
-                return None
+                stated = True
+                break
             wrong_weekday = said  # the right date under the wrong weekday: which did they mean?
-    if wrong_weekday is not None:
+        if stated:
+            break
+    if not stated and wrong_weekday is not None:
         return DraftProblem(
             RULE_DATE,
             f"The body calls the effective date a {_WEEKDAYS[wrong_weekday].capitalize()}, "
             f"but {_plain_date(day)} is a {_weekday(day)}: fix the weekday.",
         )
+    if not stated:
+        return DraftProblem(
+            RULE_DATE,
+            f"The body does not state the effective date, {_weekday(day)} {_plain_date(day)}: "
+            f"add it, for example “{_plain_date(day)}”.",
+        )
+    others = _other_dates((subject, body), day, slot)
+    if not others:
+        return None
+    what, it = ("the date", "it") if len(others) == 1 else ("the dates", "them")
     return DraftProblem(
         RULE_DATE,
-        f"The body does not state the effective date, {_weekday(day)} {_plain_date(day)}: "
-        f"add it, for example “{_plain_date(day)}”.",
+        f"The draft also gives {what} {_quoted(others)}, but the effective date is {_weekday(day)} "
+        f"{_plain_date(day)}: remove {it} or change {it} to {_plain_date(day)}.",
     )
 
 
@@ -291,14 +488,51 @@ _SCRIPT = re.compile(
 )
 _DATA_URI = re.compile(rf"(?<![\w.-])data:(?:[a-z]+/[\w.+-]+)?[;,][^{_STOP}]*", re.I)
 _EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@(?P<domain>[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)")
-# A bare "evil.com" without a path is still a link once a mail client shows it; only endings
-# that are rarely words count, so "index.html" or a missing space in "the data.It" stay text
-# ("ASP.NET" does not: a rare false alarm that fails safe).
+# A bare "evil.com" without a path is still a link once a mail client shows it. Not every word
+# after a dot is a domain ending, though: file names ("index.html", "notes.md", "main.tf"), a
+# missing space ("the data.It"), "e.g." and "v1.2" are text. So a bare host counts when its
+# ending is one of these: the classic and country endings mail clients link (those that are also
+# file types, "md", "py", "rs", "pm" as in "10.pm", left out) and the newer ones links and
+# phishing use ("evil.academy", "evil.xyz"). Trade-offs: "the export.zip", "setup.sh" or a typo
+# such as "log.in" is taken for a link (fails safe); an ending that is also a word, written as a
+# sentence start after a lower-case letter ("the call.Today", "the data.It"), is read as a
+# missing space, so "evil.So" passes; and a few product names written as such pass ("ASP.NET").
 _LINK_TLDS = frozenset(
-    "com net org io co ai app dev xyz info biz ly gg sh cc tv ws top site online club shop store link "
-    "click zip mov live page cloud tech example test invalid uk de fr nl eu ru cn jp au ca ch es se dk "
-    "ie br mx pl cz".split()
+    """
+    com net org edu gov mil int biz info name pro mobi asia jobs tel travel
+    app dev page io ai co xyz top site online club shop store link click zip mov live cloud tech
+    space website fun icu buzz vip lol bond cfd sbs cyou rest monster quest work world today life
+    news email digital agency academy support services solutions network systems group company
+    center global media studio design blog art one win bid loan date stream download review party
+    science trade men gdn kim ink host best bar uno rocks ninja guru zone help social
+    example test invalid localhost onion
+    uk de fr nl eu ru cn jp au ca ch es se dk ie br mx pl cz me so to fm im is it in at be us no do
+    my id ly gg sh cc tv ws li gl vc la su tk ml ga cf gq pw cx nu nz za kr hk sg tw vn th ph pk ng
+    ke eg il tr gr pt ro hu fi ua by kz ar cl pe lt lv ee sk si hr bg
+    """.split()
 )
+# Endings that are also words, so a sentence start after a missing space ("the data.It").
+_WORD_TLDS = frozenset(
+    """
+    it is in at be me so to us no do my id one fun win bid date stream review party science trade
+    men best bar rocks zone today life news email world work support academy agency digital
+    services solutions network systems group company center global media studio design blog art
+    live link click top site online club shop store page cloud space help social
+    """.split()
+)
+_PRODUCT_NAMES = frozenset({"ASP.NET", "VB.NET", "ADO.NET", "Socket.IO"})  # as written, no path
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# "203.0.113.5" or "203.0.113.5/login": a mail client links it, and no domain allows it.
+_IPV4 = re.compile(
+    rf"(?<![\w@./\\-])(?P<host>{_OCTET}(?:\.{_OCTET}){{3}})(?![\w-]|\.\w)(?P<rest>(?::\d+)?/[^{_STOP}]*|:\d+)?"
+)
+
+
+def _sentence_start(m: re.Match[str]) -> bool:
+    """Whether a bare host is more likely a missing space: "the call.Today", not "evil.today"."""
+    tld = m.group("tld")
+    before = m.string[m.start("tld") - 2] if m.start("tld") >= 2 else ""
+    return fold(tld) in _WORD_TLDS and tld[0].isupper() and tld[1:].islower() and before.islower()
 
 
 def _host_of(authority: str) -> str:
@@ -320,8 +554,10 @@ def _allowed_domains(policy: DraftPolicy) -> frozenset[str]:
 def _bad_links(text: str, domains: frozenset[str], own_account: str) -> list[str]:
     text = _clean(text)
     found: list[tuple[int, str]] = []
+    urls: list[tuple[int, int]] = []
     for pattern in (_SCHEME_URL, _RELATIVE_URL):
         for m in pattern.finditer(text):
+            urls.append(m.span())
             authority = m.group("authority")
             if not _allowed(_host_of(m.group("web") if authority is None else authority), domains):
                 found.append((m.start(), m.group()))
@@ -330,10 +566,13 @@ def _bad_links(text: str, domains: frozenset[str], own_account: str) -> list[str
     for m in _BARE_HOST.finditer(text):
         host = fold(m.group("host"))
         has_path = m.group("rest") is not None
-        looks_like_link = has_path or host.startswith("www.") or fold(m.group("tld")) in _LINK_TLDS
-        if not has_path and host in own_hosts:
+        if not has_path and (host in own_hosts or m.group("host") in _PRODUCT_NAMES):
             continue
-        if looks_like_link and not _allowed(host, domains):
+        ending = fold(m.group("tld")) in _LINK_TLDS and not _sentence_start(m)
+        if (has_path or host.startswith("www.") or ending) and not _allowed(host, domains):
+            found.append((m.start(), m.group()))
+    for m in _IPV4.finditer(text):  # an address inside a URL is that URL's business ("…?ip=203.0.113.5")
+        if not any(start <= m.start() < end for start, end in urls) and not _allowed(m.group("host"), domains):
             found.append((m.start(), m.group()))
     for m in _MAILTO.finditer(text):
         address = m.group("address")
@@ -374,7 +613,7 @@ def _outside(rule: str, what: str, items: Sequence[str], domains: frozenset[str]
 def _prose(text: str) -> str:
     """The text without links and email addresses: "priya.sharma@…" does not introduce Priya Sharma."""
     text = _clean(text)
-    for pattern in (_MAILTO, _EMAIL, _SCHEME_URL, _RELATIVE_URL, _BARE_HOST):
+    for pattern in (_MAILTO, _EMAIL, _SCHEME_URL, _RELATIVE_URL, _BARE_HOST, _IPV4):
         text = pattern.sub(" ", text)
     return text
 
@@ -402,10 +641,31 @@ def _check_new_csm(draft: Draft, facts: DraftFacts) -> DraftProblem | None:
     return DraftProblem(RULE_NEW_CSM, message)
 
 
-def _check_other_customers(draft: Draft, facts: DraftFacts, customers_named: CustomersNamed) -> DraftProblem | None:
+def _own_wording(facts: DraftFacts, policy: DraftPolicy) -> list[tuple[str, ...]]:
+    """The token runs a note is expected to contain besides the account: the CSMs' names (also
+    first and last name alone, as ``_check_new_csm`` accepts) and titles, the contact's first name,
+    the company's own phrases and its domains ("priya@tierbot-demo.com" names no "Demo Ltd")."""
+    texts = [facts.old_csm_name, facts.new_csm_name, facts.old_csm_title, facts.new_csm_title]
+    texts += [facts.contact_first_name, *sorted(policy.own_phrases), *sorted(policy.allowed_domains)]
+    runs = [tuple(name_tokens(_clean(text))) for text in texts]
+    for person in (facts.old_csm_name, facts.new_csm_name):
+        parts = _clean(person).split()
+        if len(parts) > 2:
+            runs.append(tuple(name_tokens(parts[0]) + name_tokens(parts[-1])))
+    return [run for run in dict.fromkeys(runs) if run]
+
+
+def _check_other_customers(
+    draft: Draft, facts: DraftFacts, customers_named: CustomersNamed, policy: DraftPolicy = DraftPolicy()
+) -> DraftProblem | None:
     own_key = name_key(facts.account_name)
     own = [tuple(name_tokens(_clean(facts.account_name))), own_key]
-    phrases = list(dict.fromkeys(_phrases_beside(draft.subject, own) + _phrases_beside(draft.body, own)))
+    wording = _own_wording(facts, policy)
+    # Only up to the limits, which bounds the phrases (see ``name_phrases``): a longer draft fails
+    # on its length anyway, and the rest is checked once it is shortened.
+    subject, body = draft.subject[: policy.subject_limit], draft.body[: policy.body_limit]
+    beside = [_phrases_beside(text, own, wording=wording) for text in (subject, body)]
+    phrases = list(dict.fromkeys(beside[0] + beside[1]))
     if not phrases:
         return None
     # Compared by key, so a sibling entity ("Globex Inc" beside own "Globex GmbH") is not reported:
@@ -471,8 +731,9 @@ def check_draft(
 ) -> list[DraftProblem]:
     """Every problem with a draft; an empty list means it may be shown for approval.
 
-    ``customers_named`` gets the candidate phrases of subject and body at once (the own account's
-    mentions left out) and returns the display names of the accounts they name.
+    ``customers_named`` gets the candidate phrases of subject and body at once (see
+    ``name_phrases``; those inside the note's own wording left out, and only up to the length
+    limits) and returns the display names of the accounts they name.
     """
     domains = _allowed_domains(policy)
     texts = (draft.subject, draft.body)
@@ -482,8 +743,8 @@ def check_draft(
         _check_blank(draft),
         *_check_lengths(draft, policy),
         _check_new_csm(draft, facts),
-        _check_date(draft.body, facts.effective_date),
-        _check_other_customers(draft, facts, customers_named),
+        _check_date(draft.body, facts.effective_date, draft.subject, facts.intro_slot),
+        _check_other_customers(draft, facts, customers_named, policy),
         _outside(RULE_LINK, "link", list(dict.fromkeys(links)), domains),
         _outside(RULE_EMAIL, "email address", list(dict.fromkeys(emails)), domains),
         _check_mentions(draft),

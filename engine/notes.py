@@ -45,6 +45,16 @@ def reason_category(reason: str) -> str:
     return DEFAULT_REASON
 
 
+PROMPT_NAME_LENGTH = 120
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f<>\u2028\u2029]+")
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """CRM text as one plain line: no line breaks or control characters (which could end the
+    prompt's facts block or an email header), no angle brackets (tags, Slack mentions), clipped."""
+    return " ".join(_NOT_TEXT.sub(" ", text or "").split())[:limit]
+
+
 def first_name(contact: str | None) -> str:
     """The contact's first name (letters, hyphens and apostrophes only), or "there" ("Hi there,")."""
     found = _FIRST_NAME.match((contact or "").strip())

@@ -63,11 +63,15 @@ def plan_moves(
     weekly_limit: int,
     horizon_weeks: int = 26,
     moves_by_quarter: Mapping[tuple[str, str], int] | None = None,
+    moves_by_week: Mapping[tuple[str, date], int] | None = None,
 ) -> tuple[PlannedMove, ...]:
-    """Place every move in a week (effective on its Monday), or hold it, saying why."""
+    """Place every move in a week (effective on its Monday), or hold it, saying why.
+
+    ``moves_by_quarter`` and ``moves_by_week`` count moves outside this plan (committed handoffs,
+    other plans' undecided lines) per CSM and quarter, and per CSM and week (by its Monday)."""
     first = monday_of(start) if start.weekday() == 0 else monday_of(start) + timedelta(days=7)
     committed = Counter(moves_by_quarter or {})  # (csm, quarter) → moves outside the plan
-    in_week: Counter[tuple[str, date]] = Counter()
+    in_week: Counter[tuple[str, date]] = Counter(moves_by_week or {})
     gained: Counter[str] = Counter()  # accounts a CSM's book grows by (or shrinks, negative) in the plan
     placed: list[tuple[PlanMove, date | None, tuple[GuardrailResult, ...], str]] = []
     for move in moves:

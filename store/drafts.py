@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from store import meta
 from store.db import Store
 
 
@@ -53,6 +54,17 @@ def decide(store: Store, draft_id: int, state: str, *, at: str, actor: str) -> b
     return cursor.rowcount == 1
 
 
+def discard_open(store: Store, handoff_id: int, *, at: str, actor: str) -> int:
+    """Discard the handoff's notes not sent yet (waiting or approved): a new draft replaces them,
+    or the handoff was cancelled."""
+    cursor = store.execute(
+        "UPDATE handoff_drafts SET state = 'discarded', decided_at = ?, decided_by = ? "
+        "WHERE handoff_id = ? AND state IN ('draft', 'approved')",
+        (at, actor, handoff_id),
+    )
+    return cursor.rowcount
+
+
 def mark_sent(store: Store, draft_id: int, *, at: str, actor: str) -> bool:
     """Record that an approved draft went to the customer; False unless it was approved."""
     cursor = store.execute(
@@ -66,25 +78,41 @@ def set_message(store: Store, draft_id: int, channel: str, ts: str) -> None:
     store.execute("UPDATE handoff_drafts SET channel = ?, ts = ? WHERE id = ?", (channel, ts, draft_id))
 
 
-def names_with_tokens(store: Store, tokens: tuple[str, ...]) -> list[str]:
-    """Account names holding every one of ``tokens`` (the full-text index; the caller compares)."""
-    query = " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-    return [
-        str(r[0])
-        for r in store.rows(
-            "SELECT name FROM accounts WHERE rowid IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?)",
-            (query,),
-        )
-    ]
+def name_keys_stale(store: Store) -> bool:
+    return meta.version(store, "name_keys_version") != meta.version(store, "accounts_version")
 
 
-def known_terms(store: Store, tokens: list[str]) -> set[str]:
-    """Which of ``tokens`` appear in any account name."""
-    found: set[str] = set()
-    for start in range(0, len(tokens), 500):
-        chunk = tokens[start : start + 500]
+def account_names(store: Store, after: int, batch: int) -> tuple[int, list[str]]:
+    """A batch of account names after rowid ``after``: (the last rowid, the names)."""
+    rows = store.rows("SELECT rowid, name FROM accounts WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch))
+    return (int(rows[-1][0]) if rows else after), [str(r[1]) for r in rows]
+
+
+def clear_name_keys(store: Store) -> None:
+    store.require_transaction()
+    store.execute("DELETE FROM account_name_keys")
+
+
+def add_name_keys(store: Store, keyed: list[tuple[str, str]]) -> None:
+    store.executemany("INSERT INTO account_name_keys(key, name) VALUES (?, ?)", keyed)
+
+
+def name_keys_done(store: Store) -> None:
+    """The name-key index now matches the accounts' current version."""
+    store.execute(
+        "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'accounts_version') "
+        "WHERE key = 'name_keys_version'"
+    )
+
+
+def names_by_key(store: Store, keys: list[str]) -> list[tuple[str, str]]:
+    """(key, name) of the accounts whose name key is one of ``keys``."""
+    found: list[tuple[str, str]] = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        found |= {
-            str(r[0]) for r in store.rows(f"SELECT term FROM accounts_fts_terms WHERE term IN ({marks})", tuple(chunk))
-        }
+        found += [
+            (str(r[0]), str(r[1]))
+            for r in store.rows(f"SELECT key, name FROM account_name_keys WHERE key IN ({marks})", tuple(chunk))
+        ]
     return found

@@ -88,6 +88,12 @@ def in_state(store: Store, state: str, crm_id: str | None = None) -> list[dict]:
     return store.query(_SELECT + " WHERE h.state = ? AND h.crm_id = ? ORDER BY h.id", (state, crm_id))
 
 
+def open_for(store: Store, crm_id: str, states: list[str]) -> list[dict]:
+    """The account's handoffs in ``states`` (those still in flight), oldest first."""
+    marks = ", ".join("?" for _ in states)
+    return store.query(_SELECT + f" WHERE h.crm_id = ? AND h.state IN ({marks}) ORDER BY h.id", (crm_id, *states))
+
+
 def listing(store: Store, states: list[str] | None = None, limit: int = 200) -> list[dict]:
     if not states:
         return store.query(_SELECT + " ORDER BY h.id DESC LIMIT ?", (limit,))

@@ -486,3 +486,21 @@ def m007_transition_plans(db: Database) -> None:
         ALTER TABLE handoffs ADD COLUMN announced_at TEXT;
         """,
     )
+
+
+@MIGRATIONS()
+def m008_account_name_keys(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Every account name by its key (folded words, legal suffix dropped: "globex" for "Globex
+        -- GmbH"), so a customer note is checked against the whole account list with a few index
+        -- lookups. Rebuilt from accounts when meta.accounts_version moves past name_keys_version.
+        CREATE TABLE account_name_keys (
+            key TEXT NOT NULL,
+            name TEXT NOT NULL
+        );
+        CREATE INDEX account_name_keys_key ON account_name_keys(key);
+        INSERT INTO meta(key, value) VALUES ('name_keys_version', '-1');
+        """,
+    )

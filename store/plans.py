@@ -49,6 +49,20 @@ def create(store: Store, plan: dict[str, Any], lines: list[dict[str, Any]]) -> i
     return plan_id
 
 
+def moves_between(store: Store, first: str, last: str, states: list[str]) -> list[tuple[str | None, str, str]]:
+    """(from, to, effective date) of handoffs in ``states`` and of plan lines still to decide,
+    effective in [first, last]."""
+    marks = ", ".join("?" for _ in states)
+    rows = store.rows(
+        f"SELECT from_csm, to_csm, effective_date FROM handoffs WHERE state IN ({marks}) "
+        "AND effective_date BETWEEN ? AND ? "
+        "UNION ALL SELECT from_csm, to_csm, effective_date FROM handoff_plan_lines WHERE status = 'planned' "
+        "AND effective_date BETWEEN ? AND ?",
+        (*states, first, last, first, last),
+    )
+    return [(r[0], str(r[1]), str(r[2])) for r in rows]
+
+
 def get(store: Store, plan_id: int) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM handoff_plans WHERE id = ?", (plan_id,))
     return rows[0] if rows else None
@@ -64,6 +78,18 @@ def listing(store: Store) -> list[dict[str, Any]]:
 
 def lines(store: Store, plan_id: int) -> list[dict[str, Any]]:
     return store.query(_LINES + " WHERE l.plan_id = ? ORDER BY l.line", (plan_id,))
+
+
+def line(store: Store, plan_id: int, line_number: int) -> dict[str, Any] | None:
+    rows = store.query("SELECT * FROM handoff_plan_lines WHERE plan_id = ? AND line = ?", (plan_id, line_number))
+    return rows[0] if rows else None
+
+
+def redate_line(store: Store, plan_id: int, line_number: int, effective: str, check_in: str) -> None:
+    store.execute(
+        "UPDATE handoff_plan_lines SET effective_date = ?, check_in_date = ? WHERE plan_id = ? AND line = ?",
+        (effective, check_in, plan_id, line_number),
+    )
 
 
 def decide_line(
@@ -83,12 +109,15 @@ def set_message(store: Store, plan_id: int, channel: str, ts: str) -> None:
 
 
 def due_reminders(store: Store, on_or_before: str) -> list[dict[str, Any]]:
-    """Moved accounts whose new CSM's check-in date has come, not yet reminded."""
+    """Completed handoffs (from a plan or not) whose new CSM's check-in day, 30 days after the move,
+    has come and who was not reminded yet."""
     return store.query(
-        _LINES + " WHERE l.status = 'approved' AND l.check_in_date <= ? "
-        "AND h.state NOT IN ('cancelled', 'rejected') "
-        "AND NOT EXISTS (SELECT 1 FROM handoff_checkins c WHERE c.key = 'reminder:' || l.handoff_id) "
-        "ORDER BY l.check_in_date, l.plan_id, l.line",
+        "SELECT h.id AS handoff_id, h.crm_id, a.name AS account_name, h.to_csm, t.name AS to_name, "
+        "t.slack_user_id AS to_slack, h.effective_date, date(h.effective_date, '+30 days') AS check_in_date "
+        "FROM handoffs h LEFT JOIN accounts a ON a.crm_id = h.crm_id LEFT JOIN csms t ON t.id = h.to_csm "
+        "WHERE h.state = 'completed' AND date(h.effective_date, '+30 days') <= ? "
+        "AND NOT EXISTS (SELECT 1 FROM handoff_checkins c WHERE c.key = 'reminder:' || h.id) "
+        "ORDER BY check_in_date, h.id",
         (on_or_before,),
     )
 
@@ -112,6 +141,16 @@ def record_checkin(store: Store, key: str, kind: str, *, at: str, actor: str) ->
         (key, kind, at, actor),
     )
     return cursor.rowcount == 1
+
+
+def forget_checkin(store: Store, key: str) -> None:
+    store.execute("DELETE FROM handoff_checkins WHERE key = ?", (key,))
+
+
+def unmark_announced(store: Store, handoff_ids: list[int]) -> None:
+    store.require_transaction()
+    for handoff_id in handoff_ids:
+        store.execute("UPDATE handoffs SET announced_at = NULL WHERE id = ?", (handoff_id,))
 
 
 def unannounced(store: Store) -> list[int]:

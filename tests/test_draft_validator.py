@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from engine.drafts import (
     LEGAL_SUFFIXES,
+    MAX_NAME_WORDS,
     RULE_BODY_LENGTH,
     RULE_DATE,
     RULE_EMAIL,
@@ -154,7 +155,7 @@ def test_name_phrases_cover_multi_word_names_up_to_max_words() -> None:
     phrases = name_phrases("We met Bank of America yesterday.")
     assert ("bank", "of", "america") in phrases
     assert all(len(p) <= 6 for p in phrases)
-    assert name_phrases("lower case only") == []
+    assert name_phrases("and then it was all over for us") == []  # function words and short words
     assert name_phrases("Alpha Beta", max_words=0) == []
 
 
@@ -162,6 +163,27 @@ def test_name_phrases_see_through_invisible_and_fullwidth_characters() -> None:
     assert ("globex",) in name_phrases("Glo\u200bbex")
     assert ("globex",) in name_phrases("Ｇｌｏｂｅｘ")
     assert ("トヨタ",) in name_phrases("トヨタ")  # a script without case can start a name
+
+
+def test_name_phrases_propose_lower_case_names_sparingly() -> None:
+    phrases = name_phrases("ask initech, or fourth coffee about the umbrella corp plan; thanks and regards")
+    assert ("initech",) in phrases  # a lone word of 5+ letters that notes rarely use
+    assert ("fourth", "coffee") in phrases and ("umbrella", "corp", "plan") in phrases  # 2+ words
+    assert ("umbrella",) in phrases  # right before a legal suffix
+    assert ("thanks",) not in phrases and ("regards",) not in phrases  # common in notes
+    assert ("about", "the", "umbrella") not in phrases  # starts with a function word
+    assert ("coffee", "about") not in phrases  # ends with one
+    assert ("initech", "or", "fourth") not in phrases  # crosses a comma
+    assert ("ask",) not in phrases  # too short alone
+    assert name_phrases("so the end. of it, all?") == []
+
+
+def test_name_phrases_are_bounded_by_the_text_length() -> None:
+    # The worst case: every word distinct and two characters long, capitalised or not.
+    words = [a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]
+    for text in (" ".join(words)[:1500], " ".join(w.title() for w in words)[:1500]):
+        assert len(name_phrases(text)) <= MAX_NAME_WORDS * (1500 + 1) // 2 == 9006
+    assert max(len(name_phrases(entry["body"])) for entry in CORPUS["good"]) < 600  # real notes: a few hundred
 
 
 def test_phrases_are_sent_to_the_store_once_and_without_own_account_mentions() -> None:
@@ -176,7 +198,42 @@ def test_phrases_are_sent_to_the_store_once_and_without_own_account_mentions() -
     assert check_draft(Draft("Hello", body), facts, customers_named=spy, policy=POLICY) == []
     assert len(seen) == 1
     assert ("harbor", "logistics") not in seen[0]
-    assert ("hello",) in seen[0] and ("aisha", "okafor") in seen[0]
+    assert ("aisha", "okafor") not in seen[0] and ("okafor",) not in seen[0]  # the new CSM is a fact
+    assert ("hello",) in seen[0]
+
+
+def test_phrases_inside_the_notes_own_wording_are_not_sent() -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def spy(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+        seen.extend(phrases)
+        return customers_named(phrases)
+
+    facts = replace(NORTHWIND, new_csm_name="Priya Devi Sharma")
+    body = (
+        "Hi Dana,\n\nFrom 7 December 2026, Priya Sharma is your Customer Success Manager; write to "
+        "priya@tierbot-demo.com.\n\nTom Baker\nSenior Customer Success Manager\nThe Customer Success team"
+    )
+    assert check_draft(Draft("Hello", body), facts, customers_named=spy, policy=POLICY) == []
+    for inside in [("dana",), ("priya", "sharma"), ("sharma",), ("baker",), ("customer", "success"), ("success",)]:
+        assert inside not in seen
+    for inside in [("manager",), ("senior", "customer"), ("tierbot", "demo"), ("demo",)]:
+        assert inside not in seen
+    assert ("hello",) in seen and ("the", "customer", "success", "team") in seen  # runs beyond it still go
+
+
+def test_only_the_text_within_the_limits_is_searched_for_names() -> None:
+    sizes: list[int] = []
+
+    def spy(phrases: Sequence[tuple[str, ...]]) -> list[str]:
+        sizes.append(len(phrases))
+        return customers_named(phrases)
+
+    words = [a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]
+    huge = " ".join(w.title() for w in words * 20)
+    problems = check_draft(Draft(huge, huge), NORTHWIND, customers_named=spy, policy=POLICY)
+    assert {RULE_SUBJECT_LENGTH, RULE_BODY_LENGTH} <= {p.rule for p in problems}
+    assert sizes and sizes[0] <= MAX_NAME_WORDS * ((120 + 1) // 2 + (1500 + 1) // 2)
 
 
 # ---------------------------------------------------------------------------------- rules
@@ -286,6 +343,54 @@ def test_the_right_date_under_the_wrong_weekday_is_refused() -> None:
     assert message == "The body calls the effective date a Tuesday, but 7 December 2026 is a Monday: fix the weekday."
 
 
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("Not from Monday 7 December 2026 but from 1 March 2027.", "1 March 2027"),
+        ("The old plan said 7 December 2025.", "7 December 2025"),
+        ("Until 2027-03-01 nothing changes.", "2027-03-01"),
+        ("Or maybe March 1st, 2027.", "March 1st, 2027"),
+        ("Or on Wednesday, 9 Dec 2026.", "Wednesday, 9 Dec 2026"),
+        ("Or 03/01/2027.", "03/01/2027"),
+        ("Or the 1st of March 2027.", "the 1st of March 2027"),
+    ],
+)
+def test_another_full_date_beside_the_effective_date_is_refused(text: str, other: str) -> None:
+    message = only(check(body=f"{GOOD_BODY}\n\n{text}"), RULE_DATE).message
+    assert message == (
+        f"The draft also gives the date “{other}”, but the effective date is Monday 7 December 2026: "
+        "remove it or change it to 7 December 2026."
+    )
+
+
+def test_other_full_dates_are_all_named_and_the_subject_counts() -> None:
+    body = GOOD_BODY + "\n\nNot 1 March 2027, nor 2 March 2027."
+    message = only(check(subject="From 3 March 2027", body=body), RULE_DATE).message
+    assert message.startswith("The draft also gives the dates “3 March 2027”, “1 March 2027” and “2 March 2027”,")
+    assert message.endswith(": remove them or change them to 7 December 2026.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could we meet on Monday 7 December, 10:00?",  # the intro slot, a day after the effective date
+        "Could we meet on Monday 7 December 2026, 10:00?",  # the intro slot with its year
+        "The follow-up is on 15 December, and the review in January.",  # other dates without a year
+        "We have worked together since 2019; the date 12/06/2026 is the same day written US-style.",
+    ],
+)
+def test_dates_without_a_year_and_the_intro_slot_pass(text: str) -> None:
+    facts = replace(NORTHWIND, effective_date=date(2026, 12, 6), intro_slot="Monday 7 December, 10:00")
+    body = GOOD_BODY.replace("7 December 2026", "Sunday 6 December 2026") + "\n\n" + text
+    assert check(body=body, facts=facts) == []
+
+
+def test_the_intro_slot_in_another_year_is_another_date() -> None:
+    facts = replace(NORTHWIND, effective_date=date(2026, 12, 6), intro_slot="Monday 7 December, 10:00")
+    body = GOOD_BODY.replace("7 December 2026", "6 December 2026") + " Meet on 7 December 2027?"
+    assert "“7 December 2027”" in only(check(body=body, facts=facts), RULE_DATE).message
+
+
 def test_date_in_the_subject_only_is_not_enough() -> None:
     body = GOOD_BODY.replace("From 7 December 2026, ", "")
     assert only(check(subject="Priya Sharma from 7 December 2026", body=body), RULE_DATE)
@@ -337,9 +442,100 @@ def test_greetings_and_names_of_people_are_not_customers() -> None:
 
 
 def test_a_person_who_shares_a_customer_name_is_reported() -> None:
-    facts = replace(NORTHWIND, new_csm_name="Fourth Coffee")  # an account is really called that
-    body = GOOD_BODY.replace("Priya Sharma", "Fourth Coffee")
-    assert only(check(subject="Hi", body=body, facts=facts), RULE_OTHER_CUSTOMER)
+    # Someone the facts do not name, called like an account, cannot be told from the account.
+    body = GOOD_BODY + "\n\nFourth Coffee sends her regards."
+    assert "Fourth Coffee" in only(check(body=body), RULE_OTHER_CUSTOMER).message
+
+
+def test_a_csm_who_shares_a_customer_name_is_not_reported() -> None:
+    # The note must name the new CSM in full: reporting the name would leave no way to pass.
+    facts = replace(NORTHWIND, new_csm_name="Fourth Coffee", old_csm_name="Wayne Biotech")
+    body = GOOD_BODY.replace("Priya Sharma", "Fourth Coffee").replace("Tom Baker", "Wayne Biotech")
+    assert check(subject="Hi", body=body, facts=facts) == []
+
+
+TAYLOR = replace(NORTHWIND, new_csm_name="Taylor Brooks")  # "Brooks Inc" is an account
+TAYLOR_BODY = GOOD_BODY.replace("Priya Sharma", "Taylor Brooks")
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        TAYLOR,
+        replace(NORTHWIND, old_csm_name="Jordan Brooks"),
+        replace(NORTHWIND, contact_first_name="Brooks"),
+        replace(NORTHWIND, old_csm_title="Brooks Fellow"),
+    ],
+)
+def test_a_name_of_the_facts_that_is_an_account_key_is_not_reported(facts: DraftFacts) -> None:
+    body = (
+        f"Hi {facts.contact_first_name},\n\nFrom 7 December 2026, {facts.new_csm_name} is your "
+        f"{facts.new_csm_title}.\n\n{facts.old_csm_name}\n{facts.old_csm_title}"
+    )
+    assert check(subject=f"Introducing {facts.new_csm_name}", body=body, facts=facts) == []
+
+
+def test_customer_success_wording_is_not_an_account() -> None:
+    body = TAYLOR_BODY + "\n\nThe Customer Success team\nour customer success portal"
+    assert check(subject="Your Customer Success Manager", body=body, facts=TAYLOR) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Brooks will call you.", "Brooks Inc"),
+        ("Ask BROOKS about it.", "Brooks Inc"),
+        ("She worked at Brooks Inc.", "Brooks Inc"),
+        ("Taylor Brooks Inc. agrees.", "Brooks Inc"),
+        ("Ask Customer Success Ltd.", "Success Ltd"),
+        ("ask success ltd about it.", "Success Ltd"),
+        ("Success Ltd agrees.", "Success Ltd"),
+    ],
+)
+def test_an_account_named_like_the_own_wording_is_caught_elsewhere(text: str, name: str) -> None:
+    message = only(check(body=f"{TAYLOR_BODY}\n\n{text}", facts=TAYLOR), RULE_OTHER_CUSTOMER).message
+    assert f"“{name}”" in message
+
+
+def test_own_phrases_come_from_the_policy() -> None:
+    body = GOOD_BODY + "\n\nThe Relecloud Customer Success team"
+    assert only(check(body=body), RULE_OTHER_CUSTOMER).message == (
+        "The draft names another customer, “Relecloud”: remove it."
+    )
+    ours = replace(POLICY, own_phrases=frozenset({"Customer Success", "Relecloud"}))
+    assert check(body=body, policy=ours) == []
+    assert DraftPolicy().own_phrases == frozenset({"Customer Success"})
+    none = replace(POLICY, own_phrases=frozenset())
+    assert "Success Ltd" in only(check(body=body, policy=none), RULE_OTHER_CUSTOMER).message
+
+
+def test_own_account_with_another_legal_suffix_is_still_the_own_account() -> None:
+    facts = FACTS["harbor"]
+    body = "Hi Søren,\n\nFrom 15 January 2027, Aisha Okafor is the CSM for Blue Harbor Logistics Inc."
+    assert check(subject="Hello", body=body, facts=facts) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("she also helps initech.", "Initech Inc."),
+        ("like umbrella corp did", "Umbrella Corporation"),
+        ("the hooli team says hi", "Hooli Inc"),
+        ("ask fourth coffee", "Fourth Coffee"),
+        ("as at wayne biotech", "Wayne Biotech"),
+        ("from dunder mifflin paper", "Dunder Mifflin Paper Company"),
+        ("see globex gmbh", "Globex GmbH"),
+        ("cafe lumiere too", "Café Lumière S.à r.l."),
+    ],
+)
+def test_customer_names_in_lower_case_are_reported(text: str, name: str) -> None:
+    message = only(check(body=f"{GOOD_BODY}\n\n{text}"), RULE_OTHER_CUSTOMER).message
+    assert message == f"The draft names another customer, “{name}”: remove it."
+
+
+def test_common_lower_case_words_are_not_customers() -> None:
+    body = GOOD_BODY + "\n\nyour success matters to us; thanks for your trust, and warmly welcome."
+    assert check(body=body) == []
 
 
 @pytest.mark.parametrize(
@@ -360,6 +556,15 @@ def test_a_person_who_shares_a_customer_name_is_reported() -> None:
         ("See http:/evil.example/x.", "http:/evil.example/x"),
         ("See \\\\files.evil.example\\share.", "\\\\files.evil.example"),
         ("See ｈｔｔｐｓ://evil.example/x.", "https://evil.example/x"),
+        ("Log in at 203.0.113.5/login.", "203.0.113.5/login"),
+        ("Log in at http://203.0.113.5.", "http://203.0.113.5"),
+        ("Log in at 203.0.113.5.", "203.0.113.5"),
+        ("Log in at 203.0.113.5:8443 today.", "203.0.113.5:8443"),
+        ("Portal:203.0.113.5/x", "203.0.113.5/x"),
+        *((f"Visit evil.{tld} today.", f"evil.{tld}") for tld in ["academy", "app", "dev", "link", "xyz", "top"]),
+        *((f"Visit evil.{tld}.", f"evil.{tld}") for tld in ["online", "site", "info", "biz", "me", "co", "ai", "so"]),
+        ("Visit EVIL.ME or evil.today.", "EVIL.ME"),
+        ("Visit ASP.NET/evil now.", "ASP.NET/evil"),
     ],
 )
 def test_links_off_the_allowed_domains_are_refused(text: str, shown: str) -> None:
@@ -382,6 +587,10 @@ def test_links_off_the_allowed_domains_are_refused(text: str, shown: str) -> Non
         "See tierbot-demo.com/status.",
         "Write <mailto:priya@tierbot-demo.com|Priya>.",
         "e.g. the index.html file, v2.0, 3.5x faster, JavaScript: yes, your data: safe",
+        "i.e. the API (v1.2, build 1.2.3), the ASP.NET and Socket.IO connectors, notes.md, etc. too",
+        "We checked the data.It works, and the call.So we are ready.",
+        "We grew 300.5 percent at 10 a.m. in the U.S. and 256.1.1.1 is no address.",
+        "See https://tierbot-demo.com/status?from=203.0.113.5.",
     ],
 )
 def test_links_on_allowed_domains_and_their_subdomains_pass(text: str) -> None:
@@ -474,10 +683,11 @@ def test_any_text_gives_only_known_rules_once_each(subject: str, body: str) -> N
 @settings(max_examples=100, deadline=None)
 @given(junk=st.text(alphabet=st.characters(categories=["Ll", "Zs", "Pd", "Po"]), max_size=300))
 def test_lower_case_prose_never_breaks_a_good_draft(junk: str) -> None:
-    # Punctuation and lower-case words cannot name a customer, a link host with a path aside.
+    # Random lower-case words and punctuation do not spell a customer's name or a date; they can
+    # make a link host ("a.b/c") or, with "@", an address ("a@a.a").
     body = f"{GOOD_BODY}\n\n{junk}"
     rules = {p.rule for p in check(body=body)}
-    assert rules <= {RULE_LINK, RULE_BODY_LENGTH}
+    assert rules <= {RULE_LINK, RULE_EMAIL, RULE_BODY_LENGTH}
 
 
 @given(name=st.text(max_size=40))

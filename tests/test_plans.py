@@ -278,7 +278,7 @@ def test_check_ins_come_thirty_days_after_the_move_and_each_batch_is_reported_on
         assert due_checkins(store, early).reminders == ()
         due = FixedClock(datetime(2026, 12, 30, 9, tzinfo=UTC))
         found = due_checkins(store, due)
-        assert [r.account_name for r in found.reminders] != [] and found.reports == ()
+        assert found.reminders == () and found.reports == ()  # approved, never completed: no check-in yet
         dana = person_named(store, "dana-whitfield")
         for handoff_id in (1, 2):
             for state in ("scheduled", "customer notified", "introduced", "completed"):
@@ -335,3 +335,80 @@ def test_a_long_digest_is_split_and_paced(db: str) -> None:
         assert [json.dumps(p.body, ensure_ascii=False).count("→") for p in posts] == [40, 40, 5]
         assert "part 1 of 3" in posts[0].body["text"]
         assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+
+
+# ---------------------------------------------------------------------------------- found in review
+
+
+def demo_plan(db: str, tmp_path: Path, count: int, *extra: str) -> dict:
+    return plan(
+        db, write_moves(tmp_path / "moves.csv", [[a, "sam-patel", "capacity"] for a in movable(db, count)]), *extra
+    )
+
+
+def test_two_approvals_of_a_plan_at_once_make_one_handoff_per_move(db: str, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workflows.clock import SystemClock
+    from workflows.handoffs import person_named
+    from workflows.plans import decide_plan
+
+    demo_plan(db, tmp_path, 6, "--weekly-limit", "6")
+    with open_store(db) as store:
+        dana = person_named(store, "dana-whitfield")
+        with ThreadPoolExecutor(2) as pool:
+            both = list(
+                pool.map(lambda _: decide_plan(store, 1, approve=True, person=dana, clock=SystemClock()), (1, 2))
+            )
+        assert sorted(len(d.approved) for d in both) in ([0, 6], [1, 5], [2, 4], [3, 3])  # every line exactly once
+        assert sum(len(d.approved) for d in both) == 6
+        assert store.scalar("SELECT COUNT(*) FROM handoffs") == 6
+        assert store.scalar("SELECT COUNT(DISTINCT crm_id) FROM handoffs") == 6
+
+
+def test_the_weekly_limit_counts_moves_already_decided_and_other_plans(db: str, tmp_path: Path) -> None:
+    accounts = movable(db, 4)
+    plan(
+        db, write_moves(tmp_path / "a.csv", [[a, "sam-patel", "capacity"] for a in accounts[:2]]), "--weekly-limit", "2"
+    )
+    assert tierbot("--db", db, "handoff", "plan-approve", "1", "--line", "2", "--as", "dana-whitfield").exit_code == 0
+    second = plan(
+        db, write_moves(tmp_path / "b.csv", [[a, "sam-patel", "capacity"] for a in accounts[2:]]), "--weekly-limit", "2"
+    )
+    # Week 1 already has Sam's approved move and plan 1's undecided one: plan 2 starts a week later.
+    assert [line["effective_date"] for line in second["lines"]] == ["2026-12-07", "2026-12-07"]
+
+
+def test_a_plan_line_whose_week_has_passed_moves_to_the_next_monday(db: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from workflows.clock import FixedClock
+    from workflows.handoffs import person_named
+    from workflows.plans import decide_plan
+
+    demo_plan(db, tmp_path, 1)
+    with open_store(db) as store:
+        later = FixedClock(datetime(2026, 12, 9, 9, tzinfo=UTC))  # a Wednesday after the plan's first week
+        decision = decide_plan(store, 1, approve=True, person=person_named(store, "dana-whitfield"), clock=later)
+        assert decision.approved == (2,)
+        line = decision.plan.lines[0]
+        assert (line.effective_date, line.check_in_date) == ("2026-12-14", "2027-01-13")
+        assert store.scalar("SELECT effective_date FROM handoffs WHERE id = 1") == "2026-12-14"
+
+
+def test_a_long_plan_keeps_approve_all_and_the_held_moves_within_50_blocks(db: str, tmp_path: Path) -> None:
+    from bot.slack.blocks.plans import plan_message
+    from bot.slack.fake_api import check_blocks
+    from workflows.plans import get_plan
+
+    with open_store(db) as store:
+        accounts = [r[0] for r in store.rows("SELECT crm_id FROM accounts WHERE owner = 'jordan-blake' LIMIT 80")]
+    made = plan(
+        db, write_moves(tmp_path / "long.csv", [[a, "sam-patel", "capacity"] for a in accounts]), "--weekly-limit", "1"
+    )
+    assert len(made["lines"]) == 80
+    with open_store(db) as store:
+        shown = plan_message(get_plan(store, 1))
+    assert len(shown.blocks) <= 50 and check_blocks(shown.blocks, surface="message") == []
+    text = json.dumps(shown.blocks)
+    assert "plan_approve" in text and "Held: these need a handoff" in text and "more blocks not shown" not in text

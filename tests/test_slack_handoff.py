@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
-from bot.slack.outbound import send_checkins
+from bot.slack.outbound import post_digest, send_checkins
 from bot.slack.signing import signed_headers
 from store import Store
 from workflows.clock import FixedClock
-from workflows.handoffs import handoff_detail, person_named, set_handoff_channel
+from workflows.handoffs import advance_handoff, handoff_detail, person_named, set_handoff_channel
 from workflows.plans import create_plan, decide_plan
 
 from .slack_support import (
@@ -103,6 +104,7 @@ def test_an_allowed_manager_approves_in_the_thread_and_everyone_is_told(
     posts = slack.fake.wait_for("chat.postMessage", 3)
     thread = [p.body for p in posts if p.body.get("thread_ts") == ts]
     assert len(thread) == 1 and "Approved by" in thread[0]["text"]
+    assert f"Approved by <@{MANAGER_NA}> at" in text_of({"blocks": thread[0]["blocks"]})  # a live mention
     dms = {p.body["channel"] for p in posts if p.body["channel"] != CHANNEL}
     assert dms == {CSM, SAM}  # the requester is the old CSM; both CSMs hear it
     assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "approved"
@@ -353,10 +355,53 @@ def test_announce_posts_one_digest_in_the_channel(slack: Workspace, tmp_path: Pa
 def test_check_ins_go_to_the_new_csm_once(slack: Workspace, tmp_path: Path) -> None:
     plan_id = make_plan(slack, tmp_path, count=1)
     deps = slack.registry.deps
-    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    dana = person_named(deps.store, "dana-whitfield")
+    decide_plan(deps.store, plan_id, approve=True, person=dana, clock=deps.clock)
     later = FixedClock(deps.clock.now() + timedelta(days=60))
+    assert send_checkins(slack.registry.bolt.client, deps.store, actor="tierbot", clock=later).reminders == ()
+    for state in ("scheduled", "customer notified", "introduced", "completed"):  # the move happened
+        advance_handoff(deps.store, 1, state, person=dana, clock=deps.clock)
     sent = send_checkins(slack.registry.bolt.client, deps.store, actor="tierbot", clock=later)
     assert len(sent.reminders) == 1
     dm = slack.fake.wait_for("chat.postMessage")[-1].body
     assert dm["channel"] == SAM and "It has been 30 days since" in text_of(dm)
     assert send_checkins(slack.registry.bolt.client, deps.store, actor="tierbot", clock=later).reminders == ()
+
+
+def test_a_double_click_on_approve_all_makes_one_handoff_per_move(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    slack.command("/handoff", f"plan {plan_id}", user=MANAGER_NA, channel=CHANNEL)
+    ts = slack.fake.wait_for("chat.postMessage")[-1].response["ts"]
+    for _ in range(2):
+        slack.click("plan_approve", str(plan_id), user=LEADER, channel=CHANNEL, message_ts=ts)
+    replies = [text_of(r.body) for r in slack.replies(2)]
+    assert any("Approved row(s) 2, 3, 4" in r for r in replies)
+    store = store_of(slack)
+    assert store.scalar("SELECT COUNT(*) FROM handoffs") == 3
+    assert store.scalar("SELECT COUNT(DISTINCT crm_id) FROM handoffs") == 3
+
+
+def test_a_leader_is_offered_the_exception_when_a_guardrail_fails_at_approval(
+    slack: Workspace, managers_channel: str
+) -> None:
+    store = store_of(slack)
+    crm_id = movable_account(store)
+    propose(slack, crm_id)
+    ts = channel_post(slack)["ts"]
+    with store.transaction():  # the account became strategic after the proposal
+        store.execute("UPDATE accounts SET strategic = 1 WHERE crm_id = ?", (crm_id,))
+    offer = slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, LEADER, ts))
+    assert "fails a guardrail" in text_of(offer) and buttons_of(offer) == {"handoff_exception": "1"}
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+
+
+def test_a_digest_slack_refuses_is_announced_next_time(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    deps = slack.registry.deps
+    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    slack.fake.fail_next("chat.postMessage", status=500, times=5)
+    with pytest.raises(SlackApiError):
+        post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
+    assert deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
+    done = post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
+    assert done.messages == 1 and deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0

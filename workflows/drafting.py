@@ -27,11 +27,21 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from engine.drafts import CustomersNamed, Draft, DraftFacts, DraftPolicy, DraftProblem, check_draft, name_key
 from engine.errors import InputError, InvalidFields, NotAllowed
-from engine.notes import first_name, intro_slot, note_style, parse_note, reason_category, title_of
+from engine.notes import (
+    PROMPT_NAME_LENGTH,
+    first_name,
+    intro_slot,
+    note_style,
+    one_line,
+    parse_note,
+    reason_category,
+    title_of,
+)
 from prompts import TEMPLATES, render_template
 from store import Store, audit, csms
 from store import accounts as account_queries
 from store import drafts as stored
+from store import handoffs as stored_handoffs
 from store import rules as stored_rules
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
@@ -41,6 +51,7 @@ from workflows.roles import Person, actor_name, record_denial
 log = logging.getLogger("tierbot.drafting")
 
 PROMPT_FILES = ("note_system.txt.j2", "note_request.txt.j2", "note_personal.txt.j2", "note_standard.txt.j2")
+NAME_BATCH = 50_000
 DRAFTABLE = ("approved", "scheduled", "customer notified")  # decided, and the customer not told yet
 
 
@@ -80,7 +91,8 @@ def load_chat_model(settings: ModelSettings) -> BaseChatModel | None:
         )
     from langchain.chat_models import init_chat_model  # imported here: it is slow, and only needed here
 
-    options: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens, "max_retries": 1}
+    # No retries inside the provider: write_note retries once itself, so a failing call costs two tries.
+    options: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens, "max_retries": 0}
     if settings.base_url:
         options["base_url"] = settings.base_url
     try:
@@ -129,7 +141,7 @@ def note_facts(store: Store, handoff: Handoff) -> tuple[DraftFacts, str]:
     new = csms.get(store, handoff.to_csm) or {}
     effective = date.fromisoformat(handoff.effective_date or handoff.requested_at[:10])
     facts = DraftFacts(
-        account_name=handoff.account_name,
+        account_name=one_line(handoff.account_name, PROMPT_NAME_LENGTH),
         contact_first_name=first_name(account.get("contact_name")),
         old_csm_name=str(old["name"]) if old else "",
         old_csm_title=title_of(old.get("role")) if old else "",
@@ -175,23 +187,30 @@ def template_note(facts: DraftFacts, style: str) -> Draft:
 
 
 def customers_in(store: Store) -> CustomersNamed:
-    """``customers_named`` for the validator: phrases looked up in the whole account list."""
+    """``customers_named`` for the validator: phrases looked up among every account's name key
+    (an indexed table, rebuilt here when the accounts changed since it was built)."""
+    refresh_name_keys(store)
 
     def named(phrases: Sequence[tuple[str, ...]]) -> list[str]:
-        if not phrases:
-            return []
-        known = stored.known_terms(store, sorted({t for p in phrases for t in p}))
-        found: list[str] = []
-        seen: set[tuple[str, ...]] = set()
-        for phrase in phrases:
-            # A phrase with a word no account name has cannot be a name: most never reach a query.
-            if phrase in seen or not all(t in known for t in phrase):
-                continue
-            seen.add(phrase)
-            found += [n for n in stored.names_with_tokens(store, phrase) if name_key(n) == phrase]
-        return list(dict.fromkeys(found))
+        keys = list(dict.fromkeys(" ".join(p) for p in phrases))
+        return list(dict.fromkeys(name for _, name in stored.names_by_key(store, keys)))
 
     return named
+
+
+def refresh_name_keys(store: Store) -> None:
+    """Key every account name again after an import or an owner change (about 2 s a million)."""
+    if not stored.name_keys_stale(store):
+        return
+    with store.transaction():
+        if not stored.name_keys_stale(store):
+            return  # another writer rebuilt it meanwhile
+        stored.clear_name_keys(store)
+        last, names = stored.account_names(store, 0, NAME_BATCH)
+        while names:
+            stored.add_name_keys(store, [(" ".join(name_key(n)), n) for n in names])
+            last, names = stored.account_names(store, last, NAME_BATCH)
+        stored.name_keys_done(store)
 
 
 def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
@@ -318,7 +337,7 @@ def _actor(person: Person) -> str:
 
 
 def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str, clock: Clock) -> CustomerNote:
-    """Draft the customer note of an approved handoff and keep it (any earlier draft waiting is
+    """Draft the customer note of an approved handoff and keep it (an earlier note not sent yet is
     replaced: it is discarded on the record)."""
     handoff = get_handoff(store, handoff_id)
     if handoff.state not in DRAFTABLE:
@@ -340,8 +359,7 @@ def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str,
         "fallback": written.fallback,
     }
     with store.transaction():
-        for row in store.query("SELECT id FROM handoff_drafts WHERE handoff_id = ? AND state = 'draft'", (handoff_id,)):
-            stored.decide(store, int(row["id"]), "discarded", at=at, actor=actor)
+        stored.discard_open(store, handoff_id, at=at, actor=actor)  # one note in play per handoff
         draft_id = stored.create(store, handoff_id, record, at=at, actor=actor)
         audit.record(
             store,
@@ -401,7 +419,14 @@ def _allowed(store: Store, person: Person, note: CustomerNote, action: str, cloc
             ("csm", "manager", "leader"),
             deciders(store, handoff.from_csm, handoff.to_csm),
         )
+    if action != "discard" and handoff.state not in DRAFTABLE:
+        raise InputError(
+            f"Handoff #{handoff.id} is {handoff.state}: its customer note can no longer be {_PAST[action]}."
+        )
     return handoff
+
+
+_PAST = {"approve": "approved", "edit": "edited", "mark as sent": "marked sent"}
 
 
 def _already(note: CustomerNote) -> InputError:
@@ -459,19 +484,31 @@ def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock)
             if current.state == "sent":
                 raise InputError(f"Customer note #{note.id} was already marked sent by {current.sent_by_name}.")
             raise InputError(f"Customer note #{note.id} is {current.state}: only an approved note can be sent.")
-        audit.record(
-            store,
-            [
+        entries = [
+            AuditEntry(
+                at,
+                actor,
+                "note.sent",
+                f"note:{note.id}",
+                {"state": "approved"},
+                {"state": "sent", "handoff": note.handoff_id},
+            )
+        ]
+        # The note is how the customer is told: a scheduled handoff moves on to "customer notified".
+        if stored_handoffs.move(
+            store, note.handoff_id, "scheduled", "customer notified", at, actor, f"note #{note.id} sent"
+        ):
+            entries.append(
                 AuditEntry(
                     at,
                     actor,
-                    "note.sent",
-                    f"note:{note.id}",
-                    {"state": "approved"},
-                    {"state": "sent", "handoff": note.handoff_id},
+                    "handoff.customer_notified",
+                    f"handoff:{note.handoff_id}",
+                    {"state": "scheduled"},
+                    {"state": "customer notified", "note": f"note #{note.id} sent"},
                 )
-            ],
-        )
+            )
+        audit.record(store, entries)
     return get_note(store, note.id)
 
 
@@ -552,9 +589,9 @@ def note_email(note: CustomerNote) -> bytes:
     message = EmailMessage()
     message["Subject"] = note.subject
     if note.new_csm_email:
-        message["From"] = formataddr((note.new_csm or "", note.new_csm_email))
+        message["From"] = formataddr((one_line(note.new_csm), one_line(note.new_csm_email)))
     if note.contact_email:
-        message["To"] = formataddr((note.contact_name or "", note.contact_email))
+        message["To"] = formataddr((one_line(note.contact_name), one_line(note.contact_email)))
     message["X-Tierbot-Handoff"] = str(note.handoff_id)
     message["X-Tierbot-Draft"] = f"{note.id} ({note.source}, {note.state})"
     message.set_content(note.body + "\n")

@@ -33,6 +33,7 @@ from engine.people import build_roster
 from engine.permissions import DECIDE_HANDOFF
 from store import Store, audit, csms, meta, settings
 from store import accounts as account_queries
+from store import drafts as stored_drafts
 from store import handoffs as stored
 from store import roles as stored_roles
 from store import workload as stored_workload
@@ -370,11 +371,16 @@ def check_request(
         errors["reason"] = "Say why: the manager decides on it, and it stays on the record."
     elif len(text) > REASON_LENGTH:
         errors["reason"] = f"Keep the reason under {REASON_LENGTH} characters (it has {len(text)})."
-    waiting = stored.in_state(store, "proposed", crm_id)
-    if waiting and not errors:
+    # One move of an account at a time: a second one in flight could complete after the first and
+    # move the account from someone who no longer owns it.
+    in_flight = stored.open_for(store, crm_id, list(OPEN))
+    if in_flight and not errors:
+        other = in_flight[0]
         errors["to_csm"] = (
-            f"Handoff #{waiting[0]['id']} of this account (to {waiting[0]['to_name']}) is already waiting for a "
-            "decision."
+            f"Handoff #{other['id']} of this account (to {other['to_name']}) is already waiting for a decision."
+            if other["state"] == "proposed"
+            else f"Handoff #{other['id']} of this account (to {other['to_name']}) is {other['state']}: finish or "
+            "cancel it first."
         )
     if errors:
         raise InvalidFields(errors)
@@ -640,8 +646,16 @@ def advance_handoff(
                 {"state": state, "note": note},
             )
         ]
+        if state == "cancelled":
+            stored_drafts.discard_open(store, handoff_id, at=at, actor=actor)  # no note for a move that is off
         if state == "completed":
             owner = (account_queries.get(store, current.crm_id) or {}).get("owner")
+            if current.from_csm and owner != current.from_csm:
+                was = current.from_name or current.from_csm
+                raise InputError(
+                    f"{current.account_name} is owned by {owner or 'nobody'} now, not {was} as when handoff "
+                    f"#{current.id} was proposed: cancel it and propose the move again."
+                )
             store.execute(
                 "UPDATE accounts SET owner = ?, updated_at = ? WHERE crm_id = ?", (current.to_csm, at, current.crm_id)
             )

@@ -17,7 +17,7 @@ from engine.csv_safety import neutralise_frame
 from engine.errors import AccountNotFound, FileRefused, InputError, NotAllowed
 from engine.fields import header_key
 from engine.handoffs import OPEN, GuardrailResult, quarter_of
-from engine.plans import PlanMove, PlannedMove, monday_of, plan_moves
+from engine.plans import CHECK_IN_DAYS, PlanMove, PlannedMove, monday_of, plan_moves
 from store import Store, audit
 from store import handoffs as stored_handoffs
 from store import plans as stored
@@ -29,8 +29,6 @@ from workflows.handoffs import (
     COMMITTED,
     REASON_LENGTH,
     Handoff,
-    NeedsException,
-    advance_handoff,
     decide_handoff,
     get_handoff,
     guardrail_settings,
@@ -214,6 +212,18 @@ def _committed_moves(
     return out
 
 
+def _moves_by_week(store: Store, start: date, horizon_weeks: int) -> dict[tuple[str, date], int]:
+    """Moves each CSM already has per week (by its Monday): handoffs proposed or committed, and
+    other plans' lines still to decide — the weekly limit counts them too."""
+    first, last = monday_of(start).isoformat(), (start + timedelta(weeks=horizon_weeks + 1)).isoformat()
+    out: dict[tuple[str, date], int] = defaultdict(int)
+    for from_csm, to_csm, effective in stored.moves_between(store, first, last, ["proposed", *COMMITTED]):
+        for csm_id in (from_csm, to_csm):
+            if csm_id:
+                out[(csm_id, monday_of(date.fromisoformat(effective)))] += 1
+    return dict(out)
+
+
 # ---------------------------------------------------------------------------------- planning
 
 
@@ -243,6 +253,7 @@ def create_plan(
         weekly_limit=weekly_limit,
         horizon_weeks=horizon_weeks,
         moves_by_quarter=_committed_moves(store, moves, day, horizon_weeks),
+        moves_by_week=_moves_by_week(store, day, horizon_weeks),
     )
     at = timestamp(clock)
     with store.transaction():
@@ -446,23 +457,25 @@ def decide_plan(
                 )
             )
             continue
-        try:
-            handoff_id = _approve_line(store, plan_id, line, person, clock) if approve else None
-        except (NeedsException, InputError) as failure:
-            skipped.append((line.line, str(failure)))
-            continue
         at = timestamp(clock)
-        with store.transaction():
-            if stored.decide_line(
-                store,
-                plan_id,
-                line.line,
-                "approved" if approve else "rejected",
-                handoff_id=handoff_id,
-                actor=actor,
-                at=at,
-            ):
-                done.append(line.line)
+        try:
+            # One transaction per line: the line is re-read under the write lock, so a double click
+            # or two deciders at once make one handoff; a line that no longer passes leaves nothing.
+            with store.transaction():
+                current = stored.line(store, plan_id, line.line)
+                if current is None or current["status"] != "planned":
+                    skipped.append((line.line, f"it was {current['status'] if current else 'removed'} a moment ago"))
+                    continue
+                handoff_id = _approve_line(store, plan_id, line, person, clock) if approve else None
+                stored.decide_line(
+                    store,
+                    plan_id,
+                    line.line,
+                    "approved" if approve else "rejected",
+                    handoff_id=handoff_id,
+                    actor=actor,
+                    at=at,
+                )
                 audit.record(
                     store,
                     [
@@ -476,8 +489,10 @@ def decide_plan(
                         )
                     ],
                 )
-            else:
-                skipped.append((line.line, "someone decided it a moment earlier"))
+        except InputError as failure:  # NeedsException included: it fails a guardrail now
+            skipped.append((line.line, str(failure)))
+            continue
+        done.append(line.line)
     verdict = tuple(done)
     return PlanDecision(
         get_plan(store, plan_id), verdict if approve else (), () if approve else verdict, tuple(skipped)
@@ -485,22 +500,23 @@ def decide_plan(
 
 
 def _approve_line(store: Store, plan_id: int, line: PlanLine, person: Person, clock: Clock) -> int:
-    """The line's handoff, proposed and approved at once (its guardrails checked again now)."""
+    """The line's handoff, proposed and approved at once (its guardrails checked again now), inside
+    the caller's transaction. A line whose week has passed moves to the next Monday."""
+    effective = line.effective_date
+    if effective and effective < today(clock).isoformat():
+        moved = planned_start(today(clock))
+        effective = moved.isoformat()
+        stored.redate_line(store, plan_id, line.line, effective, (moved + timedelta(days=CHECK_IN_DAYS)).isoformat())
     handoff = request_handoff(
         store,
         person,
         crm_id=line.crm_id,
         to_csm=line.to_csm,
         reason=f"{line.reason} (plan #{plan_id}, batch {line.batch})",
-        effective=line.effective_date,
+        effective=effective,
         clock=clock,
     )
-    try:
-        decide_handoff(store, handoff.id, approve=True, person=person, clock=clock, note=f"plan #{plan_id}")
-    except InputError:
-        # It no longer passes (the data moved since planning): take the proposal back, keep the line.
-        advance_handoff(store, handoff.id, "cancelled", person=person, clock=clock, note="no longer passes")
-        raise
+    decide_handoff(store, handoff.id, approve=True, person=person, clock=clock, note=f"plan #{plan_id}")
     return handoff.id
 
 
@@ -582,6 +598,10 @@ class Reminder:
     effective_date: str
     check_in_date: str
 
+    @property
+    def key(self) -> str:
+        return f"reminder:{self.handoff_id}"
+
 
 @dataclass(frozen=True)
 class BatchReport:
@@ -649,14 +669,20 @@ def due_checkins(store: Store, clock: Clock) -> Checkins:
 
 def record_checkins(store: Store, checkins: Checkins, *, actor: str, clock: Clock) -> int:
     """Remember what was sent, so each reminder and report goes once."""
-    at = timestamp(clock)
+    keys = [(r.key, "reminder") for r in checkins.reminders] + [(b.key, "batch report") for b in checkins.reports]
+    return sum(claim_checkin(store, key, kind, actor=actor, clock=clock) for key, kind in keys)
+
+
+def claim_checkin(store: Store, key: str, kind: str, *, actor: str, clock: Clock) -> bool:
+    """Mark a check-in sent before sending it: False when another run has (it must not go twice)."""
     with store.transaction():
-        sent = sum(
-            stored.record_checkin(store, f"reminder:{r.handoff_id}", "reminder", at=at, actor=actor)
-            for r in checkins.reminders
-        )
-        sent += sum(stored.record_checkin(store, b.key, "batch report", at=at, actor=actor) for b in checkins.reports)
-    return sent
+        return stored.record_checkin(store, key, kind, at=timestamp(clock), actor=actor)
+
+
+def release_checkin(store: Store, key: str) -> None:
+    """Slack refused it: forget the claim, so the next run tries again."""
+    with store.transaction():
+        stored.forget_checkin(store, key)
 
 
 # ---------------------------------------------------------------------------------- announcements
@@ -673,9 +699,18 @@ def pending_announcement(store: Store) -> Announcement:
     return Announcement(tuple(get_handoff(store, i) for i in stored.unannounced(store)))
 
 
-def mark_announced(store: Store, handoff_ids: list[int], *, actor: str, clock: Clock) -> int:
+def claim_announcement(store: Store, handoff_ids: list[int], *, actor: str, clock: Clock) -> list[int]:
+    """Mark handoffs announced before posting them: the ids this run claimed (another run posting
+    at the same moment gets the rest, so none is announced twice)."""
     at = timestamp(clock)
     with store.transaction():
-        done = stored.mark_announced(store, handoff_ids, at)
-        audit.record(store, [AuditEntry(at, actor, "handoff.announce", "handoffs", None, {"handoffs": handoff_ids})])
-    return done
+        claimed = [i for i in handoff_ids if stored.mark_announced(store, [i], at)]
+        if claimed:
+            audit.record(store, [AuditEntry(at, actor, "handoff.announce", "handoffs", None, {"handoffs": claimed})])
+    return claimed
+
+
+def release_announcement(store: Store, handoff_ids: list[int]) -> None:
+    """Slack refused the digest: these are announced next time."""
+    with store.transaction():
+        stored.unmark_announced(store, handoff_ids)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks.common import Message, plain
+from bot.slack.blocks.common import Message, section
 from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_request_message
 from bot.slack.blocks.plans import DIGEST_SIZE, batch_report_message, digest_messages, plan_message, reminder_message
 from bot.slack.results import Posted
@@ -21,12 +21,14 @@ from workflows.clock import Clock
 from workflows.handoffs import Handoff, deciders, handoff_channel, record_thread
 from workflows.plans import (
     Checkins,
+    claim_announcement,
+    claim_checkin,
     due_checkins,
     get_plan,
-    mark_announced,
     pending_announcement,
-    record_checkins,
     record_plan_message,
+    release_announcement,
+    release_checkin,
 )
 
 log = logging.getLogger("tierbot.slack")
@@ -80,8 +82,9 @@ def show_decision(client: WebClient, handoff: Handoff) -> None:
 
 
 def plain_line(line: str) -> Message:
-    """A line of ours as a message whose notification text has no mrkdwn or emoji codes."""
-    return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), plain(line).blocks)
+    """A line of ours (data in it escaped already, mentions live) as a message; its notification
+    text has no mrkdwn or emoji codes."""
+    return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), [section(line).to_dict()])
 
 
 def refresh_plan(client: WebClient, store: Store, plan_id: int) -> None:
@@ -93,32 +96,36 @@ def refresh_plan(client: WebClient, store: Store, plan_id: int) -> None:
 
 def send_checkins(client: WebClient, store: Store, *, actor: str, clock: Clock) -> Checkins:
     """DM each due reminder to the new CSM and post each finished batch's report in the managers'
-    channel; remember each, so it goes once. What cannot be delivered is logged and tried again next time."""
+    channel. Each is claimed before it is sent, so two runs never send it twice; what Slack refuses
+    is released and tried again next time."""
     due = due_checkins(store, clock)
-    sent_reminders = []
-    for reminder in due.reminders:
-        if not reminder.to_slack:
-            log.warning("check-in for handoff #%s: %s has no Slack id", reminder.handoff_id, reminder.to_csm)
-            continue
-        if _deliver(lambda r=reminder: client.chat_postMessage(channel=r.to_slack, **reminder_message(r).as_kwargs())):
-            sent_reminders.append(reminder)
-    sent_reports = []
     channel = handoff_channel(store)
-    for report in due.reports:
-        if channel and _deliver(
-            lambda r=report: client.chat_postMessage(channel=channel, **batch_report_message(r).as_kwargs())
-        ):
-            sent_reports.append(report)
-    done = Checkins(due.day, tuple(sent_reminders), tuple(sent_reports))
-    record_checkins(store, done, actor=actor, clock=clock)
-    return done
+    reminders = [
+        r
+        for r in due.reminders
+        if r.to_slack and _send_once(store, r.key, "reminder", actor, clock, client, r.to_slack, reminder_message(r))
+    ]
+    reports = [
+        b
+        for b in due.reports
+        if channel and _send_once(store, b.key, "batch report", actor, clock, client, channel, batch_report_message(b))
+    ]
+    for r in due.reminders:
+        if not r.to_slack:
+            log.warning("check-in for handoff #%s: %s has no Slack id", r.handoff_id, r.to_csm)
+    return Checkins(due.day, tuple(reminders), tuple(reports))
 
 
-def _deliver(send: Callable[[], object]) -> bool:
+def _send_once(
+    store: Store, key: str, kind: str, actor: str, clock: Clock, client: WebClient, channel: str, note: Message
+) -> bool:
+    if not claim_checkin(store, key, kind, actor=actor, clock=clock):
+        return False  # another run sent it
     try:
-        send()
+        client.chat_postMessage(channel=channel, **note.as_kwargs())
     except SlackApiError as failure:
-        log.warning("Slack refused a check-in: %s", failure.response.get("error"))
+        log.warning("Slack refused a check-in (%s): %s; trying again next run", key, failure.response.get("error"))
+        release_checkin(store, key)
         return False
     return True
 
@@ -133,15 +140,20 @@ def post_digest(
     pause: Callable[[float], None] = time.sleep,
 ) -> Posted:
     """Announce every approved handoff not announced yet, as a digest (a message per 40 moves,
-    a second apart: Slack's pace for one channel); each is marked announced once posted."""
+    a second apart: Slack's pace for one channel). The moves are claimed first, so two runs at once
+    never announce one twice; a part Slack refuses is released, with those after it."""
     pending = pending_announcement(store).handoffs
-    if not pending:
+    claimed = set(claim_announcement(store, [h.id for h in pending], actor=actor, clock=clock))
+    mine = [h for h in pending if h.id in claimed]
+    if not mine:
         return Posted("no approved handoff waiting to be announced", 0, channel)
-    parts = digest_messages(pending)
+    parts = digest_messages(mine)
     for n, part in enumerate(parts):
         if n:
             pause(PER_CHANNEL_INTERVAL_S)
-        client.chat_postMessage(channel=channel, **part.as_kwargs())
-        chunk = pending[n * DIGEST_SIZE : (n + 1) * DIGEST_SIZE]  # the moves this part shows
-        mark_announced(store, [h.id for h in chunk], actor=actor, clock=clock)
-    return Posted(f"{len(pending)} approved handoff(s)", len(parts), channel)
+        try:
+            client.chat_postMessage(channel=channel, **part.as_kwargs())
+        except Exception:
+            release_announcement(store, [h.id for h in mine[n * DIGEST_SIZE :]])  # this part and the rest
+            raise
+    return Posted(f"{len(mine)} approved handoff(s)", len(parts), channel)

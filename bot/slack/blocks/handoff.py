@@ -248,3 +248,14 @@ def handoff_sent(h: Handoff, deciders: Sequence[str], channel: str | None) -> Me
             )
         ],
     )
+
+
+def needs_exception_message(text: str, handoff_id: int) -> Message:
+    """A leader's approval that a guardrail now refuses: why, and the exception's button."""
+    return message(
+        text,
+        [
+            section(f":warning: {escape(text)}"),
+            actions(button("Approve as exception", "handoff_exception", str(handoff_id))),
+        ],
+    )

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import Option, OverflowMenuElement, PlainTextObject
+from slack_sdk.models.blocks import Option, OverflowMenuElement, PlainTextObject, SectionBlock
 
-from bot.slack.blocks.common import Message, actions, button, context, escape, header, message, section, sections
+from bot.slack.blocks.common import (
+    MESSAGE_BLOCKS,
+    Message,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    message,
+    section,
+    sections,
+)
 from engine.formatting import money
 from workflows.handoffs import Handoff
 from workflows.plans import BatchReport, PlanLine, Reminder, TransitionPlan
@@ -36,47 +47,75 @@ def _line_menu(plan: TransitionPlan, line: PlanLine) -> OverflowMenuElement:
 
 
 def plan_message(plan: TransitionPlan) -> Message:
-    """The plan for approval: batches by week, each move (with a menu while undecided), the moves
-    held for an exception, and Approve all."""
-    batches = plan.batches
+    """The plan for approval: batches by week, each move (with a menu while undecided, when they
+    fit), the moves held for an exception, and Approve all — always within Slack's 50 blocks."""
     planned = plan.count("planned")
-    menus = planned <= LINE_MENUS
-    blocks: list[Any] = [
-        header(f"Transition plan #{plan.id}: {len(plan.lines)} moves in {len(batches)} batches"),
+    head = [
+        header(f"Transition plan #{plan.id}: {len(plan.lines)} moves in {len(plan.batches)} batches"),
         context(
             f"From `{escape(plan.source)}` · weeks from {plan.start_date} · at most {plan.weekly_limit} move(s) per "
             f"CSM a week · {planned} to decide, {plan.count('approved')} approved, {plan.count('rejected')} "
             f"rejected, {len(plan.held)} held"
         ),
     ]
-    for number, lines in batches.items():
-        blocks.append(section(f"*Batch {number}* · effective {lines[0].effective_date} · {len(lines)} move(s)"))
-        for line in lines:
-            if menus and line.status == "planned":
-                blocks.append(section(_line_text(line), accessory=_line_menu(plan, line)))
-            else:
-                blocks += sections([_line_text(line)])
+    tail: list[Any] = []
     if plan.held:
         held = [
             f"Row {h.line}: *{escape(h.account_name)}* → {escape(h.to_name or h.to_csm)}: {escape(h.note)}"
             for h in plan.held
         ]
-        blocks += sections(["*Held: these need a handoff with a leader's exception*", *held])
+        tail += sections(["*Held: these need a handoff with a leader's exception*", *held])[:3]
+    room = MESSAGE_BLOCKS - len(head) - len(tail) - 2  # the actions and their context come last
+    body = _batches(plan, menus=planned <= LINE_MENUS)
+    if len(body) > room:
+        body = _batches(plan, menus=False)
+    if len(body) > room:
+        body = _batch_summaries(plan)[:room]
+    menus = any(isinstance(b, SectionBlock) and b.accessory is not None for b in body)
     if planned:
-        blocks.append(
+        tail.append(
             actions(
                 button("Approve all planned moves", "plan_approve", str(plan.id), style="primary"),
                 block_id=f"plan_{plan.id}",
             )
         )
         how = "each move's menu" if menus else f"`tierbot handoff plan-approve {plan.id} --line N`"
-        blocks.append(
+        tail.append(
             context(
                 "Approving a move makes it an approved handoff. Managers decide their teams' moves; "
                 f"line by line with {how}."
             )
         )
-    return message(f"Transition plan #{plan.id}: {planned} move(s) to decide", blocks)
+    return message(f"Transition plan #{plan.id}: {planned} move(s) to decide", [*head, *body, *tail])
+
+
+def _batches(plan: TransitionPlan, *, menus: bool) -> list[Any]:
+    """Each batch: its heading and moves packed in sections; undecided moves get a menu each."""
+    blocks: list[Any] = []
+    for number, lines in plan.batches.items():
+        text = [f"*Batch {number}* · effective {lines[0].effective_date} · {len(lines)} move(s)"]
+        for line in lines:
+            if menus and line.status == "planned":
+                blocks += sections(text) if text else []
+                text = []
+                blocks.append(section(_line_text(line), accessory=_line_menu(plan, line)))
+            else:
+                text.append(_line_text(line))
+        blocks += sections(text) if text else []
+    return blocks
+
+
+def _batch_summaries(plan: TransitionPlan) -> list[Any]:
+    """A line per batch, for plans too long to show move by move."""
+    lines = []
+    for number, batch in plan.batches.items():
+        counts = {s: sum(line.status == s for line in batch) for s in ("planned", "approved", "rejected")}
+        lines.append(
+            f"*Batch {number}* · effective {batch[0].effective_date} · {len(batch)} move(s): {counts['planned']} to "
+            f"decide, {counts['approved']} approved, {counts['rejected']} rejected"
+        )
+    lines.append(f"_Every move: `tierbot handoff plans {plan.id}` or its worksheet (`--worksheet plan.xlsx`)._")
+    return sections(lines)
 
 
 def reminder_message(reminder: Reminder) -> Message:

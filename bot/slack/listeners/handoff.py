@@ -21,6 +21,7 @@ from bot.slack.blocks.handoff import (
     handoff_sent,
     handoff_usage,
     handoff_values,
+    needs_exception_message,
 )
 from bot.slack.listeners.home import publish_home
 from bot.slack.listeners.notes import send_note
@@ -32,6 +33,7 @@ from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOF
 from workflows.clock import today
 from workflows.handoffs import (
     Handoff,
+    NeedsException,
     add_comment,
     check_request,
     decide_handoff,
@@ -121,9 +123,16 @@ def decide_and_announce(
     deps = req.deps
     # decide_handoff checks this person manages either CSM (or leads) and that it is still
     # waiting: a double click or a second manager gets "already approved", nothing changes.
-    done = decide_handoff(
-        deps.store, handoff_id, approve=approve, person=req.person, clock=deps.clock, exception=exception
-    )
+    try:
+        done = decide_handoff(
+            deps.store, handoff_id, approve=approve, person=req.person, clock=deps.clock, exception=exception
+        )
+    except NeedsException as needs:
+        if "leader" not in req.person.roles:
+            raise
+        # It failed a guardrail only now (the data moved since the proposal): offer the exception.
+        req.reply(needs_exception_message(str(needs), handoff_id))
+        return
     announce_decision(req, done, response_url)
 
 
