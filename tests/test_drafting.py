@@ -275,7 +275,8 @@ def test_tierbot_draft_shows_json_and_writes_an_eml(tmp_path: Path) -> None:
     done = tierbot("--db", db, "draft", "1", "--approve", "--as", "sam-patel", "--eml", str(eml))
     assert done.exit_code == 0 and "approved by Sam Patel" in done.stdout
     parsed = email.message_from_bytes(eml.read_bytes())
-    assert parsed["Subject"] == note["subject"] and "sam.patel@example.com" in parsed["From"]
+    assert parsed["Subject"] == note["subject"] and note["style"] == "personal"
+    assert "morgan.diaz@example.com" in parsed["From"] and "sam.patel@example.com" in parsed["Cc"]  # from the old CSM
     assert "Sam Patel" in parsed.get_payload(decode=True).decode()
     again = tierbot("--db", db, "draft", "1", "--sent")
     assert again.exit_code == 1 and "--as PERSON" in again.stderr

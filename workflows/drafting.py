@@ -28,7 +28,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from engine.drafts import CustomersNamed, Draft, DraftFacts, DraftPolicy, DraftProblem, check_draft, name_key
 from engine.errors import InputError, InvalidFields, NotAllowed
 from engine.notes import (
+    PERSONAL,
     PROMPT_NAME_LENGTH,
+    STANDARD,
     first_name,
     intro_slot,
     note_style,
@@ -291,6 +293,9 @@ class CustomerNote:
     new_csm: str | None = None
     new_csm_slack: str | None = None
     new_csm_email: str | None = None
+    style: str = STANDARD  # personal (from the outgoing CSM) or standard (from the new CSM, for the team)
+    sender: str | None = None  # who sends it: the outgoing CSM for a personal note, else the new CSM
+    sender_email: str | None = None
     decided_by_name: str | None = None
     sent_by_name: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
@@ -300,6 +305,9 @@ def _note(store: Store, row: dict[str, Any]) -> CustomerNote:
     handoff = get_handoff(store, int(row["handoff_id"]))
     account = account_queries.get(store, handoff.crm_id) or {}
     new = csms.get(store, handoff.to_csm) or {}
+    old = (csms.get(store, handoff.from_csm) or {}) if handoff.from_csm else {}
+    style = note_style(handoff.tier, _tiers(store))
+    sender = old if style == PERSONAL and old.get("email") else new
     problems = tuple(DraftProblem(**p) for p in json.loads(row["problems"] or "[]"))
     return CustomerNote(
         id=int(row["id"]),
@@ -327,6 +335,9 @@ def _note(store: Store, row: dict[str, Any]) -> CustomerNote:
         new_csm=handoff.to_name,
         new_csm_slack=handoff.to_slack,
         new_csm_email=new.get("email"),
+        style=style,
+        sender=sender.get("name"),
+        sender_email=sender.get("email"),
         decided_by_name=actor_name(store, row["decided_by"]) if row["decided_by"] else None,
         sent_by_name=actor_name(store, row["sent_by"]) if row["sent_by"] else None,
     )
@@ -585,11 +596,14 @@ def record_note_message(store: Store, draft_id: int, channel: str, ts: str) -> N
 
 
 def note_email(note: CustomerNote) -> bytes:
-    """The note as an .eml file: from the new CSM to the contact, ready to open and send."""
+    """The note as an .eml file, ready to open and send: a personal note from the outgoing CSM
+    (the new CSM in copy), a standard notice from the new CSM, to the contact."""
     message = EmailMessage()
     message["Subject"] = note.subject
-    if note.new_csm_email:
-        message["From"] = formataddr((one_line(note.new_csm), one_line(note.new_csm_email)))
+    if note.sender_email:
+        message["From"] = formataddr((one_line(note.sender), one_line(note.sender_email)))
+    if note.new_csm_email and note.sender_email != note.new_csm_email:
+        message["Cc"] = formataddr((one_line(note.new_csm), one_line(note.new_csm_email)))
     if note.contact_email:
         message["To"] = formataddr((one_line(note.contact_name), one_line(note.contact_email)))
     message["X-Tierbot-Handoff"] = str(note.handoff_id)

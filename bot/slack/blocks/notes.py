@@ -43,7 +43,10 @@ def note_message(note: CustomerNote) -> Message:
     )
     blocks: list[Any] = [
         header(f"Customer note: {note.account_name}"),
-        context(f"Handoff #{note.handoff_id} · to {to} · note #{note.id}"),
+        context(
+            f"Handoff #{note.handoff_id} · a {note.style} note from {escape(note.sender or 'the team')} to {to} · "
+            f"note #{note.id}"
+        ),
         section(f"*Subject:* {escape(note.subject)}"),
         section("\n".join(f">{escape(line)}" if line else ">" for line in note.body.splitlines())),
         context(f"{_made(note)} · prompt {escape(note.prompt_version)}"),
