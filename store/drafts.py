@@ -45,6 +45,16 @@ def latest(store: Store, handoff_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def open_for_csm(store: Store, csm_id: str, handoff_states: list[str]) -> list[dict[str, Any]]:
+    """Notes waiting on a new CSM: to approve (draft) or to send (approved), of live handoffs."""
+    marks = ", ".join("?" for _ in handoff_states)
+    return store.query(
+        "SELECT d.* FROM handoff_drafts d JOIN handoffs h ON h.id = d.handoff_id "
+        f"WHERE h.to_csm = ? AND d.state IN ('draft', 'approved') AND h.state IN ({marks}) ORDER BY d.id",
+        (csm_id, *handoff_states),
+    )
+
+
 def decide(store: Store, draft_id: int, state: str, *, at: str, actor: str) -> bool:
     """Approve or discard a draft still waiting; False when it was decided already."""
     cursor = store.execute(

@@ -405,3 +405,23 @@ def test_a_digest_slack_refuses_is_announced_next_time(slack: Workspace, tmp_pat
     assert deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
     done = post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
     assert done.messages == 1 and deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+
+
+def test_the_new_csms_home_lists_their_customer_notes_and_acts_on_them(slack: Workspace) -> None:
+    post = approved_with_note(slack)
+
+    def homes_of_sam() -> list[dict[str, Any]]:
+        return [c.body["view"] for c in slack.fake.calls_to("views.publish") if c.body.get("user_id") == SAM]
+
+    slack.open_home(SAM)
+    slack.wait_until(lambda: bool(homes_of_sam()))
+    before = len(homes_of_sam())
+    view = homes_of_sam()[-1]
+    assert "*Customer notes* (1)" in text_of(view) and "to approve" in text_of(view)
+    assert {"note_approve", "note_edit", "note_discard"} <= set(buttons_of(view))
+    slack.click("note_approve", "1", user=SAM, home=True)
+    update = slack.fake.wait_for("chat.update")[-1].body  # the DM shows the approval too
+    assert (update["channel"], update["ts"]) == (post["channel"], post["ts"]) and "note_sent" in buttons_of(update)
+    slack.wait_until(lambda: len(homes_of_sam()) > before)
+    view = homes_of_sam()[-1]
+    assert "approved: send it, then mark it sent" in text_of(view) and "note_sent" in buttons_of(view)

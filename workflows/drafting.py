@@ -401,6 +401,13 @@ def latest_note(store: Store, handoff_id: int) -> CustomerNote | None:
     return _note(store, row) if row else None
 
 
+def notes_waiting_on(store: Store, person: Person) -> list[CustomerNote]:
+    """The customer notes ``person`` (as the new CSM) has to approve or send."""
+    if person.csm_id is None:
+        return []
+    return [_note(store, row) for row in stored.open_for_csm(store, person.csm_id, list(DRAFTABLE))]
+
+
 def note_for(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str, clock: Clock) -> CustomerNote:
     """The handoff's current note, drafted first when it has none."""
     return latest_note(store, handoff_id) or draft_note(store, handoff_id, writer=writer, actor=actor, clock=clock)

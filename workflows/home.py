@@ -12,6 +12,7 @@ from store import accounts as account_queries
 from store import workload as stored_workload
 from workflows.books import BookCache
 from workflows.clock import Clock, today
+from workflows.drafting import CustomerNote, notes_waiting_on
 from workflows.handoffs import Handoff, pending_for
 from workflows.roles import Person
 from workflows.rules import NoActiveRuleSet, RuleSetInfo, list_rule_sets
@@ -64,6 +65,7 @@ class Home:
     approvals: tuple[Handoff, ...]
     tiers: TierSummary | None  # leaders
     drafts: tuple[RuleSetInfo, ...]  # those who may run what-ifs
+    notes: tuple[CustomerNote, ...] = ()  # customer notes to approve or send (new CSMs)
 
 
 def _row(r: dict) -> BookRow:
@@ -129,4 +131,5 @@ def home_for(store: Store, person: Person, *, clock: Clock, books: BookCache, pa
         approvals=tuple(pending_for(store, person)),
         tiers=tiers,
         drafts=drafts,
+        notes=tuple(notes_waiting_on(store, person)),
     )

@@ -7,12 +7,14 @@ from typing import Any
 from bot.render import headline, tier_table_text
 from bot.slack.blocks.common import actions, button, context, divider, escape, header, home, section, sections
 from bot.slack.blocks.handoff import decision_buttons, handoff_line
+from bot.slack.blocks.notes import note_buttons, note_line
 from bot.slack.blocks.segment import code_sections
 from engine.formatting import count, money
 from workflows.home import Home
 
 SHOWN_APPROVALS = 10  # each takes two blocks; the rest are counted, not shown
 SHOWN_DRAFTS = 5
+SHOWN_NOTES = 5  # two blocks each
 
 
 def home_view(h: Home) -> dict[str, Any]:
@@ -39,6 +41,15 @@ def home_view(h: Home) -> dict[str, Any]:
             blocks += [section(handoff_line(handoff)), decision_buttons(handoff)]
         if len(h.approvals) > SHOWN_APPROVALS:
             blocks.append(context(f"…and {len(h.approvals) - SHOWN_APPROVALS} more; decide these first."))
+    if h.notes:
+        blocks += [divider(), section(f"*Customer notes* ({len(h.notes)})")]
+        for note in h.notes[:SHOWN_NOTES]:
+            blocks.append(section(note_line(note)))
+            buttons = note_buttons(note)
+            if buttons is not None:
+                blocks.append(buttons)
+        if len(h.notes) > SHOWN_NOTES:
+            blocks.append(context(f"…and {len(h.notes) - SHOWN_NOTES} more (`tierbot draft HANDOFF` shows any)."))
     if h.tiers is not None:
         t = h.tiers
         blocks += [

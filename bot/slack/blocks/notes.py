@@ -57,17 +57,30 @@ def note_message(note: CustomerNote) -> Message:
     line = _state_line(note)
     if line:
         blocks.append(section(line))
+    buttons = note_buttons(note)
+    if buttons is not None:
+        blocks.append(buttons)
+    return message(f"Customer note for {note.account_name}: {note.state}", blocks)
+
+
+def note_buttons(note: CustomerNote) -> Any | None:
+    """What can be done with the note now: Approve (when it passes) / Edit / Discard, or Mark as sent."""
     value = str(note.id)
     if note.state == "draft":
         first = [button("Approve", "note_approve", value, style="primary")] if note.valid else []
-        blocks.append(
-            actions(
-                *first, button("Edit", "note_edit", value), button("Discard", "note_discard", value, style="danger")
-            )
+        return actions(
+            *first, button("Edit", "note_edit", value), button("Discard", "note_discard", value, style="danger")
         )
-    elif note.state == "approved":
-        blocks.append(actions(button("Mark as sent", "note_sent", value, style="primary")))
-    return message(f"Customer note for {note.account_name}: {note.state}", blocks)
+    if note.state == "approved":
+        return actions(button("Mark as sent", "note_sent", value, style="primary"))
+    return None
+
+
+def note_line(note: CustomerNote) -> str:
+    """A note in a list (App Home)."""
+    what = "approved: send it, then mark it sent" if note.state == "approved" else "to approve"
+    checks = "" if note.valid else " · :x: fails the checks: edit it"
+    return f"*{escape(note.account_name)}* (handoff #{note.handoff_id}) · “{escape(note.subject)}” · {what}{checks}"
 
 
 def note_edit_modal(note: CustomerNote) -> dict[str, Any]:

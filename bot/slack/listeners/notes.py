@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal, note_message
+from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
 from engine.permissions import REQUEST_HANDOFF
 from workflows.drafting import (
@@ -47,6 +48,7 @@ def show(req: Req, note: CustomerNote, *, message_of: CustomerNote | None = None
             record_note_message(req.deps.store, note.id, where.channel, where.ts)
     else:
         req.reply(note_message(note), replace=True)
+    publish_home(req)  # the note leaves (or changes in) the Home's list
 
 
 def register(registry: Registry) -> None:
