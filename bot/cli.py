@@ -17,13 +17,13 @@ from tabulate import tabulate
 from bot import cli_plans  # noqa: F401  (adds `tierbot handoff plan …` to the handoff group)
 from bot.chat import run_chat
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
-from bot.cli_drafts import draft, note_writer
+from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
 from bot.config import load_settings, local_actor
 from bot.render import fields_text, to_json
 from bot.router import Session
-from engine.errors import InputError, InvalidRows
+from engine.errors import InvalidRows
 from engine.fields import TABLE_SPECS, describe_fields
 from engine.rules import describe_vocabulary, parse_amounts
 from engine.validation import ImportOptions
@@ -31,7 +31,6 @@ from workflows.audit import audit_trail
 from workflows.books import BookCache
 from workflows.clock import SystemClock
 from workflows.demo import load_demo
-from workflows.drafting import NoteWriter
 from workflows.exporting import export_accounts
 from workflows.gaps import data_gaps
 from workflows.importing import import_table
@@ -796,16 +795,7 @@ def chat() -> None:
         tierbot chat
     """
     store = open_cli_store()
-    run_chat(Session(store=store, clock=SystemClock(), actor=local_actor("chat"), writer=chat_writer()))
-
-
-def chat_writer() -> NoteWriter:
-    """The configured drafter; a TIERBOT_LLM the chat cannot load is said once, then templates draft."""
-    try:
-        return note_writer()
-    except InputError as problem:
-        click.echo(f"Note: {problem} Drafting customer notes from templates for now.", err=True)
-        return NoteWriter()
+    run_chat(Session(store=store, clock=SystemClock(), actor=local_actor("chat"), writer=writer_or_templates()))
 
 
 cli.add_command(handoff)

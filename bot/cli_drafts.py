@@ -33,6 +33,15 @@ def note_writer() -> NoteWriter:
     return NoteWriter(model=model, label=notes.llm, allowed_domains=notes.allowed_domains)
 
 
+def writer_or_templates() -> NoteWriter:
+    """The configured drafter; a TIERBOT_LLM that cannot be loaded is said once, then templates draft."""
+    try:
+        return note_writer()
+    except InputError as problem:
+        click.echo(f"Note: {problem} Drafting customer notes from templates for now.", err=True)
+        return NoteWriter()
+
+
 @click.command(name="draft", context_settings=CONTEXT)
 @click.argument("handoff_id", metavar="HANDOFF", type=int)
 @click.option("--again", is_flag=True, help="Draft it anew (the waiting draft is discarded on the record).")
@@ -71,8 +80,12 @@ def draft(
         if not as_person:
             raise InputError(f"Say who decides: `tierbot draft {handoff_id} --{decision} --as PERSON`.")
         person = person_named(store, as_person)
-        action = {"approve": approve_note, "discard": discard_note, "sent": mark_note_sent}[decision]
-        note = action(store, note.id, person=person, clock=clock)
+        if decision == "approve":
+            domains = load_settings().notes.allowed_domains  # the checks run again: same allow-list
+            note = approve_note(store, note.id, person=person, clock=clock, writer=NoteWriter(allowed_domains=domains))
+        else:
+            action = {"discard": discard_note, "sent": mark_note_sent}[decision]
+            note = action(store, note.id, person=person, clock=clock)
     if eml:
         if note.state not in ("approved", "sent"):
             raise InputError(

@@ -8,12 +8,16 @@ import click
 from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_drafts import writer_or_templates
 from bot.config import load_settings, local_actor
 from bot.slack.app import web_client
-from bot.slack.outbound import send_for_decision, show_decision
+from bot.slack.outbound import send_for_decision, tell_decision
+from engine.errors import InputError
 from engine.handoffs import STATES
+from store import Store
 from workflows.clock import SystemClock
 from workflows.handoffs import (
+    Handoff,
     advance_handoff,
     decide_handoff,
     get_handoff,
@@ -82,12 +86,47 @@ def propose(
         effective=parse_day(effective, "--effective"),
         clock=SystemClock(),
     )
-    client = bot_client()
-    if client is not None:  # proposed here, decided in Slack: the managers get the request
-        _, channel = send_for_decision(client, store, proposed)
-        progress(f"Sent for a decision {'in ' + channel if channel else 'by DM'}.")
-        proposed = get_handoff(store, proposed.id)
+    proposed = _send_to_slack(store, proposed)
     emit(proposed, as_json)
+
+
+def _send_to_slack(store: Store, proposed: Handoff) -> Handoff:
+    """With a bot token, the managers get the request in Slack; if Slack cannot be reached the
+    record stands and `tierbot handoff post ID` sends it later."""
+    client = bot_client()
+    if client is None:
+        return proposed
+    try:
+        _, channel = send_for_decision(client, store, proposed)
+    except Exception as failure:  # the network, or Slack: the proposal is recorded either way
+        progress(
+            f"Recorded handoff #{proposed.id}, but could not send it to Slack ({failure}); "
+            f"`tierbot handoff post {proposed.id}` sends it."
+        )
+        return proposed
+    progress(f"Sent for a decision {'in ' + channel if channel else 'by DM'}.")
+    return get_handoff(store, proposed.id)
+
+
+@handoff.command(name="post", context_settings=CONTEXT)
+@click.argument("handoff_id", metavar="ID", type=int)
+@json_option
+@db_option
+def post(handoff_id: int, as_json: bool) -> None:
+    """Send a proposed handoff to Slack for a decision (again): the managers' channel, or DMs.
+    Needs SLACK_BOT_TOKEN.
+
+    \b
+    Example:
+        tierbot handoff post 12
+    """
+    store = open_cli_store()
+    handoff = get_handoff(store, handoff_id)
+    if handoff.state != "proposed":
+        raise InputError(f"Handoff #{handoff_id} is {handoff.state}: only a proposed handoff waits for a decision.")
+    if bot_client() is None:
+        raise InputError("Sending to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    emit(_send_to_slack(store, handoff), as_json)
 
 
 @handoff.command(name="list", context_settings=CONTEXT)
@@ -122,18 +161,22 @@ def _decide(
     handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
 ) -> None:
     store = open_cli_store()
+    person = person_named(store, as_person)
     done = decide_handoff(
         store,
         handoff_id,
         approve=approve,
-        person=person_named(store, as_person),
+        person=person,
         clock=SystemClock(),
         note=note,
         exception=exception,
     )
     client = bot_client()
-    if done.channel and client is not None:
-        show_decision(client, done)  # decided here, asked in Slack: the message and thread show it too
+    if client is not None:  # decided here: Slack hears it like a click (note, DMs, the request's message)
+        for failed in tell_decision(
+            client, store, done, writer=writer_or_templates(), clock=SystemClock(), decider=person.slack_user_id
+        ):
+            progress(f"Handoff #{done.id} is {done.state}, but tierbot {failed}.")
     emit(done, as_json)
 
 

@@ -9,9 +9,10 @@ import click
 from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_drafts import writer_or_templates
 from bot.cli_handoffs import AS_HELP, bot_client, handoff
 from bot.config import local_actor
-from bot.slack.outbound import post_digest, post_plan, refresh_plan, send_checkins
+from bot.slack.outbound import post_digest, post_plan, send_checkins, tell_plan_decision
 from engine.errors import InputError
 from workflows.clock import SystemClock
 from workflows.handoffs import person_named
@@ -125,12 +126,14 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
 
 def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person: str, as_json: bool) -> None:
     store = open_cli_store()
-    decision = decide_plan(
-        store, plan_id, approve=approve, person=person_named(store, as_person), clock=SystemClock(), lines=list(lines)
-    )
+    person = person_named(store, as_person)
+    decision = decide_plan(store, plan_id, approve=approve, person=person, clock=SystemClock(), lines=list(lines))
     client = bot_client()
-    if decision.plan.channel and client is not None:
-        refresh_plan(client, store, plan_id)  # the posted plan shows the decision too
+    if client is not None:  # the posted plan shows the decision; each approved move is told
+        for failed in tell_plan_decision(
+            client, store, decision, writer=writer_or_templates(), clock=SystemClock(), decider=person.slack_user_id
+        ):
+            progress(f"Decided, but tierbot {failed}.")
     emit(decision, as_json)
 
 

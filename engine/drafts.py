@@ -215,6 +215,18 @@ _COMMON_WORDS = _FUNCTION_WORDS | frozenset(
     yourself
     """.split()
 )
+# Words any note is made of, the date's month and weekday included. A name made only of them
+# ("The Limited" keys to "the", "Monday Ltd" to "monday", "Best Inc" to "best") cannot be told
+# from the note's own prose, so it counts only when written with its legal suffix.
+_PROSE_WORDS = _COMMON_WORDS | frozenset(
+    """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday jan feb mar apr jun jul aug sep sept
+    oct nov dec mon tue tues wed thu thur thurs fri sat sun best kind kindest warm warmest new
+    team time note call week weeks day days good hope looking forward morning evening regards
+    cheers sincerely yours faithfully introductions intro slot
+    """.split()
+)
 _LOWER_SINGLE_MIN = 5  # letters a lone lower-case word needs to be proposed
 # After a run of lower-case words, these make it a name whatever the words ("acme inc", "success
 # ltd"); the short or ambiguous suffixes ("as", "co", "sa", "ag") would turn prose into names.
@@ -255,7 +267,9 @@ def _phrase_spans(words: Sequence[tuple[str, int, int]], max_words: int) -> Iter
         for size in range(1, min(longest, len(tokens) - i) + 1):
             phrase = tuple(tokens[i : i + size])
             if kind == _START:
-                yield i, phrase
+                following = tokens[i + size] if i + size < len(tokens) else ""
+                if following in _PLAIN_SUFFIXES or not all(t in _PROSE_WORDS for t in phrase):
+                    yield i, phrase
             elif words[i + size - 1][2] != clause:
                 break
             elif _lower_case_name(phrase, tokens[i + size] if i + size < len(tokens) else ""):

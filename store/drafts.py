@@ -8,25 +8,33 @@ from typing import Any
 from store import meta
 from store.db import Store
 
+_FIELDS = (
+    "subject",
+    "body",
+    "source",
+    "model",
+    "prompt_version",
+    "valid",
+    "problems",
+    "fallback",
+    "style",
+    "to_name",
+    "to_email",
+    "from_name",
+    "from_email",
+)
+
 
 def create(store: Store, handoff_id: int, fields: dict[str, Any], *, at: str, actor: str) -> int:
     store.require_transaction()
+    values = {name: fields.get(name) for name in _FIELDS} | {
+        "valid": int(bool(fields["valid"])),
+        "problems": json.dumps(fields.get("problems", [])),
+    }
     cursor = store.execute(
-        "INSERT INTO handoff_drafts(handoff_id, subject, body, source, model, prompt_version, valid, problems, "
-        "fallback, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            handoff_id,
-            fields["subject"],
-            fields["body"],
-            fields["source"],
-            fields.get("model"),
-            fields["prompt_version"],
-            int(bool(fields["valid"])),
-            json.dumps(fields.get("problems", [])),
-            fields.get("fallback"),
-            at,
-            actor,
-        ),
+        f"INSERT INTO handoff_drafts(handoff_id, {', '.join(_FIELDS)}, created_at, created_by) "
+        f"VALUES (?, {', '.join('?' for _ in _FIELDS)}, ?, ?)",
+        (handoff_id, *values.values(), at, actor),
     )
     return int(cursor.lastrowid or 0)
 
@@ -34,6 +42,10 @@ def create(store: Store, handoff_id: int, fields: dict[str, Any], *, at: str, ac
 def get(store: Store, draft_id: int) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM handoff_drafts WHERE id = ?", (draft_id,))
     return rows[0] if rows else None
+
+
+def of_handoff(store: Store, handoff_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM handoff_drafts WHERE handoff_id = ? ORDER BY id", (handoff_id,))
 
 
 def latest(store: Store, handoff_id: int) -> dict[str, Any] | None:
@@ -89,7 +101,7 @@ def set_message(store: Store, draft_id: int, channel: str, ts: str) -> None:
 
 
 def name_keys_stale(store: Store) -> bool:
-    return meta.version(store, "name_keys_version") != meta.version(store, "accounts_version")
+    return meta.version(store, "name_keys_version") != meta.version(store, "names_version")
 
 
 def account_names(store: Store, after: int, batch: int) -> tuple[int, list[str]]:
@@ -110,8 +122,7 @@ def add_name_keys(store: Store, keyed: list[tuple[str, str]]) -> None:
 def name_keys_done(store: Store) -> None:
     """The name-key index now matches the accounts' current version."""
     store.execute(
-        "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'accounts_version') "
-        "WHERE key = 'name_keys_version'"
+        "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'names_version') WHERE key = 'name_keys_version'"
     )
 
 

@@ -8,12 +8,13 @@ from store.db import Store
 
 _SELECT = """
 SELECT h.*, a.name AS account_name, a.arr AS arr, a.renewal_date AS renewal_date, a.health AS health,
-       a.owner AS owner_now, t2.tier AS tier,
+       a.owner AS owner_now,
+       -- A correlated lookup, not a join: joining the view would tier every account (0.8 s at 1M).
+       (SELECT x.tier FROM account_tiers x WHERE x.crm_id = h.crm_id) AS tier,
        f.name AS from_name, f.manager AS from_manager, f.slack_user_id AS from_slack,
        t.name AS to_name, t.manager AS to_manager, t.slack_user_id AS to_slack
 FROM handoffs h
 LEFT JOIN accounts a ON a.crm_id = h.crm_id
-LEFT JOIN account_tiers t2 ON t2.crm_id = h.crm_id
 LEFT JOIN csms f ON f.id = h.from_csm
 LEFT JOIN csms t ON t.id = h.to_csm
 """

@@ -504,3 +504,22 @@ def m008_account_name_keys(db: Database) -> None:
         INSERT INTO meta(key, value) VALUES ('name_keys_version', '-1');
         """,
     )
+
+
+@MIGRATIONS()
+def m009_note_records(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- The name-key index follows account names only, not every owner change.
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('names_version', '0');
+
+        -- A note keeps whom it was written to and from, and in which style, as drafted: later
+        -- changes to the account or the roster do not re-address a note someone approved.
+        ALTER TABLE handoff_drafts ADD COLUMN style TEXT;
+        ALTER TABLE handoff_drafts ADD COLUMN to_name TEXT;
+        ALTER TABLE handoff_drafts ADD COLUMN to_email TEXT;
+        ALTER TABLE handoff_drafts ADD COLUMN from_name TEXT;
+        ALTER TABLE handoff_drafts ADD COLUMN from_email TEXT;
+        """,
+    )

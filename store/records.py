@@ -17,6 +17,9 @@ from store.db import Store
 from store.migrations import ACCOUNTS_FTS_DELETE_TRIGGER
 
 VERSION_KEYS = {"accounts": "accounts_version", "csms": "csms_version"}
+# Bumped only when account names may have changed (inserts, renames, deletes): the name-key index
+# for customer notes is rebuilt on it, not on every owner change.
+NAMES_VERSION = "names_version"
 
 
 def columns(store: Store, table: str) -> list[str]:
@@ -88,6 +91,7 @@ def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: s
             "INSERT INTO accounts_fts(rowid, name) SELECT rowid, name FROM accounts WHERE rowid > ?",
             (last_rowid,),
         )
+        meta.bump(store, NAMES_VERSION)
     meta.bump(store, VERSION_KEYS[table])
     return len(frame)
 
@@ -102,6 +106,8 @@ def update(store: Store, table: str, frame: pd.DataFrame, key: str, at: str) -> 
     frame = frame.assign(updated_at=at)
     assignments = ", ".join(f"{n} = ?" for n in [*names, "updated_at"])
     _write_in_chunks(store, f"UPDATE {table} SET {assignments} WHERE {key} = ?", frame, [*names, "updated_at", key])
+    if table == "accounts" and "name" in names:
+        meta.bump(store, NAMES_VERSION)
     meta.bump(store, VERSION_KEYS[table])
     return len(frame)
 
@@ -117,6 +123,7 @@ def delete_all(store: Store, table: str) -> int:
         store.execute("DELETE FROM accounts")
         store.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('delete-all')")
         store.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
+        meta.bump(store, NAMES_VERSION)
     else:
         store.execute(f"DELETE FROM {table}")
     meta.bump(store, VERSION_KEYS[table])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from engine.drafts import Draft
 from engine.errors import InputError, InvalidFields, NotAllowed
 from engine.notes import first_name, intro_slot, note_style, parse_note, reason_category
 from store import Store
@@ -196,8 +197,13 @@ def test_nothing_is_sent_without_an_approval_record(demo_store: Store, approved:
         approve_note(demo_store, note.id, person=sam, clock=clock)
     sent = mark_note_sent(demo_store, note.id, person=sam, clock=clock)
     assert sent.state == "sent" and sent.sent_by_name == "Sam Patel"
+    assert get_handoff(demo_store, approved).state == "customer notified"  # through "scheduled"
+    with pytest.raises(InputError, match="The customer was told already: note #1 of handoff #1 was sent"):
+        draft_note(demo_store, approved, writer=NoteWriter(), actor="test", clock=clock)
     actions = [r[0] for r in demo_store.rows("SELECT action FROM audit_log WHERE action LIKE 'note.%' ORDER BY id")]
     assert actions == ["note.draft", "note.approve", "note.sent"]
+    steps = [r[0] for r in demo_store.rows("SELECT state FROM handoff_events WHERE handoff_id = 1 ORDER BY id")]
+    assert steps == ["proposed", "approved", "scheduled", "customer notified"]
 
 
 def test_an_edit_is_checked_and_becomes_a_new_draft(demo_store: Store, approved: int, clock: Any) -> None:
@@ -351,3 +357,61 @@ def test_an_email_file_is_written_only_for_an_approved_note(tmp_path: Path) -> N
     refused = tierbot("--db", db, "draft", "1", "--eml", str(tmp_path / "n.eml"))
     assert refused.exit_code == 1 and "only an approved note is written as an email" in refused.stderr
     assert not (tmp_path / "n.eml").exists()
+
+
+# ---------------------------------------------------------------------------------- second review
+
+
+@pytest.mark.parametrize(
+    ("name", "caught"),
+    [("The Limited", True), ("Monday Ltd", True), ("Best Inc", True), ("Success Ltd", True), ("The Company", False)],
+)
+def test_an_account_named_with_note_words_does_not_spoil_every_note(
+    demo_store: Store, approved: int, clock: Any, name: str, caught: bool
+) -> None:
+    with demo_store.transaction():
+        demo_store.execute("UPDATE accounts SET name = ? WHERE crm_id = 'ACC-0000500'", (name,))
+        from store import meta
+
+        meta.bump(demo_store, "names_version")
+    note = draft_note(demo_store, approved, writer=NoteWriter(), actor="test", clock=clock)
+    assert note.valid, note.problems
+    facts, _ = note_facts(demo_store, get_handoff(demo_store, approved))
+    from workflows.drafting import check_note
+
+    named = check_note(
+        demo_store, Draft(note.subject, note.body + f"\nLike {name}, you will enjoy it."), facts, NoteWriter()
+    )
+    # Written with a clear legal suffix it is a name; "The Company" cannot be told from prose.
+    assert [p.rule for p in named] == (["other_customer"] if caught else [])
+
+
+def test_the_name_index_follows_names_not_owner_changes(demo_store: Store, approved: int, clock: Any) -> None:
+    from store import drafts as stored_drafts
+    from workflows.drafting import refresh_name_keys
+    from workflows.handoffs import advance_handoff
+
+    refresh_name_keys(demo_store)
+    marcus = person_named(demo_store, "marcus-chen")
+    for state in ("scheduled", "customer notified", "introduced", "completed"):  # the owner changes
+        advance_handoff(demo_store, approved, state, person=marcus, clock=clock)
+    assert not stored_drafts.name_keys_stale(demo_store)
+
+
+def test_a_note_keeps_whom_it_was_addressed_to(demo_store: Store, approved: int, clock: Any) -> None:
+    note = draft_note(demo_store, approved, writer=NoteWriter(), actor="test", clock=clock)
+    with demo_store.transaction():
+        demo_store.execute(
+            "UPDATE accounts SET contact_name = 'Someone Else', contact_email = 'x@y.example' WHERE crm_id = ?",
+            (ACCOUNT,),
+        )
+    again = approve_note(demo_store, note.id, person=person_named(demo_store, "sam-patel"), clock=clock)
+    assert (again.contact_name, again.contact_email) == (note.contact_name, note.contact_email)
+    assert again.sender == "Morgan Diaz" and again.style == "personal"
+
+
+def test_an_approved_note_is_not_replaced_by_drafting_again(demo_store: Store, approved: int, clock: Any) -> None:
+    note = draft_note(demo_store, approved, writer=NoteWriter(), actor="test", clock=clock)
+    approve_note(demo_store, note.id, person=person_named(demo_store, "sam-patel"), clock=clock)
+    with pytest.raises(InputError, match="is approved: discard it first"):
+        draft_note(demo_store, approved, writer=NoteWriter(), actor="test", clock=clock)

@@ -183,3 +183,25 @@ def test_with_a_bot_token_the_command_line_keeps_slack_in_step(db: str) -> None:
             and "handoff_approve" not in json.dumps(update)
         )
         assert any(c.body.get("thread_ts") == record["ts"] for c in fake.calls_to("chat.postMessage"))
+
+
+def test_when_slack_cannot_be_reached_the_proposal_stands_and_can_be_posted_later(db: str) -> None:
+    from bot.slack.fake_api import FakeSlack
+
+    down = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    proposed = tierbot("--db", db, "handoff", "propose", "acme health", "--to", "sam-patel", "--reason", "r", env=down)
+    assert proposed.exit_code == 0, proposed.stderr
+    assert "Recorded handoff #1, but could not send it to Slack" in proposed.stderr
+    assert "`tierbot handoff post 1` sends it" in proposed.stderr
+    with FakeSlack() as fake:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        posted = tierbot("--db", db, "handoff", "post", "1", env=env)
+        assert posted.exit_code == 0 and "Sent for a decision by DM." in posted.stderr
+        assert [c.body["channel"] for c in fake.calls_to("chat.postMessage")] == ["UDEMO0002"]  # Marcus
+        decided = tierbot("--db", db, "handoff", "approve", "1", "--as", "marcus-chen", env=env)
+        assert decided.exit_code == 0, decided.stderr
+        sent = [c.body for c in fake.calls_to("chat.postMessage")][1:]
+        assert any("note_approve" in json.dumps(b) and b["channel"] == "UDEMO0007" for b in sent)  # Sam's note
+        assert {b["channel"] for b in sent} >= {"UDEMO0007", "UDEMO0010"}  # Sam, and Morgan (the old CSM)
+        again = tierbot("--db", db, "handoff", "post", "1", env=env)
+        assert again.exit_code == 1 and "only a proposed handoff waits for a decision" in again.stderr

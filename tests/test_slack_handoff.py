@@ -14,7 +14,13 @@ from bot.slack.outbound import post_digest, send_checkins
 from bot.slack.signing import signed_headers
 from store import Store
 from workflows.clock import FixedClock
-from workflows.handoffs import advance_handoff, handoff_detail, person_named, set_handoff_channel
+from workflows.handoffs import (
+    advance_handoff,
+    handoff_detail,
+    person_named,
+    set_handoff_channel,
+    update_guardrail_settings,
+)
 from workflows.plans import create_plan, decide_plan
 
 from .slack_support import (
@@ -101,7 +107,7 @@ def test_an_allowed_manager_approves_in_the_thread_and_everyone_is_told(
     assert "Approved by <@UDEMO0002> at" in text_of(update)
     assert buttons_of(update) == {}
     assert slack.fake.message(CHANNEL, ts) is not None and "actions" not in json.dumps(slack.fake.message(CHANNEL, ts))
-    posts = slack.fake.wait_for("chat.postMessage", 3)
+    posts = slack.fake.wait_for("chat.postMessage", 4)  # the note to Sam, two DMs, the thread reply
     thread = [p.body for p in posts if p.body.get("thread_ts") == ts]
     assert len(thread) == 1 and "Approved by" in thread[0]["text"]
     assert f"Approved by <@{MANAGER_NA}> at" in text_of({"blocks": thread[0]["blocks"]})  # a live mention
@@ -374,8 +380,8 @@ def test_a_double_click_on_approve_all_makes_one_handoff_per_move(slack: Workspa
     ts = slack.fake.wait_for("chat.postMessage")[-1].response["ts"]
     for _ in range(2):
         slack.click("plan_approve", str(plan_id), user=LEADER, channel=CHANNEL, message_ts=ts)
-    replies = [text_of(r.body) for r in slack.replies(2)]
-    assert any("Approved row(s) 2, 3, 4" in r for r in replies)
+    replies = [text_of(r.body) for r in slack.replies(3)]  # the plan posted, then the two clicks
+    assert any("Approved row(s) 2, 3, 4" in r for r in replies), replies
     store = store_of(slack)
     assert store.scalar("SELECT COUNT(*) FROM handoffs") == 3
     assert store.scalar("SELECT COUNT(DISTINCT crm_id) FROM handoffs") == 3
@@ -425,3 +431,46 @@ def test_the_new_csms_home_lists_their_customer_notes_and_acts_on_them(slack: Wo
     slack.wait_until(lambda: len(homes_of_sam()) > before)
     view = homes_of_sam()[-1]
     assert "approved: send it, then mark it sent" in text_of(view) and "note_sent" in buttons_of(view)
+
+
+def test_a_lost_channel_message_does_not_stop_the_rest_of_the_decision(slack: Workspace, managers_channel: str) -> None:
+    store = store_of(slack)
+    propose(slack, movable_account(store))
+    ts = channel_post(slack)["ts"]
+    slack.registry.bolt.client.chat_delete(channel=CHANNEL, ts=ts)  # someone deleted the request
+    slack.click("handoff_approve", "1", user=MANAGER_NA, home=True)  # from Home: the answer comes by DM
+
+    def told() -> str:
+        return " ".join(
+            text_of(c.body) for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == MANAGER_NA
+        )
+
+    slack.wait_until(lambda: "but tierbot could not update the request in its channel" in told())
+    assert "Handoff #1 is approved" in told() and "message_not_found" in told()
+    assert store.scalar("SELECT COUNT(*) FROM handoff_drafts") == 1  # the note still went to Sam
+    dms = {c.body["channel"] for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] != CHANNEL}
+    assert {CSM, SAM} <= dms
+
+
+def test_a_plan_line_someone_may_no_longer_decide_is_skipped_and_the_rest_go_on(
+    slack: Workspace, tmp_path: Path
+) -> None:
+    store = store_of(slack)
+    accounts = [
+        r[0]
+        for r in store.rows(
+            "SELECT crm_id FROM accounts WHERE owner = 'jordan-blake' AND strategic = 0 AND health = 'green' "
+            "AND industry = 'Healthcare' AND region = 'NA' AND renewal_date > '2027-09-01' ORDER BY crm_id LIMIT 2"
+        )
+    ]
+    path = tmp_path / "moves.csv"
+    path.write_text(f"account,to,reason\n{accounts[0]},lena-fischer,capacity\n{accounts[1]},avery-collins,capacity\n")
+    deps = slack.registry.deps
+    update_guardrail_settings(store, {"match_region": False, "match_specialty": False}, actor="t", clock=deps.clock)
+    plan_id = create_plan(store, path, actor="cli:test", clock=slack.registry.deps.clock).id
+    with store.transaction():  # meanwhile the first account went to an EMEA CSM of Ingrid's team
+        store.execute("UPDATE accounts SET owner = 'tom-hughes' WHERE crm_id = ?", (accounts[0],))
+    marcus = person_named(store, "marcus-chen")
+    decision = decide_plan(store, plan_id, approve=True, person=marcus, clock=slack.registry.deps.clock)
+    assert decision.approved == (3,)
+    assert decision.skipped[0][0] == 2 and "may decide handoff" in decision.skipped[0][1]

@@ -303,11 +303,12 @@ class CustomerNote:
 
 def _note(store: Store, row: dict[str, Any]) -> CustomerNote:
     handoff = get_handoff(store, int(row["handoff_id"]))
-    account = account_queries.get(store, handoff.crm_id) or {}
     new = csms.get(store, handoff.to_csm) or {}
-    old = (csms.get(store, handoff.from_csm) or {}) if handoff.from_csm else {}
-    style = note_style(handoff.tier, _tiers(store))
-    sender = old if style == PERSONAL and old.get("email") else new
+    # Addressed as drafted (notes from before m009 have no record of it: as things stand now).
+    addressed = row["style"] is not None
+    envelope = {k: row[k] for k in ("style", "to_name", "to_email", "from_name", "from_email")}
+    if not addressed:
+        envelope = _envelope(store, handoff)
     problems = tuple(DraftProblem(**p) for p in json.loads(row["problems"] or "[]"))
     return CustomerNote(
         id=int(row["id"]),
@@ -330,17 +331,34 @@ def _note(store: Store, row: dict[str, Any]) -> CustomerNote:
         channel=row["channel"],
         ts=row["ts"],
         account_name=handoff.account_name,
-        contact_name=account.get("contact_name"),
-        contact_email=account.get("contact_email"),
+        contact_name=envelope["to_name"],
+        contact_email=envelope["to_email"],
         new_csm=handoff.to_name,
         new_csm_slack=handoff.to_slack,
         new_csm_email=new.get("email"),
-        style=style,
-        sender=sender.get("name"),
-        sender_email=sender.get("email"),
+        style=envelope["style"] or STANDARD,
+        sender=envelope["from_name"],
+        sender_email=envelope["from_email"],
         decided_by_name=actor_name(store, row["decided_by"]) if row["decided_by"] else None,
         sent_by_name=actor_name(store, row["sent_by"]) if row["sent_by"] else None,
     )
+
+
+def _envelope(store: Store, handoff: Handoff) -> dict[str, Any]:
+    """Whom a note goes to and from, and its style: a personal note from the outgoing CSM (when
+    they have an email address), a standard notice from the new CSM."""
+    account = account_queries.get(store, handoff.crm_id) or {}
+    new = csms.get(store, handoff.to_csm) or {}
+    old = (csms.get(store, handoff.from_csm) or {}) if handoff.from_csm else {}
+    style = note_style(handoff.tier, _tiers(store))
+    sender = old if style == PERSONAL and old.get("email") else new
+    return {
+        "style": style,
+        "to_name": one_line(account.get("contact_name")) or None,
+        "to_email": one_line(account.get("contact_email")) or None,
+        "from_name": sender.get("name"),
+        "from_email": sender.get("email"),
+    }
 
 
 def _actor(person: Person) -> str:
@@ -368,8 +386,17 @@ def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str,
         "valid": not written.problems,
         "problems": [{"rule": p.rule, "message": p.message} for p in written.problems],
         "fallback": written.fallback,
-    }
+    } | _envelope(store, handoff)
     with store.transaction():
+        sent = [n for n in stored.of_handoff(store, handoff_id) if n["state"] == "sent"]
+        if sent:
+            raise InputError(f"The customer was told already: note #{sent[0]['id']} of handoff #{handoff_id} was sent.")
+        approved = [n for n in stored.of_handoff(store, handoff_id) if n["state"] == "approved"]
+        if approved:
+            raise InputError(
+                f"Note #{approved[0]['id']} of handoff #{handoff_id} is approved: discard it first "
+                f"(`tierbot draft {handoff_id} --discard --as PERSON`), or send it."
+            )
         stored.discard_open(store, handoff_id, at=at, actor=actor)  # one note in play per handoff
         draft_id = stored.create(store, handoff_id, record, at=at, actor=actor)
         audit.record(
@@ -452,13 +479,21 @@ def _already(note: CustomerNote) -> InputError:
     return InputError(f"Customer note #{note.id} was already {note.state}{by}; nothing changed.")
 
 
-def approve_note(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+def approve_note(
+    store: Store, draft_id: int, *, person: Person, clock: Clock, writer: NoteWriter | None = None
+) -> CustomerNote:
     """Record a person's approval: only a draft that passed the checks can be approved."""
     note = get_note(store, draft_id)
-    _allowed(store, person, note, "approve", clock)
-    if not note.valid:
+    handoff = _allowed(store, person, note, "approve", clock)
+    # Checked again now: the handoff's date, the CSMs or the account list may have moved since.
+    problems = (
+        note.problems
+        if not note.valid
+        else tuple(check_note(store, Draft(note.subject, note.body), note_facts(store, handoff)[0], NoteWriter()))
+    )
+    if problems:
         raise InputError(
-            f"Customer note #{note.id} fails the checks ({' '.join(p.message for p in note.problems)}) "
+            f"Customer note #{note.id} fails the checks ({' '.join(p.message for p in problems)}) "
             "Edit it first; an edit that passes can be approved."
         )
     return _decide(store, note, "approved", person, clock)
@@ -512,22 +547,38 @@ def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock)
                 {"state": "sent", "handoff": note.handoff_id},
             )
         ]
-        # The note is how the customer is told: a scheduled handoff moves on to "customer notified".
-        if stored_handoffs.move(
-            store, note.handoff_id, "scheduled", "customer notified", at, actor, f"note #{note.id} sent"
-        ):
-            entries.append(
-                AuditEntry(
-                    at,
-                    actor,
-                    "handoff.customer_notified",
-                    f"handoff:{note.handoff_id}",
-                    {"state": "scheduled"},
-                    {"state": "customer notified", "note": f"note #{note.id} sent"},
+        # The note is how the customer is told: the handoff moves on to "customer notified" (an
+        # approved one through "scheduled": the note sets the date with the customer).
+        said = f"note #{note.id} sent"
+        for before, after in (("approved", "scheduled"), ("scheduled", "customer notified")):
+            if stored_handoffs.move(store, note.handoff_id, before, after, at, actor, said):
+                entries.append(
+                    AuditEntry(
+                        at,
+                        actor,
+                        f"handoff.{after.replace(' ', '_')}",
+                        f"handoff:{note.handoff_id}",
+                        {"state": before},
+                        {"state": after, "note": said},
+                    )
                 )
-            )
         audit.record(store, entries)
     return get_note(store, note.id)
+
+
+def check_editor(store: Store, note: CustomerNote, person: Person) -> None:
+    """Refuse (reads only) someone who may not edit ``note``, or a note past editing."""
+    handoff = get_handoff(store, note.handoff_id)
+    if not may_handle_note(store, person, handoff):
+        who = f"{handoff.to_name}, {handoff.from_name or 'the outgoing CSM'}, their managers or a leader"
+        raise NotAllowed(
+            f"Only {who} may edit this note.",
+            f"edit the customer note of handoff #{handoff.id}",
+            ("csm", "manager", "leader"),
+            deciders(store, handoff.from_csm, handoff.to_csm),
+        )
+    if note.state != "draft":
+        raise _already(note)
 
 
 def check_edit(
@@ -576,6 +627,11 @@ def edit_note(
         "valid": True,
         "problems": [],
         "fallback": None,
+        "style": note.style,  # addressed like the draft it edits
+        "to_name": note.contact_name,
+        "to_email": note.contact_email,
+        "from_name": note.sender,
+        "from_email": note.sender_email,
     }
     with store.transaction():
         if not stored.decide(store, note.id, "discarded", at=at, actor=actor):

@@ -44,6 +44,8 @@ from workflows.tiers import one_account
 
 WEEKLY_LIMIT = 3  # moves a CSM takes part in per week, giving or taking: each needs an introduction
 HORIZON_WEEKS = 26
+MAX_HORIZON_WEEKS = 104
+MAX_WEEKLY_LIMIT = 50
 # The plan file's columns, by the header spellings people use.
 COLUMNS = {
     "account": ("account", "account name", "crm id", "company", "customer", "name"),
@@ -240,11 +242,15 @@ def create_plan(
 ) -> TransitionPlan:
     """Read the moves in ``path``, place them in weekly batches and keep the plan (nothing is
     decided yet: approving a line creates its handoff)."""
-    if weekly_limit < 1:
-        raise InputError(f"--weekly-limit is {weekly_limit}: give at least 1 move per CSM per week.")
+    if not 1 <= weekly_limit <= MAX_WEEKLY_LIMIT:
+        raise InputError(f"--weekly-limit is {weekly_limit}: give 1 to {MAX_WEEKLY_LIMIT} moves per CSM per week.")
+    if not 1 <= horizon_weeks <= MAX_HORIZON_WEEKS:
+        raise InputError(f"--horizon is {horizon_weeks}: give 1 to {MAX_HORIZON_WEEKS} weeks.")
     day = start or today(clock) + timedelta(days=7)
     if day < today(clock):
         raise InputError(f"--start {day.isoformat()} has passed: start today or later.")
+    if day > today(clock) + timedelta(weeks=MAX_HORIZON_WEEKS):
+        raise InputError(f"--start {day.isoformat()} is more than two years out: plan closer to today.")
     moves = read_plan_file(store, path, start=day, names=names)
     planned = plan_moves(
         moves,
@@ -489,7 +495,7 @@ def decide_plan(
                         )
                     ],
                 )
-        except InputError as failure:  # NeedsException included: it fails a guardrail now
+        except (InputError, NotAllowed) as failure:  # it fails a guardrail now, or the owner changed
             skipped.append((line.line, str(failure)))
             continue
         done.append(line.line)

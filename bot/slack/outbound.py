@@ -13,14 +13,17 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.common import Message, section
 from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_request_message
+from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import DIGEST_SIZE, batch_report_message, digest_messages, plan_message, reminder_message
 from bot.slack.results import Posted
 from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
-from workflows.handoffs import Handoff, deciders, handoff_channel, record_thread
+from workflows.drafting import NoteWriter, draft_note, record_note_message
+from workflows.handoffs import Handoff, deciders, get_handoff, handoff_channel, record_thread
 from workflows.plans import (
     Checkins,
+    PlanDecision,
     claim_announcement,
     claim_checkin,
     due_checkins,
@@ -30,6 +33,7 @@ from workflows.plans import (
     release_announcement,
     release_checkin,
 )
+from workflows.roles import slack_ids_of
 
 log = logging.getLogger("tierbot.slack")
 # Slack allows about one message per second per channel; a digest in parts waits this long between them.
@@ -70,6 +74,83 @@ def send_for_decision(client: WebClient, store: Store, handoff: Handoff) -> tupl
         except SlackApiError as failure:
             log.warning("could not DM %s: %s", user_id, failure.response.get("error"))
     return decide, None
+
+
+DRAFTED_BY = "tierbot"  # the audit log's actor for notes the bot drafts on its own
+
+
+def send_note(client: WebClient, store: Store, handoff_id: int, *, writer: NoteWriter, clock: Clock) -> None:
+    """Draft the customer note of an approved handoff and DM it to the new CSM."""
+    handoff = get_handoff(store, handoff_id)
+    if not handoff.to_slack:
+        log.warning("handoff #%s: %s has no Slack id; the note waits for `tierbot draft`", handoff.id, handoff.to_csm)
+        return
+    note = draft_note(store, handoff_id, writer=writer, actor=DRAFTED_BY, clock=clock)
+    posted = client.chat_postMessage(channel=handoff.to_slack, **note_message(note).as_kwargs())
+    record_note_message(store, note.id, str(posted["channel"]), str(posted["ts"]))
+
+
+def dm_decision(client: WebClient, store: Store, handoff: Handoff, *, decider: str | None = None) -> None:
+    """DM the decision to the requester and both CSMs (each once; not to whoever decided)."""
+    people = [handoff.requested_by.removeprefix("slack:"), *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
+    for user_id in dict.fromkeys(p for p in people if p and ":" not in p and p != decider):
+        client.chat_postMessage(channel=user_id, **handoff_decided_message(handoff).as_kwargs())
+
+
+def tell_decision(
+    client: WebClient, store: Store, done: Handoff, *, writer: NoteWriter, clock: Clock, decider: str | None = None
+) -> list[str]:
+    """Everything that follows a decision, each step on its own so one failure stops no other: the
+    customer note to the new CSM (when approved), DMs to the requester and both CSMs, the request's
+    channel message and thread. Returns what could not be done, for the person who decided."""
+    steps: list[tuple[str, Callable[[], object]]] = []
+    if done.state == "approved":
+        steps.append(("send the customer note", lambda: send_note(client, store, done.id, writer=writer, clock=clock)))
+    steps += [
+        ("DM the decision", lambda: dm_decision(client, store, done, decider=decider)),
+        ("update the request in its channel", lambda: show_decision(client, done)),
+    ]
+    failed = []
+    for what, step in steps:
+        try:
+            step()
+        except Exception as failure:  # Slack refused, or the network failed: the record stands
+            log.warning("handoff #%s: could not %s: %s", done.id, what, failure)
+            failed.append(f"could not {what} ({_reason(failure)})")
+    return failed
+
+
+def tell_plan_decision(
+    client: WebClient,
+    store: Store,
+    decision: PlanDecision,
+    *,
+    writer: NoteWriter,
+    clock: Clock,
+    decider: str | None = None,
+) -> list[str]:
+    """After plan lines are decided: the posted plan shows it, and each approved move is told
+    like any decision (its note, DMs). Returns what could not be done."""
+    failed = []
+    try:
+        refresh_plan(client, store, decision.plan.id)
+    except Exception as failure:
+        log.warning("plan #%s: could not update its message: %s", decision.plan.id, failure)
+        failed.append(f"could not update the plan's message ({_reason(failure)})")
+    for line in decision.plan.lines:
+        if line.line in decision.approved and line.handoff_id:
+            done = get_handoff(store, line.handoff_id)
+            failed += [
+                f"row {line.line}: {f}"
+                for f in tell_decision(client, store, done, writer=writer, clock=clock, decider=decider)
+            ]
+    return failed
+
+
+def _reason(failure: Exception) -> str:
+    if isinstance(failure, SlackApiError):
+        return f"Slack said `{failure.response.get('error')}`"
+    return type(failure).__name__
 
 
 def show_decision(client: WebClient, handoff: Handoff) -> None:
@@ -123,8 +204,8 @@ def _send_once(
         return False  # another run sent it
     try:
         client.chat_postMessage(channel=channel, **note.as_kwargs())
-    except SlackApiError as failure:
-        log.warning("Slack refused a check-in (%s): %s; trying again next run", key, failure.response.get("error"))
+    except Exception as failure:  # Slack refused, or the network failed: try again next run
+        log.warning("could not send a check-in (%s): %s; trying again next run", key, failure)
         release_checkin(store, key)
         return False
     return True

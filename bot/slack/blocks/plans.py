@@ -24,6 +24,7 @@ from workflows.handoffs import Handoff
 from workflows.plans import BatchReport, PlanLine, Reminder, TransitionPlan
 
 LINE_MENUS = 30  # plans with more undecided lines than this are approved whole or from the command line
+HELD_SECTIONS = 3  # the held moves' share of the message; the rest are counted
 DIGEST_SIZE = 40  # handoffs per digest message: one section line each, well inside 50 blocks
 
 
@@ -64,7 +65,14 @@ def plan_message(plan: TransitionPlan) -> Message:
             f"Row {h.line}: *{escape(h.account_name)}* → {escape(h.to_name or h.to_csm)}: {escape(h.note)}"
             for h in plan.held
         ]
-        tail += sections(["*Held: these need a handoff with a leader's exception*", *held])[:3]
+        shown = sections(["*Held: these need a handoff with a leader's exception*", *held])
+        if len(shown) > HELD_SECTIONS:
+            hidden = sum(b.to_dict()["text"]["text"].count("\n") + 1 for b in shown[HELD_SECTIONS - 1 :])
+            shown = [
+                *shown[: HELD_SECTIONS - 1],
+                context(f"…and {hidden} more held: `tierbot handoff plans {plan.id}`."),
+            ]
+        tail += shown
     room = MESSAGE_BLOCKS - len(head) - len(tail) - 2  # the actions and their context come last
     body = _batches(plan, menus=planned <= LINE_MENUS)
     if len(body) > room:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.blocks.common import Message, escape, message, plain, section
+from bot.slack.blocks.common import Message, error_message, escape, message, plain, section
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
     FORM_CALLBACK,
@@ -24,8 +24,7 @@ from bot.slack.blocks.handoff import (
     needs_exception_message,
 )
 from bot.slack.listeners.home import publish_home
-from bot.slack.listeners.notes import send_note
-from bot.slack.outbound import post_digest, post_plan, send_for_decision, show_decision
+from bot.slack.outbound import post_digest, post_plan, send_for_decision, tell_decision
 from bot.slack.registry import Registry, Req
 from bot.slack.results import Posted
 from engine.errors import InvalidFields, NotAllowed
@@ -45,7 +44,7 @@ from workflows.handoffs import (
     request_handoff,
     resolve_csm,
 )
-from workflows.roles import holders, slack_ids_of
+from workflows.roles import holders
 from workflows.tiers import one_account
 
 log = logging.getLogger("tierbot.slack")
@@ -87,26 +86,21 @@ def open_form(req: Req, account_text: str, to: str | None) -> None:
     req.open_modal(handoff_modal(account, choices, first_day=first_day, picked=to_csm))
 
 
-def notify(req: Req, user_ids: list[str], decided: Handoff) -> None:
-    """DM each person the decision (once each)."""
-    for user_id in dict.fromkeys(user_ids):
-        req.dm(user_id, handoff_decided_message(decided))
-
-
 def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None:
-    """Everyone sees the decision: the channel message loses its buttons and says who decided, the
-    thread hears it, the clicked DM is replaced, both CSMs and the requester get a DM."""
-    note = handoff_decided_message(done)
-    show_decision(req.client, done)
+    """Everyone sees the decision (``tell_decision``), the clicked copy is replaced, Home is
+    republished; the decider hears what Slack would not do, if anything."""
+    deps = req.deps
+    failed = tell_decision(req.client, deps.store, done, writer=deps.writer, clock=deps.clock, decider=req.user_id)
     clicked = req.body.get("container") or {}
     in_channel = (clicked.get("channel_id"), clicked.get("message_ts")) == (done.channel, done.ts)
     if response_url and not in_channel:
-        replace_through(response_url, note)
-    publish_home(req)  # the request leaves "waiting for your decision"
-    requester = done.requested_by.removeprefix("slack:")
-    notify(req, [requester, *slack_ids_of(req.deps.store, [done.from_csm, done.to_csm])], done)
-    if done.state == "approved":
-        send_note(req, done.id)  # the customer note, for the new CSM to approve
+        replace_through(response_url, handoff_decided_message(done))
+    try:
+        publish_home(req)  # the request leaves "waiting for your decision"
+    except Exception as failure:
+        log.warning("could not republish Home after handoff #%s: %s", done.id, failure)
+    if failed:
+        req.reply(error_message(f"Handoff #{done.id} is {done.state}; but tierbot {'; '.join(failed)}."))
 
 
 def replace_through(response_url: str, note: Message) -> None:

@@ -9,34 +9,22 @@ from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal
 from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
 from engine.permissions import REQUEST_HANDOFF
+from store import Store
+from workflows.clock import Clock
 from workflows.drafting import (
     CustomerNote,
     approve_note,
     check_edit,
+    check_editor,
     discard_note,
-    draft_note,
     edit_note,
     get_note,
     mark_note_sent,
     record_note_message,
 )
-from workflows.handoffs import get_handoff
+from workflows.roles import Person
 
 log = logging.getLogger("tierbot.slack")
-DRAFTED_BY = "tierbot"  # the audit log's actor for drafts the bot makes on its own
-
-
-def send_note(req: Req, handoff_id: int) -> None:
-    """Draft the customer note of an approved handoff and DM it to the new CSM."""
-    deps = req.deps
-    handoff = get_handoff(deps.store, handoff_id)
-    if not handoff.to_slack:
-        log.warning("handoff #%s: %s has no Slack id; the note waits for `tierbot draft`", handoff.id, handoff.to_csm)
-        return
-    note = draft_note(deps.store, handoff_id, writer=deps.writer, actor=DRAFTED_BY, clock=deps.clock)
-    posted = req.dm(handoff.to_slack, note_message(note))
-    if posted:
-        record_note_message(deps.store, note.id, str(posted["channel"]), str(posted["ts"]))
 
 
 def show(req: Req, note: CustomerNote, *, message_of: CustomerNote | None = None) -> None:
@@ -59,13 +47,20 @@ def register(registry: Registry) -> None:
             deps = req.deps
             req.later(lambda: show(req, workflow(deps.store, int(req.value), person=req.person, clock=deps.clock)))
 
-    act("note_approve", approve_note)
+    def approve(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+        return approve_note(store, draft_id, person=person, clock=clock, writer=registry.deps.writer)
+
+    act("note_approve", approve)
     act("note_discard", discard_note)
     act("note_sent", mark_note_sent)
 
     @registry.action("note_edit", REQUEST_HANDOFF)
     def edit(req: Req) -> None:
-        req.open_modal(note_edit_modal(get_note(req.deps.reader, int(req.value))))
+        deps = req.deps
+        note = get_note(deps.reader, int(req.value))
+        # Who may is checked before the form opens (reads only), not only when it is saved.
+        check_editor(deps.reader, note, req.person)
+        req.open_modal(note_edit_modal(note))
 
     @registry.view(EDIT_CALLBACK, REQUEST_HANDOFF)
     def save(req: Req) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.blocks.common import error_message, plain
-from bot.slack.listeners.notes import send_note
-from bot.slack.outbound import refresh_plan
+from bot.slack.outbound import tell_plan_decision
 from bot.slack.registry import Registry, Req
 from engine.permissions import DECIDE_HANDOFF
 from workflows.plans import PlanDecision, decide_plan
@@ -21,12 +20,13 @@ def decision_note(decision: PlanDecision) -> str:
 def decide(req: Req, plan_id: int, approve: bool, lines: list[int] | None) -> None:
     deps = req.deps
     decision = decide_plan(deps.store, plan_id, approve=approve, person=req.person, clock=deps.clock, lines=lines)
-    refresh_plan(req.client, deps.store, plan_id)
     note = decision_note(decision)
+    failed = tell_plan_decision(
+        req.client, deps.store, decision, writer=deps.writer, clock=deps.clock, decider=req.user_id
+    )
+    if failed:
+        note += f" But tierbot {'; '.join(failed)}."
     req.reply(plain(note) if decision.approved or decision.rejected else error_message(note))
-    for line in decision.plan.lines:
-        if line.line in decision.approved and line.handoff_id:
-            send_note(req, line.handoff_id)  # each new CSM gets the customer note to approve
 
 
 def register(registry: Registry) -> None:
