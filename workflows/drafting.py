@@ -188,10 +188,12 @@ def template_note(facts: DraftFacts, style: str) -> Draft:
 # ---------------------------------------------------------------------------------- checking
 
 
-def customers_in(store: Store) -> CustomersNamed:
+def customers_in(store: Store, *, refresh: bool = True) -> CustomersNamed:
     """``customers_named`` for the validator: phrases looked up among every account's name key
-    (an indexed table, rebuilt here when the accounts changed since it was built)."""
-    refresh_name_keys(store)
+    (an indexed table, rebuilt here when names changed since it was built; ``refresh=False``
+    reads it as it is, for checks that must not write, like those before a Slack ack)."""
+    if refresh:
+        refresh_name_keys(store)
 
     def named(phrases: Sequence[tuple[str, ...]]) -> list[str]:
         keys = list(dict.fromkeys(" ".join(p) for p in phrases))
@@ -221,8 +223,11 @@ def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
     return DraftPolicy(allowed_domains=frozenset(domains) | writer.allowed_domains)
 
 
-def check_note(store: Store, draft: Draft, facts: DraftFacts, writer: NoteWriter) -> list[DraftProblem]:
-    return check_draft(draft, facts, customers_named=customers_in(store), policy=note_policy(store, writer))
+def check_note(
+    store: Store, draft: Draft, facts: DraftFacts, writer: NoteWriter, *, refresh: bool = True
+) -> list[DraftProblem]:
+    named = customers_in(store, refresh=refresh)
+    return check_draft(draft, facts, customers_named=named, policy=note_policy(store, writer))
 
 
 # ---------------------------------------------------------------------------------- drafting
@@ -582,9 +587,10 @@ def check_editor(store: Store, note: CustomerNote, person: Person) -> None:
 
 
 def check_edit(
-    store: Store, draft_id: int, *, subject: str, body: str, person: Person, writer: NoteWriter
+    store: Store, draft_id: int, *, subject: str, body: str, person: Person, writer: NoteWriter, refresh: bool = True
 ) -> CustomerNote:
-    """Check an edit without saving it (reads only): problems by field (subject, body)."""
+    """Check an edit without saving it: problems by field (subject, body). With ``refresh=False``
+    it reads only (the name index as it is)."""
     note = get_note(store, draft_id)
     handoff = get_handoff(store, note.handoff_id)
     if not may_handle_note(store, person, handoff):
@@ -594,7 +600,7 @@ def check_edit(
     if note.state != "draft":
         raise InvalidFields({"body": str(_already(note))})
     facts, _ = note_facts(store, handoff)
-    problems = check_note(store, Draft(subject.strip(), body.strip()), facts, writer)
+    problems = check_note(store, Draft(subject.strip(), body.strip()), facts, writer, refresh=refresh)
     if problems:
         errors: dict[str, str] = {}
         for p in problems:

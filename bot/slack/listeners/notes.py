@@ -68,7 +68,9 @@ def register(registry: Registry) -> None:
         note_id = int(req.body["view"].get("private_metadata") or 0)
         subject, body = edited_values(req.body["view"])
         # Checked before the ack (reads only): problems show beside subject and body, nothing saved.
-        check_edit(deps.reader, note_id, subject=subject, body=body, person=req.person, writer=deps.writer)
+        check_edit(
+            deps.reader, note_id, subject=subject, body=body, person=req.person, writer=deps.writer, refresh=False
+        )
         req.ack(response_action="clear")
 
         def saved() -> None:
