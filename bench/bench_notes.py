@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> bool:
         + "; ".join(f"{k} {median_of([full[i] for i in v]) * 1000:.2f} ms ({len(v)})" for k, v in kinds.items() if v)
     )
     print(
-        f"  one-off: tierbot keys every name in {keying:.2f} s (after each import); "
+        f"  one-off: tierbot keys every name in {keying:.2f} s (after names change); "
         f"the peer loads {len(names):,} names in {peer_load * 1000:.0f} ms; "
         f"{suffixed:,} accounts given a legal suffix"
     )
