@@ -39,6 +39,14 @@ def bot_client() -> WebClient | None:
     return web_client(slack, slack.bot_token) if slack.bot_token else None
 
 
+def required_bot_client() -> WebClient:
+    """The bot's Web API client, for commands that post to Slack."""
+    client = bot_client()
+    if client is None:
+        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    return client
+
+
 AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
 LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
 
@@ -124,8 +132,7 @@ def post(handoff_id: int, as_json: bool) -> None:
     handoff = get_handoff(store, handoff_id)
     if handoff.state != "proposed":
         raise InputError(f"Handoff #{handoff_id} is {handoff.state}: only a proposed handoff waits for a decision.")
-    if bot_client() is None:
-        raise InputError("Sending to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    required_bot_client()
     emit(_send_to_slack(store, handoff), as_json)
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
-from bot.cli_handoffs import AS_HELP, bot_client, handoff
+from bot.cli_handoffs import AS_HELP, bot_client, handoff, required_bot_client
 from bot.config import local_actor
 from bot.slack.outbound import post_digest, post_plan, send_checkins, tell_plan_decision
 from engine.errors import InputError
@@ -30,14 +29,6 @@ from workflows.plans import (
 from workflows.tiers import parse_day
 
 POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
-
-
-def slack_client() -> WebClient:
-    """The bot's Web API client for posting from the command line."""
-    client = bot_client()
-    if client is None:
-        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
-    return client
 
 
 def _worksheet(plan_id: int, path: Path | None) -> None:
@@ -96,7 +87,7 @@ def plan(
     )
     _worksheet(made.id, worksheet)
     if post:
-        posted = post_plan(slack_client(), store, made.id, channel)
+        posted = post_plan(required_bot_client(), store, made.id, channel)
         progress(f"Posted plan #{made.id} in <#{posted.channel}> for approval.")
     emit(get_plan(store, made.id), as_json)
 
@@ -187,7 +178,7 @@ def checkins(post: bool, as_json: bool) -> None:
     store = open_cli_store()
     clock = SystemClock()
     if post:
-        emit(send_checkins(slack_client(), store, actor=local_actor("cli"), clock=clock), as_json)
+        emit(send_checkins(required_bot_client(), store, actor=local_actor("cli"), clock=clock), as_json)
     else:
         emit(due_checkins(store, clock), as_json)
 
@@ -211,4 +202,4 @@ def announce(post: bool, channel: str | None, as_json: bool) -> None:
         return
     if not channel:
         raise InputError("Say which channel to announce in: `--channel C0123ABCD`.")
-    emit(post_digest(slack_client(), store, channel, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(post_digest(required_bot_client(), store, channel, actor=local_actor("cli"), clock=SystemClock()), as_json)

@@ -81,11 +81,6 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def note_writer_settings(notes: NoteSettings) -> dict[str, object]:
-    """The model settings for ``workflows.drafting.ModelSettings``."""
-    return {"spec": notes.llm, "base_url": notes.base_url, "timeout_s": notes.timeout_s, "max_tokens": notes.max_tokens}
-
-
 def load_settings(db_option: str | None = None, environ: dict[str, str] | None = None) -> Settings:
     """``--db`` wins, then ``TIERBOT_DB``, then ``tierbot.db`` in the working directory."""
     env = os.environ if environ is None else environ

@@ -851,12 +851,17 @@ def _(plan: TransitionPlan) -> str:
     return "\n".join(lines)
 
 
-@render.register
-def _(decision: PlanDecision) -> str:
+def plan_decision_lines(decision: PlanDecision) -> list[str]:
+    """What a decision on a plan did: the rows decided, and each row left with why."""
     done = decision.approved or decision.rejected
     verb = "Approved" if decision.approved else "Rejected"
-    out = [f"{verb} row(s) {', '.join(map(str, done))} of plan #{decision.plan.id}." if done else "Nothing changed."]
-    out += [f"Row {line}: {why}." for line, why in decision.skipped]
+    said = f"{verb} row(s) {', '.join(map(str, done))} of plan #{decision.plan.id}." if done else "Nothing changed."
+    return [said, *(f"Row {line}: {why}." for line, why in decision.skipped)]
+
+
+@render.register
+def _(decision: PlanDecision) -> str:
+    out = plan_decision_lines(decision)
     if decision.approved:
         ids = [str(ln.handoff_id) for ln in decision.plan.lines if ln.line in decision.approved]
         out.append(f"Handoffs: #{', #'.join(ids)} (approved; `tierbot draft ID` for each customer note).")

@@ -83,10 +83,8 @@ def by_thread(store: Store, channel: str, ts: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def in_state(store: Store, state: str, crm_id: str | None = None) -> list[dict]:
-    if crm_id is None:
-        return store.query(_SELECT + " WHERE h.state = ? ORDER BY h.id", (state,))
-    return store.query(_SELECT + " WHERE h.state = ? AND h.crm_id = ? ORDER BY h.id", (state, crm_id))
+def in_state(store: Store, state: str) -> list[dict]:
+    return store.query(_SELECT + " WHERE h.state = ? ORDER BY h.id", (state,))
 
 
 def open_for(store: Store, crm_id: str, states: list[str]) -> list[dict]:

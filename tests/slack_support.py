@@ -126,22 +126,9 @@ class Workspace:
     def command(self, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS") -> Answer:
         return self.post(self.command_request(command, text, user=user, channel=channel))
 
-    def click(
-        self,
-        action_id: str,
-        value: str = "",
-        *,
-        user: str = LEADER,
-        channel: str = "C0CSLEADS",
-        message_ts: str = "1700000000.000100",
-        selected: bool = False,
-        home: bool = False,
-    ) -> Answer:
-        return self.post(
-            self.click_request(
-                action_id, value, user=user, channel=channel, message_ts=message_ts, selected=selected, home=home
-            )
-        )
+    def click(self, action_id: str, value: str = "", **where: Any) -> Answer:
+        """Click a button (or pick an option): see ``click_request`` for where."""
+        return self.post(self.click_request(action_id, value, **where))
 
     def click_request(
         self,

@@ -205,3 +205,10 @@ def test_when_slack_cannot_be_reached_the_proposal_stands_and_can_be_posted_late
         assert {b["channel"] for b in sent} >= {"UDEMO0007", "UDEMO0010"}  # Sam, and Morgan (the old CSM)
         again = tierbot("--db", db, "handoff", "post", "1", env=env)
         assert again.exit_code == 1 and "only a proposed handoff waits for a decision" in again.stderr
+
+
+def test_a_first_name_one_person_has_names_the_csm(db: str) -> None:
+    record = propose(db, "acme health", "sam")
+    assert record["to_name"] == "Sam Patel"
+    code, _, err = run(db, "propose", "acme dental", "--to", "samm", "--reason", "r")
+    assert code == 1 and "`samm` is not someone in the CSM roster" in err

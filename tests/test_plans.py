@@ -266,7 +266,7 @@ def test_plans_are_approved_line_by_line_or_whole_by_who_may(db: str, tmp_path: 
 def test_check_ins_come_thirty_days_after_the_move_and_each_batch_is_reported_once(db: str, tmp_path: Path) -> None:
     from workflows.clock import FixedClock
     from workflows.handoffs import advance_handoff, person_named
-    from workflows.plans import due_checkins, record_checkins
+    from workflows.plans import claim_checkin, due_checkins
 
     accounts = movable(db, 2)
     plan(db, write_moves(tmp_path / "moves.csv", [[a, "sam-patel", "capacity"] for a in accounts]))
@@ -285,7 +285,8 @@ def test_check_ins_come_thirty_days_after_the_move_and_each_batch_is_reported_on
                 advance_handoff(store, handoff_id, state, person=dana, clock=due)
         found = due_checkins(store, due)
         assert len(found.reminders) == 2 and [(b.batch, b.completed, b.lines) for b in found.reports] == [(1, 2, 2)]
-        assert record_checkins(store, found, actor="test", clock=due) == 3
+        keys = [(r.key, "reminder") for r in found.reminders] + [(b.key, "batch report") for b in found.reports]
+        assert sum(claim_checkin(store, key, kind, actor="test", clock=due) for key, kind in keys) == 3
         assert due_checkins(store, due).reminders == () and due_checkins(store, due).reports == ()
 
 

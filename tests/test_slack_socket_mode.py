@@ -188,8 +188,10 @@ def send_frame(sock: socket.socket, opcode: int, data: bytes) -> None:
 
 
 def next_non_ping(sock: socket.socket) -> tuple[int, bytes]:
-    while (frame := read_frame(sock))[0] == 0x9:
-        pass
+    """The next frame that is not one of the fake's keep-alive pings."""
+    frame = read_frame(sock)
+    while frame[0] == 0x9:
+        frame = read_frame(sock)
     return frame
 
 

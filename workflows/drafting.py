@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -303,7 +303,6 @@ class CustomerNote:
     sender_email: str | None = None
     decided_by_name: str | None = None
     sent_by_name: str | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
 
 
 def _note(store: Store, row: dict[str, Any]) -> CustomerNote:

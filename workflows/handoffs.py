@@ -28,7 +28,7 @@ from engine.handoffs import (
     check_transition,
     failures,
 )
-from engine.matching import did_you_mean
+from engine.matching import did_you_mean, fold
 from engine.people import build_roster
 from engine.permissions import DECIDE_HANDOFF
 from store import Store, audit, csms, meta, settings
@@ -143,6 +143,11 @@ class Handoff:
         return NEXT[self.state]
 
 
+def guardrails_from(stored_json: str | None) -> tuple[GuardrailResult, ...]:
+    """Guardrail results as a record keeps them (a JSON list)."""
+    return tuple(GuardrailResult(**g) for g in json.loads(stored_json or "[]"))
+
+
 def _handoff(row: dict, store: Store) -> Handoff:
     decision = next(
         (e for e in reversed(stored.events(store, row["id"])) if e["state"] in ("approved", "rejected")), None
@@ -161,7 +166,7 @@ def _handoff(row: dict, store: Store) -> Handoff:
         state=row["state"],
         requested_by=row["requested_by"],
         requested_at=row["requested_at"],
-        guardrails=tuple(GuardrailResult(**g) for g in json.loads(row["guardrails"] or "[]")),
+        guardrails=guardrails_from(row["guardrails"]),
         tier=row["tier"],
         health=row["health"],
         renewal_date=row["renewal_date"],
@@ -260,11 +265,19 @@ def resolve_csm(store: Store, text: str) -> str:
             raise InputError(f"<@{slack_id}> is not in the CSM roster: hand accounts to someone who is.")
         return str(row["id"])
     people = csms.people(store)
-    found = build_roster(people).resolve(typed.lstrip("@"))
-    if found is None:
-        hint = did_you_mean(typed.lstrip("@"), sorted({str(p[1]) for p in people if p[1]} | {p[0] for p in people}))
-        raise InputError(f"`{typed}` is not someone in the CSM roster" + (f"; did you mean `{hint}`?" if hint else "."))
-    return found
+    wanted = typed.lstrip("@")
+    found = build_roster(people).resolve(wanted)
+    if found is not None:
+        return found
+    # People say "to lena" in chat and Slack: a first name that one person in the roster has.
+    same_first = [p for p in people if p[1] and fold(str(p[1]).split()[0]) == fold(wanted)]
+    if len(same_first) == 1:
+        return same_first[0][0]
+    if same_first:
+        names = " or ".join(f"`{p[1]}`" for p in same_first)
+        raise InputError(f"Several people in the roster are called {wanted}: say which, {names}.")
+    hint = did_you_mean(wanted, sorted({str(p[1]) for p in people if p[1]} | {p[0] for p in people}))
+    raise InputError(f"`{typed}` is not someone in the CSM roster" + (f"; did you mean `{hint}`?" if hint else "."))
 
 
 def person_named(store: Store, text: str) -> Person:

@@ -4,9 +4,8 @@ line becomes an approved handoff), exported as a worksheet; then check-ins and a
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from workflows.handoffs import (
     decide_handoff,
     get_handoff,
     guardrail_settings,
+    guardrails_from,
     manages_either,
     move_facts,
     quarter_bounds,
@@ -311,7 +311,7 @@ def _line_record(p: PlannedMove) -> dict[str, Any]:
         "batch": p.batch,
         "effective_date": p.effective.isoformat() if p.effective else None,
         "check_in_date": p.check_in.isoformat() if p.check_in else None,
-        "guardrails": [{"name": r.name, "passed": r.passed, "message": r.message} for r in p.guardrails],
+        "guardrails": [asdict(r) for r in p.guardrails],
         "note": p.note,
     }
 
@@ -335,7 +335,7 @@ def get_plan(store: Store, plan_id: int) -> TransitionPlan:
             batch=r["batch"],
             effective_date=r["effective_date"],
             check_in_date=r["check_in_date"],
-            guardrails=tuple(GuardrailResult(**g) for g in json.loads(r["guardrails"] or "[]")),
+            guardrails=guardrails_from(r["guardrails"]),
             note=r["note"],
             handoff_id=r["handoff_id"],
             handoff_state=r["handoff_state"],
@@ -671,12 +671,6 @@ def due_checkins(store: Store, clock: Clock) -> Checkins:
                 )
             )
     return Checkins(day, reminders, tuple(reports))
-
-
-def record_checkins(store: Store, checkins: Checkins, *, actor: str, clock: Clock) -> int:
-    """Remember what was sent, so each reminder and report goes once."""
-    keys = [(r.key, "reminder") for r in checkins.reminders] + [(b.key, "batch report") for b in checkins.reports]
-    return sum(claim_checkin(store, key, kind, actor=actor, clock=clock) for key, kind in keys)
 
 
 def claim_checkin(store: Store, key: str, kind: str, *, actor: str, clock: Clock) -> bool:

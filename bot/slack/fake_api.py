@@ -355,9 +355,10 @@ class _Socket:
         return self.send(_CLOSE, struct.pack("!H", code) + reason.encode())
 
     def ping_every(self, interval: float) -> None:
-        n = itertools.count(1)
-        while not self.done.wait(interval) and self.send(_PING, f"fake-slack:{next(n)}".encode()):
-            pass
+        """Ping until the socket is done or a ping cannot be sent."""
+        for n in itertools.count(1):
+            if self.done.wait(interval) or not self.send(_PING, f"fake-slack:{n}".encode()):
+                return
 
     def _read(self, n: int) -> bytes | None:
         try:

@@ -76,7 +76,7 @@ def send_for_decision(client: WebClient, store: Store, handoff: Handoff) -> tupl
     return decide, None
 
 
-DRAFTED_BY = "tierbot"  # the audit log's actor for notes the bot drafts on its own
+BOT_ACTOR = "tierbot"  # the audit log's actor for what the bot does on its own (notes drafted, check-ins)
 
 
 def send_note(client: WebClient, store: Store, handoff_id: int, *, writer: NoteWriter, clock: Clock) -> None:
@@ -85,7 +85,7 @@ def send_note(client: WebClient, store: Store, handoff_id: int, *, writer: NoteW
     if not handoff.to_slack:
         log.warning("handoff #%s: %s has no Slack id; the note waits for `tierbot draft`", handoff.id, handoff.to_csm)
         return
-    note = draft_note(store, handoff_id, writer=writer, actor=DRAFTED_BY, clock=clock)
+    note = draft_note(store, handoff_id, writer=writer, actor=BOT_ACTOR, clock=clock)
     posted = client.chat_postMessage(channel=handoff.to_slack, **note_message(note).as_kwargs())
     record_note_message(store, note.id, str(posted["channel"]), str(posted["ts"]))
 

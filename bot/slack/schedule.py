@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from bot.slack.outbound import send_checkins
+from bot.slack.outbound import BOT_ACTOR, send_checkins
 from bot.slack.registry import Registry
 
 log = logging.getLogger("tierbot.slack")
 CHECKIN_INTERVAL_S = 3600.0
-ACTOR = "tierbot"
 
 
 def start_checkins(registry: Registry, interval_s: float = CHECKIN_INTERVAL_S) -> threading.Event:
@@ -21,7 +20,7 @@ def start_checkins(registry: Registry, interval_s: float = CHECKIN_INTERVAL_S) -
 
     def run_once() -> None:
         try:
-            done = send_checkins(registry.bolt.client, deps.store, actor=ACTOR, clock=deps.clock)
+            done = send_checkins(registry.bolt.client, deps.store, actor=BOT_ACTOR, clock=deps.clock)
             if done.reminders or done.reports:
                 log.info("sent %d check-in reminder(s) and %d batch report(s)", len(done.reminders), len(done.reports))
         except Exception:  # a bad hour must not stop the next one

@@ -95,7 +95,8 @@ def handoff_values(view: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def _summary(h: Handoff) -> str:
+def handoff_line(h: Handoff) -> str:
+    """A handoff in a list (App Home): account, move, date, reason, who asked."""
     when = f" from {h.effective_date}" if h.effective_date else ""
     return (
         f"*#{h.id} {escape(h.account_name)}* ({money(h.arr)} ARR): {escape(h.from_name or 'no owner')} → "
@@ -206,10 +207,6 @@ def exception_modal(h: Handoff, *, metadata: str) -> dict[str, Any]:
         submit="Approve",
         private_metadata=metadata,
     )
-
-
-def handoff_line(h: Handoff) -> str:
-    return _summary(h)
 
 
 def handoff_usage() -> Message:

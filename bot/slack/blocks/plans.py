@@ -7,21 +7,25 @@ from typing import Any
 
 from slack_sdk.models.blocks import Option, OverflowMenuElement, PlainTextObject, SectionBlock
 
+from bot.render import plan_decision_lines
 from bot.slack.blocks.common import (
     MESSAGE_BLOCKS,
     Message,
     actions,
     button,
     context,
+    error_message,
     escape,
     header,
     message,
+    plain,
     section,
     sections,
 )
+from bot.slack.results import Posted
 from engine.formatting import money
 from workflows.handoffs import Handoff
-from workflows.plans import BatchReport, PlanLine, Reminder, TransitionPlan
+from workflows.plans import BatchReport, PlanDecision, PlanLine, Reminder, TransitionPlan
 
 LINE_MENUS = 30  # plans with more undecided lines than this are approved whole or from the command line
 HELD_SECTIONS = 3  # the held moves' share of the message; the rest are counted
@@ -166,3 +170,17 @@ def digest_messages(handoffs: Sequence[Handoff]) -> list[Message]:
         title = f"Account moves approved: {len(handoffs)}" + (f" (part {n} of {len(parts)})" if len(parts) > 1 else "")
         out.append(message(title, [header(title), *sections(lines)]))
     return out
+
+
+def plan_decision_message(decision: PlanDecision, failed: Sequence[str]) -> Message:
+    """The decider's answer: what was decided, what was left and why, what Slack would not do."""
+    text = " ".join(plan_decision_lines(decision)) + (f" But tierbot {'; '.join(failed)}." if failed else "")
+    return plain(text) if decision.approved or decision.rejected else error_message(text)
+
+
+def posted_message(posted: Posted) -> Message:
+    """What was posted where (a plan, a digest), or that there was nothing to post."""
+    if not posted.messages:
+        return plain(f"Nothing to post: {posted.what}.")
+    where = f" in <#{posted.channel}>" if posted.channel else ""  # a channel link: ours, not data
+    return message(f"Posted {posted.what}", [section(f":white_check_mark: Posted {escape(posted.what)}{where}.")])

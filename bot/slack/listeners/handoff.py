@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.blocks.common import Message, error_message, escape, message, plain, section
+from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
     FORM_CALLBACK,
@@ -23,10 +23,10 @@ from bot.slack.blocks.handoff import (
     handoff_values,
     needs_exception_message,
 )
+from bot.slack.blocks.plans import posted_message
 from bot.slack.listeners.home import publish_home
 from bot.slack.outbound import post_digest, post_plan, send_for_decision, tell_decision
 from bot.slack.registry import Registry, Req
-from bot.slack.results import Posted
 from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
@@ -158,13 +158,6 @@ def announce(req: Req) -> None:
     actor = f"slack:{req.user_id}"
     done = post_digest(req.client, deps.store, str(req.channel_id), actor=actor, clock=deps.clock)
     req.reply(posted_message(done))
-
-
-def posted_message(posted: Posted) -> Message:
-    if not posted.messages:
-        return plain(f"Nothing to post: {posted.what}.")
-    where = f" in <#{posted.channel}>" if posted.channel else ""  # a channel link: ours, not data
-    return message(f"Posted {posted.what}", [section(f":white_check_mark: Posted {escape(posted.what)}{where}.")])
 
 
 def register(registry: Registry) -> None:
