@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -75,8 +76,8 @@ def main(argv: list[str] | None = None) -> bool:
         ours: list[float] = []
         peer: list[float] = []
         for i in range(args.repeat):
-            peer.append(timed(lambda i=i: run_peer(csv_path, folder / f"peer-{i}.db")))
-            ours.append(timed(lambda i=i: run_tierbot(csv_path, folder / f"tierbot-{i}.db")))
+            peer.append(timed(partial(run_peer, csv_path, folder / f"peer-{i}.db")))
+            ours.append(timed(partial(run_tierbot, csv_path, folder / f"tierbot-{i}.db")))
             for name in (f"peer-{i}.db", f"tierbot-{i}.db"):
                 for suffix in ("", "-wal", "-shm"):
                     (folder / (name + suffix)).unlink(missing_ok=True)

@@ -92,7 +92,7 @@ def without_suffix(name: str) -> str:
 
 def make_cases(store: Store, clean: Draft, facts: DraftFacts, count: int, rng: random.Random) -> list[Case]:
     """The clean draft, then variants: four in five name 1–3 other accounts, the rest only add words."""
-    top = int(store.scalar("SELECT max(rowid) FROM accounts") or 0)
+    top = int(str(store.scalar("SELECT max(rowid) FROM accounts") or 0))
     own = name_key(facts.account_name)
     vocabulary = [str(r[0]) for r in store.rows("SELECT term FROM accounts_fts_terms WHERE length(term) > 3")]
 

@@ -24,14 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 
 from bench.common import median_of, report
 from bot.config import SlackSettings
 from bot.slack.app import build_app
 from bot.slack.fake_api import FakeSlack
 from bot.slack.server import HttpServer
-from bot.slack.signing import signed_headers, slash_command
+from bot.slack.signing import SlackRequest, signed_headers, slash_command
 from store import open_store
 from workflows.clock import FixedClock
 from workflows.demo import load_demo
@@ -66,7 +66,7 @@ def fire(port: int, fake: FakeSlack, queries: list[str]) -> tuple[list[float], i
     ]
     start_line = threading.Barrier(len(requests))
 
-    def one(request) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    def one(request: SlackRequest) -> tuple[float, int]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = signed_headers(SECRET, request)
         try:
@@ -91,7 +91,7 @@ def minimal_app(fake: FakeSlack) -> App:
     app.client.base_url = fake.api_url
 
     @app.command("/tier")
-    def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
+    def only_ack(ack: Ack) -> None:
         ack()
 
     return app

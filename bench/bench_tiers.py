@@ -19,6 +19,7 @@ import contextlib
 import tempfile
 import time
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -119,8 +120,7 @@ def bench_explain(accounts: int, queries: int) -> bool:
             names, books = NameIndex(), BookCache()
             explain_tier(store, picks[0]["crm_id"], clock=clock, names=names, books=books)  # warm the caches
             by_id = [
-                timed(lambda p=p: explain_tier(store, p["crm_id"], clock=clock, names=names, books=books))
-                for p in picks
+                timed(partial(explain_tier, store, p["crm_id"], clock=clock, names=names, books=books)) for p in picks
             ]
             by_name = []
             for p in picks:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from tabulate import tabulate
@@ -20,7 +20,7 @@ from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, op
 from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
-from bot.config import load_settings, local_actor
+from bot.config import app_clock, load_settings, local_actor
 from bot.render import fields_text, to_json
 from bot.router import Session
 from engine.errors import InvalidRows
@@ -29,7 +29,6 @@ from engine.rules import describe_vocabulary, parse_amounts
 from engine.validation import ImportOptions
 from workflows.audit import audit_trail
 from workflows.books import BookCache
-from workflows.clock import SystemClock
 from workflows.demo import load_demo
 from workflows.exporting import export_accounts
 from workflows.gaps import data_gaps
@@ -90,7 +89,7 @@ def import_group() -> None:
 
 
 def _import_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.argument("file", type=click.Path(path_type=Path)),
         click.option(
             "--map",
@@ -162,7 +161,7 @@ def _run_import(
             file,
             kind,
             actor=local_actor("cli"),
-            clock=SystemClock(),
+            clock=app_clock(),
             options=options,
             skip_invalid=skip_invalid,
             dry_run=dry_run,
@@ -412,7 +411,7 @@ def rules_load(file: Path, as_json: bool) -> None:
     Example:
         tierbot rules load fy27-tiers.yml
     """
-    emit(load_rule_set(open_cli_store(create=True), file, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(load_rule_set(open_cli_store(create=True), file, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
 @rules.command(name="export", context_settings=CONTEXT)
@@ -450,7 +449,7 @@ def rules_activate(name: str, effective: str | None, as_json: bool) -> None:
         tierbot rules activate fy27-tiers
     """
     report = activate_rule_set(
-        open_cli_store(), name, actor=local_actor("cli"), clock=SystemClock(), effective=_day(effective, "--effective")
+        open_cli_store(), name, actor=local_actor("cli"), clock=app_clock(), effective=_day(effective, "--effective")
     )
     emit(report, as_json)
 
@@ -465,7 +464,7 @@ def rules_archive(name: str) -> None:
     Example:
         tierbot rules archive proposed-arr-share-15-40
     """
-    archive_rule_set(open_cli_store(), name, actor=local_actor("cli"), clock=SystemClock())
+    archive_rule_set(open_cli_store(), name, actor=local_actor("cli"), clock=app_clock())
     click.echo(f"Archived {name}.")
 
 
@@ -528,7 +527,7 @@ def rules_propose(
     report = propose(
         open_cli_store(),
         actor=local_actor("cli"),
-        clock=SystemClock(),
+        clock=app_clock(),
         books=BookCache(),
         by=by,
         bands=_numbers(bands, "--bands"),
@@ -557,7 +556,7 @@ def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
         tierbot rules simulate proposed-arr-share-15-40
         tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
-    simulation = simulate_rule_set(open_cli_store(), name, clock=SystemClock(), books=BookCache())
+    simulation = simulate_rule_set(open_cli_store(), name, clock=app_clock(), books=BookCache())
     emit(simulation, as_json)
     if movers_file is not None:
         write_movers(simulation, movers_file)
@@ -606,7 +605,7 @@ def rules_fields(as_json: bool) -> None:
     if as_json:
         click.echo(to_json(vocabulary))
         return
-    rows = [[f["name"], f["kind"], " ".join(f["operators"]), f["description"]] for f in vocabulary]
+    rows = [[f["name"], f["kind"], " ".join(cast(list[str], f["operators"])), f["description"]] for f in vocabulary]
     click.echo(
         tabulate(
             rows,
@@ -641,7 +640,7 @@ def tiers_apply(as_json: bool) -> None:
     Example:
         tierbot tiers apply
     """
-    emit(apply_tiers(open_cli_store(), actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(apply_tiers(open_cli_store(), actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
 @tiers.command(name="summary", context_settings=CONTEXT)
@@ -656,7 +655,7 @@ def tiers_summary(as_of: str | None, as_json: bool) -> None:
         tierbot tiers summary
         tierbot tiers summary --as-of 2026-06-30
     """
-    emit(tier_summary(open_cli_store(), clock=SystemClock(), as_of=_day(as_of, "--as-of")), as_json)
+    emit(tier_summary(open_cli_store(), clock=app_clock(), as_of=_day(as_of, "--as-of")), as_json)
 
 
 class _TierGroup(TierbotGroup):
@@ -696,7 +695,7 @@ def tier_explain(account: tuple[str, ...], as_of: str | None, as_json: bool) -> 
         tierbot tier acme corp
         tierbot tier explain ACC-0000005 --as-of 2026-06-30 --json
     """
-    explanation = explain_tier(open_cli_store(), " ".join(account), clock=SystemClock(), as_of=_day(as_of, "--as-of"))
+    explanation = explain_tier(open_cli_store(), " ".join(account), clock=app_clock(), as_of=_day(as_of, "--as-of"))
     emit(explanation, as_json)
 
 
@@ -721,7 +720,7 @@ def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_js
         reason=reason,
         until=_day(until, "--until"),
         actor=local_actor("cli"),
-        clock=SystemClock(),
+        clock=app_clock(),
     )
     emit(report, as_json)
 
@@ -737,7 +736,7 @@ def tier_clear(account: tuple[str, ...], as_json: bool) -> None:
     Example:
         tierbot tier clear "Initech"
     """
-    emit(clear_override(open_cli_store(), " ".join(account), actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(clear_override(open_cli_store(), " ".join(account), actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
 @tier.command(name="history", context_settings=CONTEXT)
@@ -775,7 +774,7 @@ def demo(size: int, seed: int, replace: bool, if_empty: bool, as_json: bool) -> 
     report = load_demo(
         open_cli_store(create=True),
         actor=local_actor("cli"),
-        clock=SystemClock(),
+        clock=app_clock(),
         accounts=size,
         seed=seed,
         replace=replace,
@@ -795,7 +794,7 @@ def chat() -> None:
         tierbot chat
     """
     store = open_cli_store()
-    run_chat(Session(store=store, clock=SystemClock(), actor=local_actor("chat"), writer=writer_or_templates()))
+    run_chat(Session(store=store, clock=app_clock(), actor=local_actor("chat"), writer=writer_or_templates()))
 
 
 cli.add_command(handoff)

@@ -9,10 +9,11 @@ from typing import Any
 
 import click
 
-from bot.config import load_settings
+from bot.config import app_clock, load_settings
 from bot.render import problems_text, render, to_json
 from engine.errors import InvalidRows, TierbotError
 from store import Store, open_store
+from workflows.clock import today
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _DB_KEY = "tierbot.db"
@@ -53,7 +54,8 @@ def open_cli_store(create: bool = False) -> Store:
     """The store for this command; only commands that add data may create a new one."""
     ctx = click.get_current_context()
     settings = load_settings(ctx.meta.get(_DB_KEY))
-    store = open_store(settings.db, create=create)
+    clock = app_clock()
+    store = open_store(settings.db, create=create, today=lambda: today(clock).isoformat())
     ctx.call_on_close(store.close)
     return store
 

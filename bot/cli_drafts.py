@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
-from bot.config import load_settings, local_actor
+from bot.config import app_clock, load_settings, local_actor
 from engine.errors import InputError
-from workflows.clock import SystemClock
 from workflows.drafting import (
     ModelSettings,
     NoteWriter,
@@ -71,7 +70,7 @@ def draft(
         tierbot draft 12 --sent --as sam-patel
     """
     store = open_cli_store()
-    clock = SystemClock()
+    clock = app_clock()
     actor = local_actor("cli")
     note = None if again else latest_note(store, handoff_id)
     if note is None:  # the model is set up only when something is drafted

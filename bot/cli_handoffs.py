@@ -9,13 +9,12 @@ from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
-from bot.config import load_settings, local_actor
+from bot.config import app_clock, load_settings, local_actor
 from bot.slack.app import web_client
 from bot.slack.outbound import send_for_decision, tell_decision
 from engine.errors import InputError
 from engine.handoffs import STATES
 from store import Store
-from workflows.clock import SystemClock
 from workflows.handoffs import (
     Handoff,
     advance_handoff,
@@ -92,7 +91,7 @@ def propose(
         to=to,
         reason=reason,
         effective=parse_day(effective, "--effective"),
-        clock=SystemClock(),
+        clock=app_clock(),
     )
     proposed = _send_to_slack(store, proposed)
     emit(proposed, as_json)
@@ -174,14 +173,14 @@ def _decide(
         handoff_id,
         approve=approve,
         person=person,
-        clock=SystemClock(),
+        clock=app_clock(),
         note=note,
         exception=exception,
     )
     client = bot_client()
     if client is not None:  # decided here: Slack hears it like a click (note, DMs, the request's message)
         for failed in tell_decision(
-            client, store, done, writer=writer_or_templates(), clock=SystemClock(), decider=person.slack_user_id
+            client, store, done, writer=writer_or_templates(), clock=app_clock(), decider=person.slack_user_id
         ):
             progress(f"Handoff #{done.id} is {done.state}, but tierbot {failed}.")
     emit(done, as_json)
@@ -238,7 +237,7 @@ def cancel(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> 
     store = open_cli_store()
     emit(
         advance_handoff(
-            store, handoff_id, "cancelled", person=person_named(store, as_person), clock=SystemClock(), note=note
+            store, handoff_id, "cancelled", person=person_named(store, as_person), clock=app_clock(), note=note
         ),
         as_json,
     )
@@ -261,9 +260,7 @@ def advance(handoff_id: int, state: str, as_person: str, note: str | None, as_js
     """
     store = open_cli_store()
     emit(
-        advance_handoff(
-            store, handoff_id, state, person=person_named(store, as_person), clock=SystemClock(), note=note
-        ),
+        advance_handoff(store, handoff_id, state, person=person_named(store, as_person), clock=app_clock(), note=note),
         as_json,
     )
 
@@ -308,7 +305,7 @@ def settings_command(channel: str | None, as_json: bool, **changes: Any) -> None
         tierbot handoff settings --renewal-days 90 --max-moves 6 --channel C0123ABCD
     """
     store = open_cli_store()
-    clock = SystemClock()
+    clock = app_clock()
     wanted = {k: v for k, v in changes.items() if v is not None}
     if "max_moves" in wanted:
         wanted["max_moves_per_quarter"] = wanted.pop("max_moves")

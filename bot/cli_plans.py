@@ -10,10 +10,9 @@ import click
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
 from bot.cli_handoffs import AS_HELP, bot_client, handoff, required_bot_client
-from bot.config import local_actor
+from bot.config import app_clock, local_actor
 from bot.slack.outbound import post_digest, post_plan, send_checkins, tell_plan_decision
 from engine.errors import InputError
-from workflows.clock import SystemClock
 from workflows.handoffs import person_named
 from workflows.plans import (
     HORIZON_WEEKS,
@@ -80,7 +79,7 @@ def plan(
         store,
         file,
         actor=local_actor("cli"),
-        clock=SystemClock(),
+        clock=app_clock(),
         start=parse_day(start, "--start"),
         weekly_limit=weekly_limit,
         horizon_weeks=horizon,
@@ -118,11 +117,11 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
 def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person: str, as_json: bool) -> None:
     store = open_cli_store()
     person = person_named(store, as_person)
-    decision = decide_plan(store, plan_id, approve=approve, person=person, clock=SystemClock(), lines=list(lines))
+    decision = decide_plan(store, plan_id, approve=approve, person=person, clock=app_clock(), lines=list(lines))
     client = bot_client()
     if client is not None:  # the posted plan shows the decision; each approved move is told
         for failed in tell_plan_decision(
-            client, store, decision, writer=writer_or_templates(), clock=SystemClock(), decider=person.slack_user_id
+            client, store, decision, writer=writer_or_templates(), clock=app_clock(), decider=person.slack_user_id
         ):
             progress(f"Decided, but tierbot {failed}.")
     emit(decision, as_json)
@@ -176,7 +175,7 @@ def checkins(post: bool, as_json: bool) -> None:
         tierbot handoff checkins --post
     """
     store = open_cli_store()
-    clock = SystemClock()
+    clock = app_clock()
     if post:
         emit(send_checkins(required_bot_client(), store, actor=local_actor("cli"), clock=clock), as_json)
     else:
@@ -202,4 +201,4 @@ def announce(post: bool, channel: str | None, as_json: bool) -> None:
         return
     if not channel:
         raise InputError("Say which channel to announce in: `--channel C0123ABCD`.")
-    emit(post_digest(required_bot_client(), store, channel, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(post_digest(required_bot_client(), store, channel, actor=local_actor("cli"), clock=app_clock()), as_json)

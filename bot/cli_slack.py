@@ -10,14 +10,13 @@ import click
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
 from bot.cli_drafts import note_writer
-from bot.config import DEFAULT_PORT, load_settings, local_actor
+from bot.config import DEFAULT_PORT, app_clock, load_settings, local_actor
 from bot.logs import configure_logging
 from bot.render import render
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings
 from bot.slack.replay import Replay, read_payload, replay
 from bot.slack.schedule import start_checkins
 from bot.slack.server import HttpServer, socket_mode_handler
-from workflows.clock import SystemClock
 from workflows.roles import grant_role, list_roles, revoke_role
 from workflows.tiers import warm_up
 
@@ -45,11 +44,11 @@ def serve(port: int, host: str) -> None:
         secrets=(slack_settings.signing_secret, slack_settings.client_secret, slack_settings.app_token),
     )
     store = open_cli_store()
-    registry = build_app(settings.slack, store, SystemClock(), writer=note_writer())
+    registry = build_app(settings.slack, store, app_clock(), writer=note_writer())
     # Load the book and the name index now, not on the first /tier of the morning.
     threading.Thread(
         target=warm_up,
-        args=(store, registry.deps.names, registry.deps.books, SystemClock()),
+        args=(store, registry.deps.names, registry.deps.books, app_clock()),
         daemon=True,
         name="warm-up",
     ).start()
@@ -136,7 +135,7 @@ def roles_grant(who: str, role: str, as_json: bool) -> None:
         tierbot roles grant "<!subteam^S0614TZR7|@cs-managers>" manager
         tierbot roles grant dana@example.com leader
     """
-    emit(grant_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(grant_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
 @roles.command(name="revoke", context_settings=CONTEXT)
@@ -151,7 +150,7 @@ def roles_revoke(who: str, role: str, as_json: bool) -> None:
     Example:
         tierbot roles revoke U024BE7LH leader
     """
-    emit(revoke_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=SystemClock()), as_json)
+    emit(revoke_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
 @click.group(cls=TierbotGroup, context_settings=CONTEXT)
@@ -179,7 +178,7 @@ def slack_replay(payload: Path, as_json: bool) -> None:
     Example:
         tierbot slack replay tier-command.json
     """
-    result = replay(read_payload(payload), open_cli_store(), SystemClock())
+    result = replay(read_payload(payload), open_cli_store(), app_clock())
     if as_json:
         click.echo(
             json.dumps(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from engine.errors import InputError
+from workflows.clock import Clock, DayClock, SystemClock
 
 DEFAULT_DB = "tierbot.db"
 DEFAULT_PORT = 3000
@@ -64,11 +67,12 @@ class Settings:
 
     db: Path
     debug: bool = False
+    today: date | None = None  # TIERBOT_TODAY: the date the app takes as today (reproducible demos, tests)
     slack: SlackSettings = SlackSettings()
     notes: NoteSettings = NoteSettings()
 
 
-def _number(env: dict[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
     text = env.get(name, "").strip()
     if not text:
         return default
@@ -81,7 +85,7 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def load_settings(db_option: str | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(db_option: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """``--db`` wins, then ``TIERBOT_DB``, then ``tierbot.db`` in the working directory."""
     env = os.environ if environ is None else environ
     db = db_option or env.get("TIERBOT_DB") or DEFAULT_DB
@@ -107,8 +111,30 @@ def load_settings(db_option: str | None = None, environ: dict[str, str] | None =
         ),
     )
     return Settings(
-        db=Path(db).expanduser(), debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"), slack=slack, notes=notes
+        db=Path(db).expanduser(),
+        debug=env.get("TIERBOT_DEBUG", "") not in ("", "0"),
+        today=_today(env),
+        slack=slack,
+        notes=notes,
     )
+
+
+def _today(env: Mapping[str, str]) -> date | None:
+    text = env.get("TIERBOT_TODAY", "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"TIERBOT_TODAY is `{text}`: write a date as YYYY-MM-DD (e.g. 2027-01-15), or unset it."
+        ) from None
+
+
+def app_clock(environ: Mapping[str, str] | None = None) -> Clock:
+    """The one clock every surface hands to the workflows: the real time, or `TIERBOT_TODAY`'s day."""
+    day = _today(os.environ if environ is None else environ)
+    return SystemClock() if day is None else DayClock(day)
 
 
 def local_actor(surface: str) -> str:

@@ -779,7 +779,7 @@ def _(current: HandoffSettings) -> str:
     def switch(on: bool) -> str:
         return "on" if on else "off"
 
-    rows = [
+    rows: list[list[object]] = [
         ["renewal_days", g.renewal_days or "off", "no move within this many days before a renewal"],
         ["keep_strategic", switch(g.keep_strategic), "strategic accounts keep their CSM"],
         ["keep_red_health", switch(g.keep_red_health), "red-health accounts keep their CSM"],

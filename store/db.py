@@ -10,23 +10,37 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from engine.errors import StoreBusy, StoreError
-from store.migrations import MIGRATIONS
+from store.migrations import ACCOUNT_TIERS_ON, MIGRATIONS
 
 DEFAULT_BUSY_TIMEOUT_S = 60.0
+
+
+def _utc_today() -> str:
+    return datetime.now(UTC).date().isoformat()
 
 
 class Store:
     """An open tierbot store: the SQLite connection plus the one way to write to it."""
 
-    def __init__(self, path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, create: bool = True):
+    def __init__(
+        self,
+        path: str | Path,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        create: bool = True,
+        today: Callable[[], str] | None = None,
+    ):
         self.path = Path(path)
+        # What "today" is for SQL that needs it (an override in force): the app's clock, not
+        # SQLite's date('now'), so a pinned day (TIERBOT_TODAY, tests) reads the same everywhere.
+        self.today = today or _utc_today
         if not create and not self.path.exists():
             raise StoreError(
                 f"There is no store at {self.path}: create one with `tierbot demo` or "
@@ -53,6 +67,7 @@ class Store:
             self._refuse_foreign()
             self._configure()
             self._migrate()
+            self._dated_views()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path} is not a tierbot store ({exc}). Pass another file with --db.") from exc
@@ -82,6 +97,17 @@ class Store:
         # all over, and a larger cache keeps its pages in memory.
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def _dated_views(self) -> None:
+        """Views that depend on today's date, for this connection only: they read ``today()``.
+
+        The stored views (for other SQLite tools) read date('now'); a TEMP view of the same name
+        is found first by every query on this connection.
+        """
+        self.conn.create_function("tierbot_today", 0, self.today)
+        self.conn.execute(
+            f"CREATE TEMP VIEW IF NOT EXISTS account_tiers AS {ACCOUNT_TIERS_ON.format(today='tierbot_today()')}"
+        )
 
     def _migrate(self) -> None:
         if not MIGRATIONS.pending(self.db):
@@ -167,10 +193,16 @@ class Store:
         self.close()
 
 
-def open_store(path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, create: bool = True) -> Store:
+def open_store(
+    path: str | Path,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    create: bool = True,
+    today: Callable[[], str] | None = None,
+) -> Store:
     """Open (creating and migrating if needed) the store at ``path``.
 
     With ``create`` false a missing file is an error: a mistyped --db on a read-only command
-    should say so, not answer from a new empty store.
+    should say so, not answer from a new empty store. ``today`` gives the ISO date SQL compares
+    with (default: today in UTC).
     """
-    return Store(path, busy_timeout_s=busy_timeout_s, create=create)
+    return Store(path, busy_timeout_s=busy_timeout_s, create=create, today=today)

@@ -19,6 +19,23 @@ ACCOUNTS_FTS_DELETE_TRIGGER = """CREATE TRIGGER accounts_fts_delete AFTER DELETE
 END"""
 
 
+# The tier to show and export: an override in force beats the rules. ``{today}`` is the SQL for
+# today's date: date('now') in the stored view other SQLite tools read (m002), and the app's own
+# clock in the TEMP view each tierbot connection puts in front of it (store.db).
+ACCOUNT_TIERS_ON = """SELECT
+    a.crm_id,
+    a.name,
+    COALESCE(o.tier, t.tier) AS tier,
+    CASE WHEN o.tier IS NOT NULL THEN 'override: ' || o.reason ELSE t.rule_label END AS rule,
+    t.rule_set
+FROM accounts a
+LEFT JOIN tier_assignments t ON t.crm_id = a.crm_id
+LEFT JOIN tier_overrides o
+    ON o.crm_id = a.crm_id
+    AND o.cleared_at IS NULL
+    AND (o.until IS NULL OR o.until >= {today})"""
+
+
 def execute_statements(db: Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -30,7 +30,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "tierbot.db")
+    opened = open_store(tmp_path / "tierbot.db", today=lambda: NOW.date().isoformat())
     yield opened
     opened.close()
 
@@ -44,9 +44,19 @@ def demo_store(store: Store, clock: FixedClock) -> Store:
 
 @pytest.fixture(autouse=True)
 def _no_stray_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's store or write history into their home folder."""
-    monkeypatch.delenv("TIERBOT_DB", raising=False)
-    monkeypatch.delenv("TIERBOT_DEBUG", raising=False)
+    """Tests never read the developer's store, settings or the calendar, and never write history
+    into their home folder: every command takes `NOW`'s day as today, whatever the system clock says."""
+    for name in ("TIERBOT_DB", "TIERBOT_DEBUG", "TIERBOT_LLM", "TIERBOT_LLM_BASE_URL", "TIERBOT_NOTE_DOMAINS"):
+        monkeypatch.delenv(name, raising=False)
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TIERBOT_TODAY", NOW.date().isoformat())
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 

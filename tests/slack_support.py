@@ -90,6 +90,7 @@ class Workspace:
     registry: Registry
     secret: str = SECRET
     _n: int = field(default=0)
+    _asked: str | None = field(default=None)  # the response URL of the latest command or click sent
 
     # -- raw
 
@@ -121,10 +122,17 @@ class Workspace:
     def command_request(
         self, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS"
     ) -> SlackRequest:
-        return slash_command(command_fields(self.fake, command, text, user=user, channel=channel))
+        fields = command_fields(self.fake, command, text, user=user, channel=channel)
+        fields["response_url"] = self._response_url()
+        return slash_command(fields)
 
     def command(self, command: str, text: str = "", *, user: str = LEADER, channel: str = "C0CSLEADS") -> Answer:
         return self.post(self.command_request(command, text, user=user, channel=channel))
+
+    def _response_url(self) -> str:
+        url = self.fake.response_url()
+        self._asked = urlsplit(url).path
+        return url
 
     def click(self, action_id: str, value: str = "", **where: Any) -> Answer:
         """Click a button (or pick an option): see ``click_request`` for where."""
@@ -166,7 +174,7 @@ class Workspace:
             payload |= {
                 "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": True},
                 "channel": {"id": channel, "name": "cs-leads"},
-                "response_url": self.fake.response_url(),
+                "response_url": self._response_url(),
             }
         return interaction(payload)
 
@@ -204,17 +212,26 @@ class Workspace:
     # -- what the app sent
 
     def replies(self, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """The posts to response URLs, once at least ``count`` arrived."""
+        """The posts to response URLs (of any request), once at least ``count`` arrived."""
         return self.fake.wait_for("response_url", count, timeout)
 
-    def last_reply(self, count: int = 1) -> dict[str, Any]:
-        return self.replies(count)[-1].body
+    def replies_to(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The posts to one request's response URL, once at least ``count`` arrived."""
+        self.fake.wait_until(
+            lambda calls: sum(c.method == "response_url" and c.url == path for c in calls) >= count, timeout
+        )
+        return [c for c in self.fake.calls_to("response_url") if c.url == path]
+
+    def last_reply(self, nth: int = 1) -> dict[str, Any]:
+        """The ``nth`` post to the response URL of the latest command or click sent (a request may
+        answer, then replace its answer): never a late reply to an earlier request."""
+        assert self._asked is not None, "no command or click sent yet"
+        return self.replies_to(self._asked, nth)[nth - 1].body
 
     def next_reply(self, send: Callable[[], object]) -> dict[str, Any]:
-        """The reply to what ``send`` does: the first response-URL post after it."""
-        before = len(self.fake.calls_to("response_url"))
+        """The reply to the command or click that ``send`` makes."""
         send()
-        return self.replies(before + 1)[before].body
+        return self.last_reply()
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait for work done after the ack (on the work pool) to show."""

@@ -34,7 +34,7 @@ def test_several_close_matches_offer_a_select_and_picking_one_replaces_it(slack:
     assert select["type"] == "static_select" and select["action_id"] == "tier_pick"
     assert {o["value"] for o in select["options"]} >= {"ACC-0000001", "ACC-0000002", "ACC-0000003"}
     slack.click("tier_pick", "ACC-0000003", selected=True)
-    picked = slack.last_reply(2)
+    picked = slack.last_reply()
     assert picked["replace_original"] is True
     assert "Acme Dental Group" in text_of(picked)
 
@@ -72,7 +72,7 @@ def test_show_history_lists_the_changes(slack: Workspace) -> None:
     slack.command("/tier", "acme corp")
     slack.replies(1)
     slack.click("tier_history", "ACC-0000001")
-    history = slack.last_reply(2)
+    history = slack.last_reply()
     assert "Tier history of Acme Corp" in text_of(history)
 
 

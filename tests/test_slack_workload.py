@@ -103,24 +103,24 @@ def test_a_round_asks_every_csm_reminds_the_rest_and_closes_with_a_summary(slack
     assert "estimate is in" in text_of(done.body)
 
     slack.command("/workload", "status", user=LEADER)
-    status = text_of(slack.last_reply(2))
+    status = text_of(slack.last_reply())
     assert "1 of 12 answered" in status and "Lena Fischer" in status
 
     before = len(slack.fake.calls_to("chat.postMessage"))
     slack.command("/workload", "remind", user=LEADER)
-    assert "Reminded 11 CSM(s)" in text_of(slack.last_reply(3))
+    assert "Reminded 11 CSM(s)" in text_of(slack.last_reply())
     reminders = slack.fake.calls_to("chat.postMessage")[before:]
     assert len(reminders) == 11 and all("Reminder" in c.body["text"] for c in reminders)
     assert "Jordan" not in str([c.body["channel"] for c in reminders])
 
     slack.command("/workload", "start", user=LEADER)  # one open round at a time
-    assert "still open" in text_of(slack.last_reply(4))
+    assert "still open" in text_of(slack.last_reply())
 
     slack.click("workload_open", "1", user=CSM_EMEA)
     view = slack.fake.wait_for("views.open", 2)[-1].response["view"]
     slack.submit(view, values(HOURS | {"escalations": "12"}, capacity="30"), user=CSM_EMEA)
     slack.command("/workload", "close", user=LEADER)
-    summary = slack.last_reply(5)
+    summary = slack.last_reply()
     assert summary["response_type"] == "in_channel"
     text = text_of(summary)
     assert "2 of 12 CSMs answered" in text
@@ -154,7 +154,7 @@ def test_a_round_sums_up_only_the_people_it_asked(slack: Workspace) -> None:
     slack.submit(view, values(HOURS), user=CSM)
     slack.fake.wait_for("chat.update")
     slack.command("/workload", "close", user=LEADER)
-    text = text_of(slack.last_reply(2))
+    text = text_of(slack.last_reply())
     assert "1 of 12 CSMs answered" in text
     assert re.search(r"Total\s+32\.5 h", text)
     assert "Dana Whitfield" not in text and "Marcus Chen" not in text

@@ -81,3 +81,31 @@ def test_name_index_follows_inserts_updates_and_wipes(store: Store) -> None:
     store.conn.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('integrity-check')")
     # The delete trigger is back after the bulk wipe.
     assert store.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'accounts_fts_delete'") == 1
+
+
+def test_the_view_other_tools_read_and_the_app_s_dated_view_agree(tmp_path: Path) -> None:
+    """The stored ``account_tiers`` view reads date('now'); each tierbot connection reads its own
+    clock's day through a TEMP view of the same name, built from the same SQL."""
+    from store.migrations import ACCOUNT_TIERS_ON
+
+    def squeeze(sql: str) -> str:
+        return " ".join(sql.replace("(", " ( ").replace(")", " ) ").split())
+
+    path = tmp_path / "dated.db"
+    with open_store(path, today=lambda: "2020-07-01") as store:
+        stored = store.scalar("SELECT sql FROM sqlite_master WHERE name = 'account_tiers'")
+        assert squeeze(str(stored)).endswith(squeeze(ACCOUNT_TIERS_ON.format(today="date('now')")))
+        with store.transaction():
+            store.execute("INSERT INTO accounts(crm_id, name, arr) VALUES ('A-1', 'Acme', 10)")
+            store.execute(
+                "INSERT INTO tier_overrides(crm_id, tier, reason, until, at, actor) "
+                "VALUES ('A-1', 'Gold', 'asked', '2020-06-30', '2020-01-01T00:00:00Z', 't')"
+            )
+        assert store.scalar("SELECT tier FROM account_tiers") is None  # the override ended yesterday
+    with open_store(path, today=lambda: "2020-06-30") as store:
+        assert store.scalar("SELECT tier FROM account_tiers") == "Gold"  # its last day
+    plain = sqlite3.connect(path)  # another SQLite tool: the stored view, the real date (after 2020)
+    try:
+        assert plain.execute("SELECT tier FROM account_tiers").fetchone() == (None,)
+    finally:
+        plain.close()

@@ -1,4 +1,4 @@
-"""Time as a collaborator: workflows ask a clock, so tests can fix the date."""
+"""Time as a collaborator: workflows ask a clock, so tests and demos can fix the date."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.moment
+
+
+class DayClock:
+    """Today is a given day; the time of day runs as usual (`TIERBOT_TODAY`).
+
+    The hours keep moving so that audit entries and records made one after the other still sort
+    in the order they happened, while every date the app computes (renewal windows, quarters,
+    plan weeks) is reproducible.
+    """
+
+    def __init__(self, day: date):
+        self.day = day
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC)
+        return datetime.combine(self.day, real.timetz())
 
 
 def timestamp(clock: Clock) -> str:

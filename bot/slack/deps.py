@@ -61,7 +61,7 @@ class GroupDirectory:
 
     def _fetch(self, client: WebClient, group: str) -> frozenset[str]:
         try:
-            users = frozenset(client.usergroups_users_list(usergroup=group).get("users", []))
+            users: frozenset[str] = frozenset(client.usergroups_users_list(usergroup=group).get("users", []))
         except SlackApiError as exc:
             # A deleted group or a missing usergroups:read scope grants nothing; say so in the log.
             log.warning("cannot list the members of user group %s: %s", group, exc.response.get("error"))
@@ -101,7 +101,7 @@ class SlackDeps:
 
     def __post_init__(self) -> None:
         self.once = Once(self.store)
-        self.reader = Store(self.store.path, create=False)
+        self.reader = Store(self.store.path, create=False, today=self.store.today)
         self.recent = RecentKeys(self.reader, lambda key: self.in_background(remember, self.store, key))
 
     def in_background(self, job: Callable[..., object], *args: object, **kwargs: object) -> None:

@@ -198,7 +198,7 @@ def check_view(view: Any, *, surface: str) -> list[str]:
         checker.text(view.get("title"), "/view/title", 24, plain=True)
         for key in ("submit", "close"):
             checker.text(view.get(key), f"/view/{key}", 24, plain=True, required=False)
-        blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+        blocks = view["blocks"] if isinstance(view.get("blocks"), list) else []
         if "submit" not in view and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks):
             checker.bad("must provide submit when the view has input blocks", "/view/submit")
     checker.length(view.get("private_metadata"), 3000, "/view/private_metadata")
@@ -259,7 +259,8 @@ def _uploaded_bytes(content_type_header: str, raw: bytes) -> bytes:
     form = BytesParser(policy=policy.HTTP).parsebytes(f"Content-Type: {content_type_header}\r\n\r\n".encode() + raw)
     for part in form.iter_parts():
         if part.get_filename() or part.get_param("name", header="content-disposition") == "file":
-            return part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else b""
     return b""
 
 
@@ -276,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         at = time.monotonic()
         path, _, query = self.path.partition("?")
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.answer(*self.server.fake._receive(path, query, self.headers, raw, at))
+        self.answer(*self.server.fake._receive(path, query, dict(self.headers.items()), raw, at))
 
     def do_GET(self) -> None:
         if self.headers.get("Upgrade", "").lower() == "websocket":
@@ -550,6 +551,18 @@ class FakeSlack:
                 + (listing or "  (none)")
             )
         return [call for call in calls if call.method == method]
+
+    def wait_until(self, condition: Callable[[list[Call]], bool], timeout: float = 5.0) -> list[Call]:
+        """Every call so far, once ``condition`` holds for them (an AssertionError listing them if not)."""
+        with self._cond:
+            arrived = self._cond.wait_for(lambda: condition(self._calls), timeout)
+            calls = list(self._calls)
+        if not arrived:
+            listing = "\n".join(f"  {c.method} {c.url} -> {c.status} {c.response.get('error', 'ok')}" for c in calls)
+            raise AssertionError(
+                f"the expected calls did not come within {timeout}s; so far:\n" + (listing or "  (none)")
+            )
+        return calls
 
     def clear(self) -> None:
         with self._cond:
@@ -1022,7 +1035,7 @@ class FakeSlack:
         if not isinstance(entries, list) or not entries:
             return _invalid_arguments(["missing required field: files"])
         # Every file must have been announced and uploaded first; Slack refuses the completion otherwise.
-        if any(not isinstance(e, dict) or not self.files.get(e.get("id"), {}).get("uploaded") for e in entries):
+        if any(not isinstance(e, dict) or not self.files.get(str(e.get("id")), {}).get("uploaded") for e in entries):
             return _error("file_not_found")
         done = []
         for entry in entries:

@@ -38,7 +38,8 @@ def at_most_once(deps: SlackDeps) -> Callable[..., BoltResponse | None]:
 
     def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         retried = kind_of(body) == "event" and req.headers.get("x-slack-retry-num")
-        signature = (req.headers.get("x-slack-signature") or [None])[0]
+        signatures = req.headers.get("x-slack-signature") or []
+        signature = signatures[0] if signatures else None
         # Slack re-sends an event it thinks we missed; that retry may repeat the signature, and
         # the event id below catches it. Anything else seen twice was replayed by someone else.
         if signature and not retried and not deps.recent.first_time(f"signature:{signature}"):

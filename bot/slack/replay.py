@@ -26,7 +26,7 @@ from bot.slack.fake_api import Call, FakeSlack
 from bot.slack.signing import from_payload, signed_headers
 from engine.errors import InputError
 from store import Store, open_store
-from workflows.clock import Clock
+from workflows.clock import Clock, today
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,15 @@ def replay(payload: dict[str, Any], store: Store, clock: Clock) -> Replay:
     with tempfile.TemporaryDirectory(prefix="tierbot-replay-") as folder, FakeSlack() as fake:
         copy_path = Path(folder) / "replay.db"
         store.copy_to(copy_path)
-        with open_store(copy_path) as scratch:
+        with open_store(copy_path, today=lambda: today(clock).isoformat()) as scratch:
             secret = secrets.token_hex(16)
             settings = SlackSettings(bot_token="xoxb-replay", signing_secret=secret, api_url=fake.api_url)
             workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="replay")
             registry = build_app(settings, scratch, clock, executor=workers)
             request = from_payload(_point_at_fake(payload, fake))
-            response = registry.bolt.dispatch(BoltRequest(body=request.body, headers=signed_headers(secret, request)))
+            response = registry.bolt.dispatch(
+                BoltRequest(body=request.body, headers=dict(signed_headers(secret, request)))
+            )
             workers.shutdown(wait=True)
             registry.deps.close()  # the work after the ack: lookups, replies, uploads
         calls = tuple(c for c in fake.calls if c.method != "auth.test")

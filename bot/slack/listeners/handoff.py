@@ -54,9 +54,9 @@ NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce th
 _COMMAND = re.compile(r"^(?P<account>.+)\s+to\s+(?P<to><@[^>]+>|\S+)(?:\s+(?:because\s+)?(?P<reason>.+))?$", re.I)
 
 
-def record_request(req: Req, fields: dict[str, str | None]) -> None:
+def record_request(req: Req, crm_id: str, fields: dict[str, str | None]) -> None:
     """Record the form's request (checked again under the write lock) and send it for a decision."""
-    handoff = request_handoff(req.deps.store, req.person, **fields, clock=req.deps.clock)  # type: ignore[arg-type]
+    handoff = request_handoff(req.deps.store, req.person, crm_id=crm_id, **fields, clock=req.deps.clock)
     send_for_decision(req.client, req.deps.store, handoff)
 
 
@@ -198,12 +198,13 @@ def register(registry: Registry) -> None:
     @registry.view(FORM_CALLBACK, REQUEST_HANDOFF)
     def submit(req: Req) -> None:
         deps = req.deps
-        fields = handoff_values(req.body["view"]) | {"crm_id": str(req.body["view"].get("private_metadata", ""))}
+        fields = handoff_values(req.body["view"])
+        crm_id = str(req.body["view"].get("private_metadata", ""))
         # Checked before the ack (reads only), problems beside their fields; recorded after it.
-        checked = check_request(deps.reader, **fields, clock=deps.clock)
+        checked = check_request(deps.reader, crm_id=crm_id, **fields, clock=deps.clock)
         decide = deciders(deps.reader, checked.account["owner"], checked.to_csm)
         req.ack(response_action="update", view=handoff_requested(checked, decide, handoff_channel(deps.reader)))
-        req.later(lambda: record_request(req, fields))
+        req.later(lambda: record_request(req, crm_id, fields))
 
     def decide(req: Req, approve: bool) -> None:
         req.ack()

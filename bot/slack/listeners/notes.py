@@ -4,6 +4,8 @@ Discard, and Mark as sent once approved. The workflows check who may."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal, note_message
 from bot.slack.listeners.home import publish_home
@@ -40,7 +42,7 @@ def show(req: Req, note: CustomerNote, *, message_of: CustomerNote | None = None
 
 
 def register(registry: Registry) -> None:
-    def act(action_id: str, workflow) -> None:  # type: ignore[no-untyped-def]
+    def act(action_id: str, workflow: Callable[..., Any]) -> None:
         @registry.action(action_id, REQUEST_HANDOFF)
         def listener(req: Req) -> None:
             req.ack()
