@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_find, bench_import, bench_notes, bench_slack, bench_tiers
+from bench import bench_find, bench_import, bench_notes, bench_slack, bench_startup, bench_tiers
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     results = [
+        bench_startup.main(["--repeat", "5"] if quick else []),
         bench_import.main(["--rows", "100000", "--repeat", "1"] if quick else []),
         bench_find.main(["--accounts", "50000", "--queries", "50"] if quick else []),
         bench_tiers.main(["--accounts", "50000", "--repeat", "2", "--explain", "50"] if quick else []),

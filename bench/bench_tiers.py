@@ -26,9 +26,10 @@ import pandas as pd
 import yaml
 
 from bench.common import median_of, report, timed
+from engine.decisions import trace
 from engine.demo import demo_workspace
 from engine.rules import RuleSet, parse_rule_set
-from engine.tiering import assign_tiers, prepare_book, trace
+from engine.tiering import assign_tiers, prepare_book
 from store import open_store
 from workflows.books import BookCache
 from workflows.clock import FixedClock

@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from bot.commands import HelpText, Note
 from bot.slack.results import Posted
+from engine.decisions import ComparisonTrace, RuleTrace, Trace, leaf_traces
 from engine.fields import TableSpec
 from engine.formatting import count, money, percent
 from engine.formula import Formula
@@ -22,7 +23,6 @@ from engine.proposals import TierRow
 from engine.rule_diff import RuleSetDiff
 from engine.rules import RuleSet, describe, show_value, to_document
 from engine.simulation import Mover, Simulation
-from engine.tiering import ComparisonTrace, RuleTrace, Trace, leaf_traces
 from engine.validation import Problem
 from prompts import render_template
 from store.tiers import HistoryEntry

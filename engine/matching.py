@@ -16,6 +16,11 @@ from rapidfuzz.distance import OSA
 
 from engine.errors import UnknownName
 
+# Words that end company names without telling companies apart ("Acme Corp" is "Acme").
+LEGAL_SUFFIXES = """
+the inc incorporated llc ltd limited corp corporation co company gmbh ag plc sa srl bv pty lp llp
+""".split()
+
 # Words in any script ("Газпром", "トヨタ"), as SQLite's unicode61 tokenizer splits them.
 _TOKEN = re.compile(r"[^\W_]+")
 

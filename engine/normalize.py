@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pycountry
 
 from engine.fields import HEALTH_SCORE_GREEN, HEALTH_SCORE_YELLOW, header_key
-from engine.matching import did_you_mean, fold, likely_typo
+from engine.matching import LEGAL_SUFFIXES, did_you_mean, fold, likely_typo
 from engine.people import Roster, person_key
 
 # Cells people and spreadsheets use for "no value". "NA" is deliberately absent: it is the
@@ -95,9 +95,6 @@ def later_duplicates(values: pd.Series) -> np.ndarray:
     return mask
 
 
-LEGAL_SUFFIXES = """
-the inc incorporated llc ltd limited corp corporation co company gmbh ag plc sa srl bv pty lp llp
-""".split()
 _SUFFIX_RUN = " (?:(?:" + "|".join(LEGAL_SUFFIXES) + ") )+"
 
 

@@ -1,55 +1,22 @@
-"""Evaluate rule sets: the whole book at once (vectorised), or one account with every reason.
+"""Evaluate a rule set on the whole book at once (vectorised).
 
 ``prepare_book`` adds the derived fields to a table of accounts; ``assign_tiers`` tiers every
-account with numpy masks (first matching rule wins, ``np.select``); ``decide`` tiers one account
-and traces each condition with the value it read. Both follow the same semantics, and a property
-test holds them to it: same data and rules, same tiers, whatever the order of the rows.
+account with numpy masks (first matching rule wins, ``np.select``). ``engine.decisions`` tiers
+one account and traces each condition with the value it read. Both follow the same semantics,
+and property tests hold them to it: same data and rules, same tiers, whatever the order of rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Union
+from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from engine.rules import (
-    DATE,
-    FLAG,
-    NUMBER,
-    RULE_FIELDS,
-    AllOf,
-    AnyOf,
-    Comparison,
-    Condition,
-    Not,
-    Rule,
-    RuleSet,
-)
+from engine.rules import DATE, FLAG, NUMBER, RULE_FIELDS, AllOf, AnyOf, Comparison, Condition, RuleSet
 
 # ---------------------------------------------------------------------------------- the book
-
-# What each derived field is computed from.
-_DERIVED_FROM = {
-    "arr_share_rank": ("arr",),
-    "account_share_rank": ("arr",),
-    "arr_percentile": ("arr",),
-    "expected_arr": ("arr", "potential_arr"),
-    "days_to_renewal": ("renewal_date",),
-}
-
-
-def columns_needed(rule_sets: Iterable[RuleSet]) -> list[str]:
-    """The account columns a book needs for these rule sets (always crm_id, name and arr)."""
-    needed = {"crm_id", "name", "arr"}
-    for rule_set in rule_sets:
-        for name in rule_set.fields_used():
-            needed.update(_DERIVED_FROM.get(name, (name,)))
-    ordered = ["crm_id", "name", "arr"]
-    return ordered + sorted(needed - set(ordered))
 
 
 def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -64,10 +31,13 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     ids, _ = pd.factorize(book["crm_id"].astype(str), sort=True)
     order = np.lexsort((ids, -arr))
-    total = arr.sum()
+    running = np.cumsum(arr[order])
+    # The total is the last running total (not arr.sum(), which adds pairwise): the one-account
+    # path (engine.decisions.arr_ranks) adds in the same order and gets the same bits.
+    total = running[-1] if n else 0.0
     share = np.empty(n)
     with np.errstate(invalid="ignore"):  # an infinite ARR (typed into the file by hand) gives NaN shares
-        share[order] = np.cumsum(arr[order]) / total if total > 0 else np.nan
+        share[order] = running / total if total > 0 else np.nan
     position = np.empty(n)
     position[order] = (np.arange(n) + 1) / n if n else []
     # Accounts with a smaller ARR, counted on the values already in order (searching a sorted
@@ -235,155 +205,3 @@ def assign_tiers(book: pd.DataFrame, rule_set: RuleSet) -> pd.DataFrame:
             "rule": rule.astype(int),
         }
     )
-
-
-# ---------------------------------------------------------------------------------- one account
-
-
-@dataclass(frozen=True)
-class ComparisonTrace:
-    """A comparison as evaluated on one account: the value read and whether it held."""
-
-    comparison: Comparison
-    read: Any
-    held: bool
-
-
-@dataclass(frozen=True)
-class GroupTrace:
-    """``all``, ``any`` or ``not`` as evaluated on one account."""
-
-    kind: str
-    parts: tuple[Trace, ...]
-    held: bool
-
-
-Trace = Union[ComparisonTrace, GroupTrace]  # noqa: UP007
-
-
-@dataclass(frozen=True)
-class RuleTrace:
-    """A rule as evaluated on one account (``trace`` is None for the default rule)."""
-
-    position: int
-    rule: Rule
-    held: bool
-    trace: Trace | None
-
-
-@dataclass(frozen=True)
-class TierDecision:
-    """An account's tier under a rule set, with the reasons: the rule that fired and why the
-    earlier ones did not."""
-
-    rule_set: str
-    tier: str | None
-    fired: RuleTrace | None
-    earlier: tuple[RuleTrace, ...]
-
-    @property
-    def rule(self) -> int:
-        return self.fired.position if self.fired else 0
-
-
-def read_value(field_name: str, row: Mapping[str, Any]) -> Any:
-    """A field of one account in the form comparisons use: float, ISO date, text or bool; None if
-    blank. Reads exactly as the bulk path does (``pd.to_numeric``, 1/0 flags, strict ISO dates)."""
-    value = row.get(field_name)
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return None
-    kind = RULE_FIELDS[field_name].kind
-    if kind in (NUMBER, FLAG):
-        number = _number(value)
-        if number is None:
-            return None
-        if kind == FLAG:
-            return {1.0: True, 0.0: False}.get(number)
-        return number
-    if kind == DATE:
-        # The same reading as the bulk path's pd.to_datetime(format="%Y-%m-%d").
-        try:
-            return datetime.strptime(str(value), "%Y-%m-%d").date().isoformat()
-        except ValueError:
-            return None
-    text = str(value)
-    return text if text != "" else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-    else:
-        number = float(pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0])
-    return None if np.isnan(number) else number
-
-
-def comparison_holds(test: Comparison, read: Any) -> bool:
-    """Whether a test holds for a value read from an account (None = blank)."""
-    if test.op == "empty":
-        return (read is None) == test.value
-    if read is None:
-        return False
-    kind = RULE_FIELDS[test.field].kind
-    if kind not in (NUMBER, DATE, FLAG):
-        read = read.lower()
-        value = tuple(v.lower() for v in test.value) if isinstance(test.value, tuple) else test.value.lower()
-    else:
-        value = test.value
-    op = test.op
-    if op == "=":
-        return bool(read == value)
-    if op == "!=":
-        return bool(read != value)
-    if op == "<":
-        return bool(read < value)
-    if op == "<=":
-        return bool(read <= value)
-    if op == ">":
-        return bool(read > value)
-    if op == ">=":
-        return bool(read >= value)
-    if op == "between":
-        return bool(value[0] <= read <= value[1])
-    if op == "in":
-        return read in value
-    if op == "not_in":
-        return read not in value
-    raise ValueError(op)  # pragma: no cover - the parser admits only the operators above
-
-
-def trace(condition: Condition, row: Mapping[str, Any]) -> Trace:
-    """Evaluate a condition on one account, keeping every test's value and outcome."""
-    if isinstance(condition, Comparison):
-        read = read_value(condition.field, row)
-        return ComparisonTrace(condition, read, comparison_holds(condition, read))
-    if isinstance(condition, Not):
-        inner = trace(condition.part, row)
-        return GroupTrace("not", (inner,), not inner.held)
-    parts = tuple(trace(p, row) for p in condition.parts)
-    held = all(p.held for p in parts) if isinstance(condition, AllOf) else any(p.held for p in parts)
-    return GroupTrace("all" if isinstance(condition, AllOf) else "any", parts, held)
-
-
-def decide(row: Mapping[str, Any], rule_set: RuleSet) -> TierDecision:
-    """Tier one account of a prepared book, tracing the rules up to the one that fires."""
-    earlier: list[RuleTrace] = []
-    for position, rule in enumerate(rule_set.rules, start=1):
-        if rule.default or rule.when is None:
-            return TierDecision(rule_set.name, rule.tier, RuleTrace(position, rule, True, None), tuple(earlier))
-        result = trace(rule.when, row)
-        if result.held:
-            return TierDecision(rule_set.name, rule.tier, RuleTrace(position, rule, True, result), tuple(earlier))
-        earlier.append(RuleTrace(position, rule, False, result))
-    return TierDecision(rule_set.name, None, None, tuple(earlier))
-
-
-def leaf_traces(found: Trace | None) -> list[ComparisonTrace]:
-    """Every test of a trace, in order."""
-    if found is None:
-        return []
-    if isinstance(found, ComparisonTrace):
-        return [found]
-    return [leaf for part in found.parts for leaf in leaf_traces(part)]

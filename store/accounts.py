@@ -16,6 +16,11 @@ def get(store: Store, crm_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def arr_ranking(store: Store) -> list[tuple[str, float]]:
+    """Every account's (CRM id, ARR), largest first, ties by CRM id: the order ARR ranks follow."""
+    return store.rows("SELECT crm_id, arr FROM accounts ORDER BY arr DESC, crm_id")
+
+
 def search_names(store: Store, fts_query: str, limit: int) -> list[tuple[str, str, float]]:
     """Accounts whose name matches an FTS5 query, as (crm_id, name, arr)."""
     rows = store.rows(

@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import StoreBusy, StoreError
-from store.migrations import ACCOUNT_TIERS_ON, MIGRATIONS
+from store import migrations
+from store.migrations import ACCOUNT_TIERS_ON
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DEFAULT_BUSY_TIMEOUT_S = 60.0
 
@@ -59,7 +62,6 @@ class Store:
             raise StoreError(
                 f"Cannot open the store at {self.path}: {exc}. Check the path and its permissions."
             ) from exc
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self.conn = conn
         # Slack listeners run on worker threads; one connection, one writer at a time.
         self._lock = threading.RLock()
@@ -74,7 +76,11 @@ class Store:
 
     def _refuse_foreign(self) -> None:
         """Never add tierbot's tables to somebody else's database."""
-        tables = [t for t in self.db.table_names() if not t.startswith("sqlite_")]
+        tables = [
+            str(r[0])
+            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(r[0]).startswith("sqlite_")
+        ]
         if not tables:
             return
         ours = (
@@ -97,6 +103,9 @@ class Store:
         # all over, and a larger cache keeps its pages in memory.
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # A row replaced (INSERT OR REPLACE) fires its delete triggers, which keep the name index
+        # (accounts_fts) in step; sqlite-utils used to switch this on for every connection.
+        self.conn.execute("PRAGMA recursive_triggers=ON")
 
     def _dated_views(self) -> None:
         """Views that depend on today's date, for this connection only: they read ``today()``.
@@ -110,11 +119,18 @@ class Store:
         )
 
     def _migrate(self) -> None:
-        if not MIGRATIONS.pending(self.db):
+        if not migrations.pending(self.conn):
             return
         # Checked again under the write lock: another process may have migrated meanwhile.
         with self.transaction():
-            MIGRATIONS.apply(self.db)
+            migrations.apply(self.conn)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a sqlite-utils Database (schema introspection); loaded on first use."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -144,10 +160,12 @@ class Store:
         if not self.conn.in_transaction:
             raise RuntimeError("store writes must run inside Store.transaction()")
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
+    def query(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         """Run a read query and return its rows as dicts."""
         with self._lock:
-            return list(self.db.query(sql, params))
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def rows(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
         """Run a read query and return its rows as tuples."""

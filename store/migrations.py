@@ -7,11 +7,45 @@ documents the tables for people who open the file in another SQLite tool.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
-MIGRATIONS = Migrations("tierbot")
+MIGRATION_SET = "tierbot"
+# The schema's steps, in order. sqlite-utils applies them (and records each in
+# `_sqlite_migrations`); it is imported only when a step is pending, because importing it loads
+# pandas, which a command that only reads should not pay for at start.
+STEPS: list[Callable[[Database], None]] = []
+
+
+def migration(step: Callable[[Database], None]) -> Callable[[Database], None]:
+    STEPS.append(step)
+    return step
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """The steps this store has not had yet (read-only)."""
+    try:
+        done = {
+            r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))
+        }
+    except sqlite3.OperationalError:  # a new file: no migrations table yet
+        done = set()
+    return [s.__name__ for s in STEPS if s.__name__ not in done]
+
+
+def apply(conn: sqlite3.Connection) -> None:
+    """Apply the pending steps, inside the caller's transaction."""
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for step in STEPS:
+        migrations()(step)
+    migrations.apply(Database(conn, recursive_triggers=False, execute_plugins=False))
+
 
 # Shared with store.records.delete_all, which drops and recreates it around a bulk wipe.
 ACCOUNTS_FTS_DELETE_TRIGGER = """CREATE TRIGGER accounts_fts_delete AFTER DELETE ON accounts BEGIN
@@ -52,7 +86,7 @@ def execute_statements(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
-@MIGRATIONS()
+@migration
 def m001_foundation(db: Database) -> None:
     execute_statements(
         db,
@@ -152,7 +186,7 @@ def m001_foundation(db: Database) -> None:
     db.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
 
 
-@MIGRATIONS()
+@migration
 def m002_tiering(db: Database) -> None:
     execute_statements(
         db,
@@ -251,14 +285,14 @@ def m002_tiering(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m003_account_provenance(db: Database) -> None:
     # What created each account (an import or the demo), so an account's audit trail starts
     # with its creation without one audit row per account of a million-row import.
     db.execute("ALTER TABLE accounts ADD COLUMN created_by TEXT")
 
 
-@MIGRATIONS()
+@migration
 def m004_slack(db: Database) -> None:
     execute_statements(
         db,
@@ -379,7 +413,7 @@ def m004_slack(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m005_handoff_records(db: Database) -> None:
     execute_statements(
         db,
@@ -416,7 +450,7 @@ def m005_handoff_records(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m006_customer_notes(db: Database) -> None:
     execute_statements(
         db,
@@ -455,7 +489,7 @@ def m006_customer_notes(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m007_transition_plans(db: Database) -> None:
     execute_statements(
         db,
@@ -505,7 +539,7 @@ def m007_transition_plans(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m008_account_name_keys(db: Database) -> None:
     execute_statements(
         db,
@@ -523,7 +557,7 @@ def m008_account_name_keys(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
+@migration
 def m009_note_records(db: Database) -> None:
     execute_statements(
         db,

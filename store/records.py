@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from store import meta
 from store.db import Store
 from store.migrations import ACCOUNTS_FTS_DELETE_TRIGGER
+
+if TYPE_CHECKING:  # pandas loads with the first bulk read or write, not with the store
+    import pandas as pd
 
 VERSION_KEYS = {"accounts": "accounts_version", "csms": "csms_version"}
 # Bumped only when account names may have changed (inserts, renames, deletes): the name-key index
@@ -24,7 +25,7 @@ NAMES_VERSION = "names_version"
 
 def columns(store: Store, table: str) -> list[str]:
     """The table's columns, in schema order."""
-    return [c.name for c in store.db[table].columns]
+    return [str(r[1]) for r in store.rows(f"PRAGMA table_info({table})")]
 
 
 def count(store: Store, table: str) -> int:
@@ -33,6 +34,8 @@ def count(store: Store, table: str) -> int:
 
 def load(store: Store, table: str, wanted: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a whole table (or some of its columns) into a frame."""
+    import pandas as pd
+
     names = list(wanted) if wanted else columns(store, table)
     sql = f"SELECT {', '.join(names)} FROM {table}"
     return pd.DataFrame.from_records(store.rows(sql), columns=names)
@@ -40,6 +43,9 @@ def load(store: Store, table: str, wanted: Sequence[str] | None = None) -> pd.Da
 
 def _values(series: pd.Series) -> list:
     """A column as Python values for sqlite3, with every kind of missing value as None."""
+    import numpy as np
+    import pandas as pd
+
     if pd.api.types.is_integer_dtype(series.dtype) and isinstance(series.dtype, np.dtype):
         return series.tolist()
     return series.to_numpy(dtype=object, na_value=None).tolist()
@@ -151,7 +157,9 @@ def blank_counts(store: Store, table: str, names: Sequence[str]) -> dict[str, in
 
 def current_tiers(store: Store) -> pd.Series | None:
     """Each account's current tier from the ``account_tiers`` view, once tiering exists."""
-    if "account_tiers" not in store.db.view_names():
+    import pandas as pd
+
+    if not store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'account_tiers'"):
         return None
     rows = store.rows("SELECT crm_id, tier FROM account_tiers")
     return pd.Series({r[0]: r[1] for r in rows}, dtype=object)

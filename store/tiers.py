@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from store.db import Store
+
+if TYPE_CHECKING:  # frames only for the whole-book reads and writes, loaded when they run
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Override:
 
 def assignments(store: Store) -> pd.DataFrame:
     """The current rule-given tier of every assigned account."""
+    import pandas as pd
+
     rows = store.rows("SELECT crm_id, tier, rule, rule_label, rule_set FROM tier_assignments")
     return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "rule", "rule_label", "rule_set"])
 
@@ -149,6 +153,8 @@ def active_override(store: Store, crm_id: str, day: str) -> Override | None:
 
 def active_overrides(store: Store, day: str) -> pd.DataFrame:
     """Every override in force on ``day``: crm_id, tier, reason."""
+    import pandas as pd
+
     rows = store.rows(f"SELECT crm_id, tier, reason FROM tier_overrides WHERE {_IN_FORCE} ORDER BY id", {"day": day})
     return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "reason"]).drop_duplicates("crm_id", keep="last")
 

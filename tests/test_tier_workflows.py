@@ -3,17 +3,21 @@ what-ifs and the CRM formula, on real stores."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from engine.decisions import leaf_traces
 from engine.errors import InputError, UnknownName
 from engine.formula import FormulaNotPossible
 from engine.proposals import nice_number
 from engine.rules import RuleSetInvalid
-from store import Store, audit, records
+from store import Store, audit, open_store, records
 from workflows.books import BookCache
 from workflows.clock import FixedClock
 from workflows.exporting import export_accounts
@@ -32,6 +36,7 @@ from workflows.rules import (
 )
 from workflows.tiers import (
     AmbiguousAccount,
+    account_as_rules_read_it,
     apply_tiers,
     clear_override,
     explain_tier,
@@ -508,3 +513,54 @@ def test_formula_mappings_are_checked_and_numbers_never_scientific(
     assert "Health_Score__c > 0.00001" in formula.text and "e-" not in formula.text
     active = crm_formula(demo_store, None, crm="salesforce")
     assert any("Text compares as tierbot stores it" in n for n in active.notes)
+
+
+ODD_IDS = st.text(alphabet="aAbB_-é0Z", min_size=1, max_size=3)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(ODD_IDS, st.sampled_from([0.1, 0.2, 0.3, 100.0, 100.0, 0.0])),
+        min_size=1,
+        max_size=25,
+        unique_by=lambda pair: pair[0],
+    )
+)
+def test_one_account_read_from_the_store_ranks_as_the_loaded_book(
+    tmp_path_factory: pytest.TempPathFactory, accounts: list[tuple[str, float]]
+) -> None:
+    """SQLite's order (ARR descending, CRM id) is the bulk path's order, ids of any case and letter."""
+    day = date(2026, 11, 22)
+    with open_store(tmp_path_factory.mktemp("ranks") / "r.db") as store:
+        with store.transaction():
+            store.executemany(
+                "INSERT INTO accounts(crm_id, name, arr, potential_arr) VALUES (?, ?, ?, ?)",
+                [(crm_id, f"Account {crm_id}", arr, None) for crm_id, arr in accounts],
+            )
+        books = BookCache()
+        needed = ["crm_id", "name", "arr", "potential_arr", "renewal_date"]
+        for crm_id, _ in accounts:
+            alone = account_as_rules_read_it(store, crm_id, day)
+            loaded = books.row(store, day, needed, crm_id)
+            for derived in ("arr_share_rank", "account_share_rank", "arr_percentile", "expected_arr"):
+                same = alone[derived] == loaded[derived] or (math.isnan(alone[derived]) and math.isnan(loaded[derived]))
+                assert same, (crm_id, derived, alone[derived], loaded[derived])
+
+
+def test_the_command_line_explains_without_the_book_and_agrees_with_the_bot(
+    demo_store: Store, clock: FixedClock
+) -> None:
+    """`tierbot tier` reads one account; the chat and Slack read the book they keep in memory."""
+    books = BookCache()
+    for crm_id in [f"ACC-{n:07d}" for n in range(1, 1000, 37)]:
+        alone = explain_tier(demo_store, crm_id, clock=clock)
+        cached = explain_tier(demo_store, crm_id, clock=clock, books=books)
+        assert (alone.tier, alone.decision.rule, alone.previous) == (cached.tier, cached.decision.rule, cached.previous)
+        assert [
+            (t.comparison, t.read, t.held)
+            for t in leaf_traces(alone.decision.fired.trace if alone.decision.fired else None)
+        ] == [
+            (t.comparison, t.read, t.held)
+            for t in leaf_traces(cached.decision.fired.trace if cached.decision.fired else None)
+        ]

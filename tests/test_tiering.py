@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.decisions import account_fields, arr_ranks, decide, leaf_traces
 from engine.rules import RULE_FIELDS, AllOf, AnyOf, Comparison, Condition, Not, Rule, RuleSet
-from engine.tiering import assign_tiers, decide, leaf_traces, prepare_book
+from engine.tiering import assign_tiers, prepare_book
 
 AS_OF = date(2026, 11, 22)
 
@@ -284,3 +285,34 @@ def test_values_written_into_the_file_by_hand_read_the_same_both_ways() -> None:
         Comparison("strategic", "empty", True),
     ):
         bulk_and_single(frame, one_rule(when))
+
+
+# Amounts whose sums round (0.1 + 0.2 != 0.3) and ties: the one-account path must add up the
+# running total exactly as the bulk path does, or a share right on a threshold would flip.
+ROUNDING = [0.1, 0.2, 0.3, 0.7, 2500.0, 2500.0, 1e15, 0.0]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(), rule_sets(), st.lists(st.sampled_from(ROUNDING), min_size=30, max_size=30))
+def test_one_account_read_alone_agrees_with_the_whole_book(
+    frame: pd.DataFrame, rule_set: RuleSet, amounts: list[float]
+) -> None:
+    """What `tierbot tier ACCOUNT` does without loading the book: the account's own row, plus the
+    rank fields from every account's ARR in rank order."""
+    frame = frame.assign(arr=amounts[: len(frame)])
+    prepared = prepare_book(frame, AS_OF).set_index("crm_id", drop=False)
+    bulk = assign_tiers(prepared, rule_set).set_index("crm_id")
+    ranking = sorted(zip(frame["crm_id"], frame["arr"], strict=True), key=lambda p: (-p[1], p[0]))
+    for row in frame.to_dict("records"):
+        alone = account_fields(row, arr_ranks(row["crm_id"], ranking), AS_OF)
+        for derived in ("arr_share_rank", "account_share_rank", "arr_percentile", "expected_arr", "days_to_renewal"):
+            book_value = prepared.loc[row["crm_id"], derived]
+            assert alone[derived] == book_value or (np.isnan(alone[derived]) and np.isnan(book_value)), derived
+        decision = decide(alone, rule_set)
+        assert (decision.tier, decision.rule) == (bulk.loc[row["crm_id"], "tier"], bulk.loc[row["crm_id"], "rule"])
+
+
+def test_rank_fields_of_an_account_not_in_the_book_are_blank() -> None:
+    assert arr_ranks("ZZZ", [("A", 10.0)]) is None
+    alone = account_fields({"crm_id": "ZZZ", "arr": 5.0}, None, AS_OF)
+    assert np.isnan(alone["arr_share_rank"]) and alone["expected_arr"] == 5.0

@@ -12,8 +12,7 @@ import threading
 from dataclasses import dataclass, field
 
 from engine.errors import AccountNotFound, InputError
-from engine.matching import Candidate, correct_word, name_tokens, rank_names
-from engine.normalize import LEGAL_SUFFIXES
+from engine.matching import LEGAL_SUFFIXES, Candidate, correct_word, name_tokens, rank_names
 from store import Store, meta, records
 from store import accounts as account_queries
 

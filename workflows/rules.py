@@ -7,25 +7,27 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from engine.csv_safety import neutralise_frame
+from engine.decisions import columns_needed
 from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
-from engine.proposals import BandShare, TierRow, propose_rules, tier_table
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
 from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
-from engine.simulation import Simulation, simulate
-from engine.tiering import assign_tiers, columns_needed
 from store import Store, audit, records
 from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
-from workflows.books import BookCache
 from workflows.clock import Clock, timestamp, today
+
+if TYPE_CHECKING:  # the bulk path (pandas) loads only when a proposal or a what-if runs
+    from engine.proposals import BandShare, TierRow
+    from engine.simulation import Simulation
+    from workflows.books import BookCache
 
 
 class NoActiveRuleSet(InputError):
@@ -442,6 +444,9 @@ def propose(
     Without tier names, the active rule set's names are used when the count fits, so a what-if
     compares like with like; otherwise Tier 1, Tier 2…
     """
+    from engine.proposals import propose_rules, tier_table
+    from engine.tiering import assign_tiers
+
     categories = [f for f, spec in RULE_FIELDS.items() if spec.kind == TEXT and f not in ("crm_id", "name", "owner")]
     if within is not None and within not in categories:
         hint = did_you_mean(within, categories)
@@ -488,6 +493,8 @@ def propose(
 def write_movers(simulation: Simulation, path: Path) -> Path:
     """Every mover of a what-if to a CSV file that opens safely in a spreadsheet."""
     try:
+        from engine.csv_safety import neutralise_frame
+
         neutralise_frame(simulation.mover_table()).to_csv(path, index=False)
     except OSError as exc:
         raise CannotWrite(f"Cannot write {path}: {exc.strerror or exc}.") from None
@@ -496,6 +503,9 @@ def write_movers(simulation: Simulation, path: Path) -> Path:
 
 def simulate_rule_set(store: Store, name: str, *, clock: Clock, books: BookCache) -> Simulation:
     """Compare a rule set with the active one on today's book; nothing changes."""
+    from engine.simulation import simulate
+    from engine.tiering import assign_tiers
+
     _, draft = rule_set_named(store, name)
     current = stored_rules.active(store)
     active = rule_set_named(store, current.name)[1] if current is not None else None

@@ -6,25 +6,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from engine.decisions import TierDecision, account_fields, arr_ranks, columns_needed, decide
 from engine.errors import InputError
 from engine.matching import did_you_mean
-from engine.proposals import TierRow, concentration_curve, tier_table
 from engine.rules import RuleSet
-from engine.tiering import TierDecision, assign_tiers, columns_needed, decide
 from store import Store, audit, meta
+from store import accounts as account_queries
 from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation
 from store.tiers import HistoryEntry, Override, Run
-from workflows.books import BookCache
 from workflows.clock import Clock, timestamp, today
 from workflows.lookup import AccountMatch, FindResult, NameIndex, find_account
 from workflows.rules import active_rule_set, previous_rule_set, rule_set_on
+
+if TYPE_CHECKING:  # the whole book (pandas) loads only for apply, summary and curves
+    import pandas as pd
+
+    from engine.proposals import TierRow
+    from workflows.books import BookCache
 
 SHOWN_HISTORY = 10
 
@@ -71,6 +74,12 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
     history. The view ``account_tiers`` (and the export's Tier column) reads the result, with
     overrides in force applied on top.
     """
+    import pandas as pd
+
+    from engine.proposals import tier_table
+    from engine.tiering import assign_tiers
+    from workflows.books import BookCache
+
     books = books or BookCache()
     day = today(clock)
     at = timestamp(clock)
@@ -201,6 +210,12 @@ def tier_summary(
     store: Store, *, clock: Clock, books: BookCache | None = None, as_of: date | None = None
 ) -> TierSummary:
     """Tier the book now (or under the rule set in effect on ``as_of``), without storing."""
+    import pandas as pd
+
+    from engine.proposals import tier_table
+    from engine.tiering import assign_tiers
+    from workflows.books import BookCache
+
     books = books or BookCache()
     day = as_of or today(clock)
     rule_set, activation = rule_set_on(store, day) if as_of else _active_with_activation(store)
@@ -233,6 +248,11 @@ def arr_concentration(
     store: Store, *, clock: Clock, books: BookCache | None = None, points: int = 101
 ) -> tuple[tuple[float, float], ...]:
     """The ARR concentration curve: (share of accounts, share of ARR), largest accounts first."""
+    import pandas as pd
+
+    from engine.proposals import concentration_curve
+    from workflows.books import BookCache
+
     books = books or BookCache()
     book = books.book(store, today(clock), ())
     return concentration_curve(pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(), points)
@@ -275,6 +295,12 @@ class TierExplanation:
         return "override" if self.override else "rules"
 
 
+def account_as_rules_read_it(store: Store, crm_id: str, day: date) -> dict[str, Any]:
+    """One account's row with the derived fields, without loading the book into memory."""
+    row = account_queries.get(store, crm_id) or {"crm_id": crm_id}
+    return account_fields(row, arr_ranks(crm_id, account_queries.arr_ranking(store)), day)
+
+
 def explain_tier(
     store: Store,
     text: str,
@@ -284,14 +310,20 @@ def explain_tier(
     names: NameIndex | None = None,
     books: BookCache | None = None,
 ) -> TierExplanation:
-    """Why an account has its tier, under the active rule set (or the one in effect on ``as_of``)."""
-    books = books or BookCache()
+    """Why an account has its tier, under the active rule set (or the one in effect on ``as_of``).
+
+    A long-running process passes its ``books`` (the prepared book kept in memory); without one,
+    only this account's row and every account's ARR are read, not the whole book.
+    """
     account = one_account(store, text, names)
     day = as_of or today(clock)
     rule_set, activation = rule_set_on(store, day) if as_of else _active_with_activation(store)
     previous = previous_rule_set(store, activation)
     sets: list[RuleSet] = [rule_set] + ([previous[0]] if previous else [])
-    row = books.row(store, day, columns_needed(sets), account.crm_id)
+    if books is None:
+        row = account_as_rules_read_it(store, account.crm_id, day)
+    else:
+        row = books.row(store, day, columns_needed(sets), account.crm_id)
     decision = decide(row, rule_set)
     override = stored_tiers.active_override(store, account.crm_id, day.isoformat())
     stored = stored_tiers.assignment(store, account.crm_id)
