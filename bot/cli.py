@@ -12,51 +12,15 @@ from pathlib import Path
 from typing import Any, cast
 
 import click
-from tabulate import tabulate
 
 from bot import cli_plans  # noqa: F401  (adds `tierbot handoff plan …` to the handoff group)
-from bot.chat import run_chat
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
 from bot.config import app_clock, load_settings, local_actor
-from bot.render import fields_text, to_json
-from bot.router import Session
 from engine.errors import InvalidRows
 from engine.fields import TABLE_SPECS, describe_fields
-from engine.rules import describe_vocabulary, parse_amounts
-from engine.validation import ImportOptions
-from workflows.audit import audit_trail
-from workflows.books import BookCache
-from workflows.demo import load_demo
-from workflows.exporting import export_accounts
-from workflows.gaps import data_gaps
-from workflows.importing import import_table
-from workflows.lookup import find_account
-from workflows.rules import (
-    activate_rule_set,
-    archive_rule_set,
-    crm_formula,
-    diff,
-    export_rule_set,
-    list_rule_sets,
-    load_rule_set,
-    propose,
-    show_rule_set,
-    simulate_rule_set,
-    write_movers,
-)
-from workflows.status import workspace_status
-from workflows.tiers import (
-    apply_tiers,
-    clear_override,
-    explain_tier,
-    parse_day,
-    set_override,
-    tier_history,
-    tier_summary,
-)
 
 
 @click.group(cls=TierbotGroup, context_settings=CONTEXT)
@@ -148,6 +112,10 @@ def _run_import(
     sheet: str | None,
     as_json: bool,
 ) -> None:
+    from bot.render import to_json
+    from engine.validation import ImportOptions
+    from workflows.importing import import_table
+
     options = ImportOptions(
         mapping=_parse_mappings(mappings),
         decimal_comma=decimal_comma,
@@ -226,6 +194,8 @@ def import_status(as_json: bool) -> None:
     Example:
         tierbot import status
     """
+    from workflows.status import workspace_status
+
     emit(workspace_status(open_cli_store()), as_json)
 
 
@@ -243,6 +213,8 @@ def gaps(as_json: bool, as_csv: bool) -> None:
     Example:
         tierbot gaps
     """
+    from workflows.gaps import data_gaps
+
     report = data_gaps(open_cli_store())
     if as_csv:
         writer = csv.writer(sys.stdout)
@@ -276,6 +248,8 @@ def accounts_find(text: tuple[str, ...], as_json: bool) -> None:
         tierbot accounts find "Acmee Corp"
         tierbot accounts find ACC-0000001
     """
+    from workflows.lookup import find_account
+
     emit(find_account(open_cli_store(), " ".join(text)), as_json)
 
 
@@ -311,6 +285,8 @@ def export_accounts_command(file: Path, columns: str | None, all_columns: bool, 
         tierbot export accounts tiers.csv
         tierbot export accounts tiers.xlsx --columns crm_id,tier
     """
+    from workflows.exporting import export_accounts
+
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns), as_json)
 
@@ -327,6 +303,9 @@ def fields(table: str, as_json: bool) -> None:
         tierbot fields
         tierbot fields csms --json
     """
+    from bot.render import to_json
+    from bot.render.workspace import fields_text
+
     spec = TABLE_SPECS[table]
     click.echo(to_json(describe_fields(spec)) if as_json else fields_text(spec))
 
@@ -343,6 +322,8 @@ def audit_command(limit: int, entity: str | None, as_json: bool) -> None:
     Example:
         tierbot audit --entity account:ACC-0000001
     """
+    from workflows.audit import audit_trail
+
     emit(audit_trail(open_cli_store(), limit=limit, entity=entity), as_json)
 
 
@@ -350,10 +331,14 @@ def audit_command(limit: int, entity: str | None, as_json: bool) -> None:
 
 
 def _day(text: str | None, option: str) -> date | None:
+    from workflows.tiers import parse_day
+
     return parse_day(text, option)
 
 
 def _numbers(text: str | None, option: str) -> list[float]:
+    from engine.rules import parse_amounts
+
     if not text:
         return []
     numbers = parse_amounts(text)
@@ -385,6 +370,8 @@ def rules_list(as_json: bool) -> None:
     Example:
         tierbot rules list
     """
+    from workflows.rules import list_rule_sets
+
     emit(list_rule_sets(open_cli_store()), as_json)
 
 
@@ -399,6 +386,8 @@ def rules_show(name: str | None, as_json: bool) -> None:
     Example:
         tierbot rules show fy27-tiers
     """
+    from workflows.rules import show_rule_set
+
     emit(show_rule_set(open_cli_store(), name), as_json)
 
 
@@ -415,6 +404,8 @@ def rules_load(file: Path, as_json: bool) -> None:
     Example:
         tierbot rules load fy27-tiers.yml
     """
+    from workflows.rules import load_rule_set
+
     emit(load_rule_set(open_cli_store(create=True), file, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
@@ -429,6 +420,8 @@ def rules_export(name: str, file: Path | None) -> None:
     Example:
         tierbot rules export fy27-tiers fy27-tiers.yml
     """
+    from workflows.rules import export_rule_set
+
     text = export_rule_set(open_cli_store(), name)
     if file is None:
         click.echo(text, nl=False)
@@ -452,6 +445,8 @@ def rules_activate(name: str, effective: str | None, as_json: bool) -> None:
     Example:
         tierbot rules activate fy27-tiers
     """
+    from workflows.rules import activate_rule_set
+
     report = activate_rule_set(
         open_cli_store(), name, actor=local_actor("cli"), clock=app_clock(), effective=_day(effective, "--effective")
     )
@@ -468,6 +463,8 @@ def rules_archive(name: str) -> None:
     Example:
         tierbot rules archive proposed-arr-share-15-40
     """
+    from workflows.rules import archive_rule_set
+
     archive_rule_set(open_cli_store(), name, actor=local_actor("cli"), clock=app_clock())
     click.echo(f"Archived {name}.")
 
@@ -484,6 +481,8 @@ def rules_diff(a: str, b: str, as_json: bool) -> None:
     Example:
         tierbot rules diff fy26-tiers fy27-tiers
     """
+    from workflows.rules import diff
+
     emit(diff(open_cli_store(), a, b), as_json)
 
 
@@ -527,6 +526,9 @@ def rules_propose(
         tierbot rules propose --by arr --cuts 150000,25000
         tierbot rules propose --by arr-share --bands 15,40 --within setting
     """
+    from workflows.books import BookCache
+    from workflows.rules import propose
+
     names = [t.strip() for t in tier_names.split(",") if t.strip()] if tier_names else None
     report = propose(
         open_cli_store(),
@@ -560,6 +562,9 @@ def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
         tierbot rules simulate proposed-arr-share-15-40
         tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
+    from workflows.books import BookCache
+    from workflows.rules import simulate_rule_set, write_movers
+
     simulation = simulate_rule_set(open_cli_store(), name, clock=app_clock(), books=BookCache())
     emit(simulation, as_json)
     if movers_file is not None:
@@ -587,6 +592,8 @@ def rules_formula(name: str | None, crm: str, fields: tuple[str, ...], as_json: 
         tierbot rules formula --crm salesforce
         tierbot rules formula fy27-tiers --field region=Sales_Region__c:text
     """
+    from workflows.rules import crm_formula
+
     mapping = {}
     for item in fields:
         key, sep, value = item.partition("=")
@@ -605,10 +612,15 @@ def rules_fields(as_json: bool) -> None:
     Example:
         tierbot rules fields
     """
+    from bot.render import to_json
+    from engine.rules import describe_vocabulary
+
     vocabulary = describe_vocabulary()
     if as_json:
         click.echo(to_json(vocabulary))
         return
+    from tabulate import tabulate
+
     rows = [[f["name"], f["kind"], " ".join(cast(list[str], f["operators"])), f["description"]] for f in vocabulary]
     click.echo(
         tabulate(
@@ -644,6 +656,8 @@ def tiers_apply(as_json: bool) -> None:
     Example:
         tierbot tiers apply
     """
+    from workflows.tiers import apply_tiers
+
     emit(apply_tiers(open_cli_store(), actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
@@ -659,6 +673,8 @@ def tiers_summary(as_of: str | None, as_json: bool) -> None:
         tierbot tiers summary
         tierbot tiers summary --as-of 2026-06-30
     """
+    from workflows.tiers import tier_summary
+
     emit(tier_summary(open_cli_store(), clock=app_clock(), as_of=_day(as_of, "--as-of")), as_json)
 
 
@@ -699,6 +715,8 @@ def tier_explain(account: tuple[str, ...], as_of: str | None, as_json: bool) -> 
         tierbot tier acme corp
         tierbot tier explain ACC-0000005 --as-of 2026-06-30 --json
     """
+    from workflows.tiers import explain_tier
+
     explanation = explain_tier(open_cli_store(), " ".join(account), clock=app_clock(), as_of=_day(as_of, "--as-of"))
     emit(explanation, as_json)
 
@@ -717,6 +735,8 @@ def tier_set(account: str, tier_name: str, reason: str, until: str | None, as_js
     Example:
         tierbot tier set "Initech" Enterprise --reason "exec sponsor asked" --until 2027-03-31
     """
+    from workflows.tiers import set_override
+
     report = set_override(
         open_cli_store(),
         account,
@@ -740,6 +760,8 @@ def tier_clear(account: tuple[str, ...], as_json: bool) -> None:
     Example:
         tierbot tier clear "Initech"
     """
+    from workflows.tiers import clear_override
+
     emit(clear_override(open_cli_store(), " ".join(account), actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
@@ -754,6 +776,8 @@ def tier_history_command(account: tuple[str, ...], as_json: bool) -> None:
     Example:
         tierbot tier history acme corp
     """
+    from workflows.tiers import tier_history
+
     emit(tier_history(open_cli_store(), " ".join(account)), as_json)
 
 
@@ -775,6 +799,8 @@ def demo(size: int, seed: int, replace: bool, if_empty: bool, as_json: bool) -> 
         tierbot demo
         tierbot demo --accounts 100000 --replace
     """
+    from workflows.demo import load_demo
+
     report = load_demo(
         open_cli_store(create=True),
         actor=local_actor("cli"),
@@ -797,6 +823,9 @@ def chat() -> None:
     Example:
         tierbot chat
     """
+    from bot.chat import run_chat
+    from bot.router import Session
+
     store = open_cli_store()
     run_chat(Session(store=store, clock=app_clock(), actor=local_actor("chat"), writer=writer_or_templates()))
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.config import app_clock, load_settings
-from bot.render import problems_text, render, to_json
 from engine.errors import InvalidRows, TierbotError
-from store import Store, open_store
 from workflows.clock import today
+
+if TYPE_CHECKING:
+    from store import Store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _DB_KEY = "tierbot.db"
@@ -52,6 +53,8 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_cli_store(create: bool = False) -> Store:
     """The store for this command; only commands that add data may create a new one."""
+    from store import open_store
+
     ctx = click.get_current_context()
     settings = load_settings(ctx.meta.get(_DB_KEY))
     clock = app_clock()
@@ -65,6 +68,8 @@ def progress(message: str) -> None:
 
 
 def emit(value: Any, as_json: bool) -> None:
+    from bot.render import render, to_json  # loads only the renderers of this answer's domain
+
     click.echo(to_json(value) if as_json else render(value))
 
 
@@ -75,6 +80,8 @@ class TierbotGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InvalidRows as exc:
+            from bot.render import problems_text
+
             click.echo(f"Error: {exc}", err=True)
             report = exc.report
             if report is not None:

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
 from bot.config import app_clock, load_settings, local_actor
 from engine.errors import InputError
-from workflows.drafting import (
-    ModelSettings,
-    NoteWriter,
-    approve_note,
-    discard_note,
-    draft_note,
-    latest_note,
-    load_chat_model,
-    mark_note_sent,
-    note_email,
-)
-from workflows.handoffs import person_named
+
+if TYPE_CHECKING:
+    from workflows.drafting import NoteWriter
 
 
 def note_writer() -> NoteWriter:
     """The drafter the environment configures: TIERBOT_LLM's model, or the templates."""
+    from workflows.drafting import ModelSettings, NoteWriter, load_chat_model
+
     notes = load_settings().notes
     model = load_chat_model(
         ModelSettings(notes.llm, notes.base_url, timeout_s=notes.timeout_s, max_tokens=notes.max_tokens)
@@ -34,6 +28,8 @@ def note_writer() -> NoteWriter:
 
 def writer_or_templates() -> NoteWriter:
     """The configured drafter; a TIERBOT_LLM that cannot be loaded is said once, then templates draft."""
+    from workflows.drafting import NoteWriter
+
     try:
         return note_writer()
     except InputError as problem:
@@ -69,6 +65,17 @@ def draft(
         tierbot draft 12 --approve --as sam-patel
         tierbot draft 12 --sent --as sam-patel
     """
+    from workflows.drafting import (
+        NoteWriter,
+        approve_note,
+        discard_note,
+        draft_note,
+        latest_note,
+        mark_note_sent,
+        note_email,
+    )
+    from workflows.handoffs import person_named
+
     store = open_cli_store()
     clock = app_clock()
     actor = local_actor("cli")

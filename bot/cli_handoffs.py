@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from slack_sdk import WebClient
 
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
 from bot.config import app_clock, load_settings, local_actor
-from bot.slack.app import web_client
-from bot.slack.outbound import send_for_decision, tell_decision
 from engine.errors import InputError
 from engine.handoffs import STATES
-from store import Store
-from workflows.handoffs import (
-    Handoff,
-    advance_handoff,
-    decide_handoff,
-    get_handoff,
-    handoff_detail,
-    handoff_settings,
-    list_handoffs,
-    operator,
-    person_named,
-    propose_handoff,
-    set_handoff_channel,
-    update_guardrail_settings,
-)
-from workflows.tiers import parse_day
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from store import Store
+    from workflows.handoffs import Handoff
 
 
 def bot_client() -> WebClient | None:
     """The bot's Web API client when SLACK_BOT_TOKEN is set: the command line then keeps Slack in step."""
+    from bot.slack.app import web_client
+
     slack = load_settings().slack
     return web_client(slack, slack.bot_token) if slack.bot_token else None
 
@@ -82,6 +71,9 @@ def propose(
     Example:
         tierbot handoff propose ACC-0000042 --to sam-patel --reason "Jordan is over capacity" --effective 2027-01-04
     """
+    from workflows.handoffs import operator, person_named, propose_handoff
+    from workflows.tiers import parse_day
+
     store = open_cli_store()
     person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
     proposed = propose_handoff(
@@ -100,6 +92,9 @@ def propose(
 def _send_to_slack(store: Store, proposed: Handoff) -> Handoff:
     """With a bot token, the managers get the request in Slack; if Slack cannot be reached the
     record stands and `tierbot handoff post ID` sends it later."""
+    from bot.slack.outbound import send_for_decision
+    from workflows.handoffs import get_handoff
+
     client = bot_client()
     if client is None:
         return proposed
@@ -127,6 +122,8 @@ def post(handoff_id: int, as_json: bool) -> None:
     Example:
         tierbot handoff post 12
     """
+    from workflows.handoffs import get_handoff
+
     store = open_cli_store()
     handoff = get_handoff(store, handoff_id)
     if handoff.state != "proposed":
@@ -146,6 +143,8 @@ def list_command(state: str | None, as_json: bool) -> None:
     Example:
         tierbot handoff list --state proposed
     """
+    from workflows.handoffs import list_handoffs
+
     emit(list_handoffs(open_cli_store(), state), as_json)
 
 
@@ -160,12 +159,17 @@ def show(handoff_id: int, as_json: bool) -> None:
     Example:
         tierbot handoff show 12
     """
+    from workflows.handoffs import handoff_detail
+
     emit(handoff_detail(open_cli_store(), handoff_id), as_json)
 
 
 def _decide(
     handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
 ) -> None:
+    from bot.slack.outbound import tell_decision
+    from workflows.handoffs import decide_handoff, person_named
+
     store = open_cli_store()
     person = person_named(store, as_person)
     done = decide_handoff(
@@ -234,6 +238,8 @@ def cancel(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> 
     Example:
         tierbot handoff cancel 12 --as jordan-blake --note "customer renewed early"
     """
+    from workflows.handoffs import advance_handoff, person_named
+
     store = open_cli_store()
     emit(
         advance_handoff(
@@ -258,6 +264,8 @@ def advance(handoff_id: int, state: str, as_person: str, note: str | None, as_js
     Example:
         tierbot handoff advance 12 introduced --as sam-patel --note "intro call held"
     """
+    from workflows.handoffs import advance_handoff, person_named
+
     store = open_cli_store()
     emit(
         advance_handoff(store, handoff_id, state, person=person_named(store, as_person), clock=app_clock(), note=note),
@@ -304,6 +312,8 @@ def settings_command(channel: str | None, as_json: bool, **changes: Any) -> None
     Example:
         tierbot handoff settings --renewal-days 90 --max-moves 6 --channel C0123ABCD
     """
+    from workflows.handoffs import handoff_settings, set_handoff_channel, update_guardrail_settings
+
     store = open_cli_store()
     clock = app_clock()
     wanted = {k: v for k, v in changes.items() if v is not None}

@@ -11,26 +11,15 @@ from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, 
 from bot.cli_drafts import writer_or_templates
 from bot.cli_handoffs import AS_HELP, bot_client, handoff, required_bot_client
 from bot.config import app_clock, local_actor
-from bot.slack.outbound import post_digest, post_plan, send_checkins, tell_plan_decision
 from engine.errors import InputError
-from workflows.handoffs import person_named
-from workflows.plans import (
-    HORIZON_WEEKS,
-    WEEKLY_LIMIT,
-    create_plan,
-    decide_plan,
-    due_checkins,
-    get_plan,
-    list_plans,
-    pending_announcement,
-    write_worksheet,
-)
-from workflows.tiers import parse_day
+from engine.plans import HORIZON_WEEKS, WEEKLY_LIMIT
 
 POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
 
 
 def _worksheet(plan_id: int, path: Path | None) -> None:
+    from workflows.plans import get_plan, write_worksheet
+
     if path is not None:
         report = write_worksheet(get_plan(open_cli_store(), plan_id), path)
         progress(f"Wrote the worksheet ({report.rows} moves) to {report.path}.")
@@ -74,6 +63,10 @@ def plan(
     Example:
         tierbot handoff plan moves.csv --start 2027-01-04 --weekly-limit 2 --worksheet plan.xlsx --post
     """
+    from bot.slack.outbound import post_plan
+    from workflows.plans import create_plan, get_plan
+    from workflows.tiers import parse_day
+
     store = open_cli_store()
     made = create_plan(
         store,
@@ -104,6 +97,8 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
         tierbot handoff plans
         tierbot handoff plans 3 --worksheet plan-3.csv
     """
+    from workflows.plans import get_plan, list_plans
+
     store = open_cli_store()
     if plan_id is None:
         if worksheet:
@@ -115,6 +110,10 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
 
 
 def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person: str, as_json: bool) -> None:
+    from bot.slack.outbound import tell_plan_decision
+    from workflows.handoffs import person_named
+    from workflows.plans import decide_plan
+
     store = open_cli_store()
     person = person_named(store, as_person)
     decision = decide_plan(store, plan_id, approve=approve, person=person, clock=app_clock(), lines=list(lines))
@@ -174,6 +173,9 @@ def checkins(post: bool, as_json: bool) -> None:
         tierbot handoff checkins
         tierbot handoff checkins --post
     """
+    from bot.slack.outbound import send_checkins
+    from workflows.plans import due_checkins
+
     store = open_cli_store()
     clock = app_clock()
     if post:
@@ -195,6 +197,9 @@ def announce(post: bool, channel: str | None, as_json: bool) -> None:
         tierbot handoff announce                       # what would be announced
         tierbot handoff announce --post --channel C0TEAM
     """
+    from bot.slack.outbound import post_digest
+    from workflows.plans import pending_announcement
+
     store = open_cli_store()
     if not post:
         emit(pending_announcement(store), as_json)

@@ -11,14 +11,6 @@ import click
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
 from bot.cli_drafts import note_writer
 from bot.config import DEFAULT_PORT, app_clock, load_settings, local_actor
-from bot.logs import configure_logging
-from bot.render import render
-from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings
-from bot.slack.replay import Replay, read_payload, replay
-from bot.slack.schedule import start_checkins
-from bot.slack.server import HttpServer, socket_mode_handler
-from workflows.roles import grant_role, list_roles, revoke_role
-from workflows.tiers import warm_up
 
 
 @click.command(context_settings=CONTEXT)
@@ -37,6 +29,12 @@ def serve(port: int, host: str) -> None:
     Example:
         SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… tierbot serve --port 3000
     """
+    from bot.logs import configure_logging
+    from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app
+    from bot.slack.schedule import start_checkins
+    from bot.slack.server import HttpServer, socket_mode_handler
+    from workflows.tiers import warm_up
+
     settings = load_settings(click.get_current_context().meta.get("tierbot.db"))
     slack_settings = settings.slack
     configure_logging(
@@ -80,6 +78,8 @@ def start(ctx: click.Context, port: int) -> None:
     Example:
         tierbot start
     """
+    from bot.slack.app import check_settings
+
     settings = load_settings(ctx.meta.get("tierbot.db"))
     if settings.slack.started:
         # Half the Slack settings is a mistake to name, not a reason to start something else.
@@ -118,6 +118,8 @@ def roles_list(as_json: bool) -> None:
     Example:
         tierbot roles list --json
     """
+    from workflows.roles import list_roles
+
     emit(list_roles(open_cli_store()), as_json)
 
 
@@ -135,6 +137,8 @@ def roles_grant(who: str, role: str, as_json: bool) -> None:
         tierbot roles grant "<!subteam^S0614TZR7|@cs-managers>" manager
         tierbot roles grant dana@example.com leader
     """
+    from workflows.roles import grant_role
+
     emit(grant_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
@@ -150,6 +154,8 @@ def roles_revoke(who: str, role: str, as_json: bool) -> None:
     Example:
         tierbot roles revoke U024BE7LH leader
     """
+    from workflows.roles import revoke_role
+
     emit(revoke_role(open_cli_store(), who, role, actor=local_actor("cli"), clock=app_clock()), as_json)
 
 
@@ -178,6 +184,8 @@ def slack_replay(payload: Path, as_json: bool) -> None:
     Example:
         tierbot slack replay tier-command.json
     """
+    from bot.slack.replay import read_payload, replay
+
     result = replay(read_payload(payload), open_cli_store(), app_clock())
     if as_json:
         click.echo(
@@ -196,17 +204,3 @@ def slack_replay(payload: Path, as_json: bool) -> None:
         emit(result, False)
     if result.status >= 400:  # printed either way; a refusal also shows in the exit code, for scripts
         click.get_current_context().exit(1)
-
-
-@render.register
-def _(result: Replay) -> str:
-    lines = [
-        f"Replayed {result.kind}: the app answered HTTP {result.status}" + (f" {result.body}" if result.body else "")
-    ]
-    if not result.calls:
-        lines.append("It sent nothing to Slack.")
-    for number, call in enumerate(result.calls, start=1):
-        shown = json.dumps(call.body, indent=2, ensure_ascii=False)
-        refused = "" if call.status == 200 and call.response.get("ok", True) else f"  → refused: {call.response}"
-        lines.append(f"{number}. {call.method}{refused}\n{shown}")
-    return "\n".join(lines)

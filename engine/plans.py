@@ -19,6 +19,10 @@ from engine.handoffs import GuardrailResult, GuardrailSettings, MoveFacts, check
 PLANNED = "planned"
 HELD = "held"
 CHECK_IN_DAYS = 30  # the new CSM is reminded to check in this long after the move
+WEEKLY_LIMIT = 3  # moves a CSM takes part in per week, giving or taking: each needs an introduction
+HORIZON_WEEKS = 26
+MAX_HORIZON_WEEKS = 104
+MAX_WEEKLY_LIMIT = 50
 # Guardrails a later week can change; any other failure holds the move whatever the date.
 _TIME_BOUND = frozenset({"renewal", "moves"})
 

@@ -10,6 +10,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from prompts import render_template, template_names
+from store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = {"bot", "workflows", "engine", "store", "prompts"}
@@ -144,3 +145,52 @@ def test_readme_opens_with_the_two_commands_and_documents_the_schema() -> None:
 def test_ci_runs_lint_and_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make lint" in ci and "make test" in ci
+
+
+# What a command may not load just to start, or to answer about one account: each of these costs
+# a tenth of a second to a second and a half of start-up (pandas and sqlite-utils most).
+HEAVY = {
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "openpyxl",
+    "sqlite_utils",
+    "langchain",
+    "langchain_core",
+    "slack_bolt",
+    "slack_sdk",
+    "matplotlib",
+    "jinja2",
+    "tabulate",
+}
+_RUN_AND_LIST_HEAVY = """
+import json, sys
+from bot.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="tierbot", standalone_mode=False)
+finally:
+    print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(%r)))), file=sys.stderr)
+"""
+
+
+def heavy_libraries_loaded_by(*argv: str) -> list[str]:
+    import json
+    import subprocess
+
+    script = _RUN_AND_LIST_HEAVY % json.dumps(sorted(HEAVY))
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True
+    )
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_help_starts_without_any_heavy_library() -> None:
+    assert heavy_libraries_loaded_by("--help") == []
+    assert heavy_libraries_loaded_by("handoff", "--help") == []
+
+
+def test_one_account_is_found_and_explained_without_any_heavy_library(demo_store: Store) -> None:
+    db = str(demo_store.path)
+    assert heavy_libraries_loaded_by("--db", db, "find", "acmee corp") == []
+    assert heavy_libraries_loaded_by("--db", db, "tier", "acme corp") == []
+    assert heavy_libraries_loaded_by("--db", db, "tier", "ACC-0000002", "--json") == []

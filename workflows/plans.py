@@ -16,7 +16,17 @@ from engine.csv_safety import neutralise_frame
 from engine.errors import AccountNotFound, FileRefused, InputError, NotAllowed
 from engine.fields import header_key
 from engine.handoffs import OPEN, GuardrailResult, quarter_of
-from engine.plans import CHECK_IN_DAYS, PlanMove, PlannedMove, monday_of, plan_moves
+from engine.plans import (
+    CHECK_IN_DAYS,
+    HORIZON_WEEKS,
+    MAX_HORIZON_WEEKS,
+    MAX_WEEKLY_LIMIT,
+    WEEKLY_LIMIT,
+    PlanMove,
+    PlannedMove,
+    monday_of,
+    plan_moves,
+)
 from store import Store, audit
 from store import handoffs as stored_handoffs
 from store import plans as stored
@@ -42,10 +52,6 @@ from workflows.lookup import NameIndex
 from workflows.roles import Person, actor_name, holders, record_denial
 from workflows.tiers import one_account
 
-WEEKLY_LIMIT = 3  # moves a CSM takes part in per week, giving or taking: each needs an introduction
-HORIZON_WEEKS = 26
-MAX_HORIZON_WEEKS = 104
-MAX_WEEKLY_LIMIT = 50
 # The plan file's columns, by the header spellings people use.
 COLUMNS = {
     "account": ("account", "account name", "crm id", "company", "customer", "name"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render import headline, tier_table_text
+from bot.render.tiers import headline, tier_table_text
 from bot.slack.blocks.common import actions, button, context, divider, escape, header, home, section, sections
 from bot.slack.blocks.handoff import decision_buttons, handoff_line
 from bot.slack.blocks.notes import note_buttons, note_line

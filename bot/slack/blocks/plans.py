@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Option, OverflowMenuElement, PlainTextObject, SectionBlock
 
-from bot.render import plan_decision_lines
+from bot.render.handoffs import plan_decision_lines
 from bot.slack.blocks.common import (
     MESSAGE_BLOCKS,
     Message,

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.render import headline, mover_line, movers_matrix_text, simulation_headline, tier_table_text
+from bot.render.rules import mover_line, movers_matrix_text, simulation_headline
+from bot.render.tiers import headline, tier_table_text
 from bot.slack.blocks.common import (
     SECTION_TEXT,
     Message,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Option, PlainTextObject, StaticSelectElement
 
-from bot.render import history_phrase, rule_name, trace_lines
+from bot.render.tiers import history_phrase, rule_name, trace_lines
 from bot.slack.blocks.common import (
     OPTION_TEXT,
     SELECT_OPTIONS,
