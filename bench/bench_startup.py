@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> bool:
     floor = median_of(times["python -c pass"])
     click_floor = median_of(times["bare click --help"])
     print(f"startup: medians of {args.repeat} cold processes on the 1,000-account demo store")
-    print(f"  python -c pass     {floor * 1000:7.0f} ms  {memory['python -c pass']:6.0f} MB")
-    print(f"  bare click --help  {click_floor * 1000:7.0f} ms  {memory['bare click --help']:6.0f} MB")
+    print(f"  {'python -c pass':<22} {floor * 1000:7.0f} ms  {memory['python -c pass']:6.0f} MB")
+    print(f"  {'bare click --help':<22} {click_floor * 1000:7.0f} ms  {memory['bare click --help']:6.0f} MB")
     met = True
     for name, label in (("--help", "tierbot --help"), ("tier", "tierbot tier acme corp"), ("find", "tierbot find …")):
         ours = median_of(times[name])
