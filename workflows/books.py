@@ -11,11 +11,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from engine.tiering import prepare_book
 from store import Store, meta, records
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -25,8 +26,10 @@ class BookCache:
     version: int = -1
     as_of: date | None = None
     columns: frozenset[str] = frozenset()
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
-    positions: pd.Index = field(default_factory=lambda: pd.Index([]))
+    # Empty until the first question that needs the book: a session that never asks one (or a
+    # command that starts and ends) never loads pandas.
+    frame: Any = None  # pd.DataFrame
+    positions: Any = None  # pd.Index over the frame's CRM ids
     # The Slack bot answers on several threads at once: one reload at a time, and a row is
     # read from the frame its positions were built for.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -37,9 +40,13 @@ class BookCache:
             return self._book(store, as_of, columns)
 
     def _book(self, store: Store, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
+        import pandas as pd
+
+        from engine.tiering import prepare_book
+
         current = meta.version(store, "accounts_version")
         wanted = frozenset(columns) | {"crm_id", "name", "arr"}
-        if current != self.version or as_of != self.as_of or not wanted <= self.columns:
+        if self.frame is None or current != self.version or as_of != self.as_of or not wanted <= self.columns:
             # Keep what was loaded before too, so alternating questions do not reload.
             keep = wanted | (self.columns if current == self.version else frozenset())
             available = set(records.columns(store, "accounts"))
