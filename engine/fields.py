@@ -49,6 +49,8 @@ class Field:
     default: object = None  # what a blank cell means, for fields that cannot be blank
     # Spellings people use for a known value, by header_key: {"north america": "NA"}.
     value_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Stored as the file writes it (regions): known values are recognised, never respelt.
+    keep_as_written: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -119,26 +121,73 @@ INDUSTRIES = (
 
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 
-_REGION_ALIASES = {
-    "north america": "NA",
-    "amer": "NA",
-    "americas": "NA",
-    "us": "NA",
-    "usa": "NA",
-    "europe": "EMEA",
-    "europe middle east africa": "EMEA",
-    "europe middle east and africa": "EMEA",
-    "eu": "EMEA",
-    "emea": "EMEA",
-    "asia": "APAC",
-    "asia pacific": "APAC",
-    "apj": "APAC",
-    "apac": "APAC",
-    "latin america": "LATAM",
-    "south america": "LATAM",
-    "latam": "LATAM",
-    "na": "NA",
-}
+# Region values that can only mean one of tierbot's regions: the region's other names and places
+# inside it. Regions are stored as the file writes them; rules and guardrails read these as the
+# region they name (``region: {in: [NA]}`` holds for "North America"). Nothing else is mapped.
+REGION_SYNONYMS: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            ("na", "north america", "n america", "noram", "nam", "us", "usa", "united states", "us canada"), "NA"
+        ),
+        **dict.fromkeys(
+            (
+                "emea",
+                "europe middle east africa",
+                "europe middle east and africa",
+                "europe",
+                "eu",
+                "uk",
+                "uki",
+                "uk i",
+                "dach",
+                "nordics",
+                "benelux",
+                "mea",
+                "middle east",
+                "africa",
+            ),
+            "EMEA",
+        ),
+        **dict.fromkeys(
+            (
+                "apac",
+                "asia pacific",
+                "asia pac",
+                "asia pacific japan",
+                "apj",
+                "japac",
+                "anz",
+                "oceania",
+                "southeast asia",
+                "south east asia",
+            ),
+            "APAC",
+        ),
+        **dict.fromkeys(("latam", "latin america", "south america", "central america", "lac"), "LATAM"),
+    }
+)
+# Region values wider than one of tierbot's regions: kept as written and never read as either.
+BROAD_REGIONS: Mapping[str, str] = MappingProxyType(
+    {"amer": "NA and LATAM", "americas": "NA and LATAM", "the americas": "NA and LATAM", "global": "every region"}
+)
+
+
+def region_of(value: str | None) -> str | None:
+    """The region (NA, EMEA, APAC, LATAM) a region value can only mean, or None."""
+    if value is None:
+        return None
+    return REGION_SYNONYMS.get(header_key(str(value)))
+
+
+def text_matches(field_name: str, read: str, wanted: str) -> bool:
+    """Whether a text value read from an account equals a rule's value: case ignored, and for
+    regions, a value that can only mean the rule's region counts as it ("North America" is NA)."""
+    if read.lower() == wanted.lower():
+        return True
+    if field_name != "region" or wanted.upper() not in REGIONS:
+        return False
+    return region_of(read) == wanted.upper()
+
 
 HEALTH_VALUES = ("green", "yellow", "red")
 
@@ -319,7 +368,7 @@ ACCOUNT_FIELDS = TableSpec(
             "Sales region (NA, EMEA, APAC, LATAM or your own).",
             synonyms=("region", "sales region", "geo", "geography", "account region"),
             vocabulary=REGIONS,
-            value_aliases=MappingProxyType(_REGION_ALIASES),
+            keep_as_written=True,
             used_by=("territory balancing by region", "region tier rules"),
         ),
         Field(
@@ -544,8 +593,8 @@ CSM_FIELDS = TableSpec(
             "The region the CSM covers.",
             synonyms=("region", "territory", "geo"),
             vocabulary=REGIONS,
-            value_aliases=MappingProxyType(_REGION_ALIASES),
-            used_by=("territory balancing by region",),
+            keep_as_written=True,
+            used_by=("territory balancing by region", "the handoff region guardrail"),
         ),
         Field(
             "capacity_hours",

@@ -16,6 +16,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
+from engine.fields import REGIONS, region_of, text_matches
 from engine.rules import (
     DATE,
     FLAG,
@@ -168,8 +169,15 @@ class _Masks:
         if test.op == "empty":
             present = (codes >= 0) & np.append(present_values, False)[codes]
             return ~present if test.value else present
-        wanted = {str(v).lower() for v in (test.value if isinstance(test.value, tuple) else (test.value,))}
-        hits = np.array([u in wanted for u in lowered], dtype=bool) & present_values
+        asked = test.value if isinstance(test.value, tuple) else (test.value,)
+        wanted = {str(v).lower() for v in asked}
+        if test.field == "region":
+            # A region written another way that can only mean the asked one ("North America").
+            regions = {str(v).upper() for v in asked} & set(REGIONS)
+            hits = np.array([u in wanted or region_of(u) in regions for u in lowered], dtype=bool)
+        else:
+            hits = np.array([u in wanted for u in lowered], dtype=bool)
+        hits &= present_values
         # codes of -1 (blank) index the appended False
         hit = np.append(hits, False)[codes]
         present = np.append(present_values, False)[codes]
@@ -327,6 +335,10 @@ def comparison_holds(test: Comparison, read: Any) -> bool:
     if read is None:
         return False
     kind = RULE_FIELDS[test.field].kind
+    if kind not in (NUMBER, DATE, FLAG) and test.op in ("=", "!=", "in", "not_in"):
+        asked = test.value if isinstance(test.value, tuple) else (test.value,)
+        hit = any(text_matches(test.field, str(read), str(v)) for v in asked)
+        return hit if test.op in ("=", "in") else not hit
     if kind not in (NUMBER, DATE, FLAG):
         read = read.lower()
         value = tuple(v.lower() for v in test.value) if isinstance(test.value, tuple) else test.value.lower()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import FileRefused, UnknownName
-from engine.fields import Field, TableSpec, header_key
+from engine.fields import BROAD_REGIONS, REGION_SYNONYMS, REGIONS, Field, TableSpec, header_key, region_of
 from engine.matching import unknown_name
 from engine.normalize import (
     _SPACES,
@@ -28,6 +28,7 @@ from engine.normalize import (
     Issue,
     Parsed,
     as_text,
+    country_region,
     date_evidence,
     date_pattern,
     later_duplicates,
@@ -51,6 +52,8 @@ from engine.normalize import (
 from engine.people import build_roster
 
 PROBLEM_COLUMNS = ["row", "column", "value", "severity", "problem", "fix"]
+# Kinds whose cells are numbers, dates or flags: there "None", "nil", "?" and "--" are blanks.
+TYPED_KINDS = frozenset({"money", "number", "integer", "date", "flag"})
 _WORKERS = min(4, os.cpu_count() or 1)
 
 
@@ -113,6 +116,9 @@ class CheckedTable:
     mapping: dict[str, str]
     extra_headers: list[str]
     notes: list[str]
+    # Fields the file has no column for but tierbot derived (region from country): they fill
+    # only what the store does not know yet.
+    derived: tuple[str, ...] = ()
 
     @property
     def error_rows(self) -> np.ndarray:
@@ -451,7 +457,7 @@ def check_table(
     def read(name: str) -> tuple[pd.Series, Parsed, _Problems]:
         f, header = spec.field(name), headers.fields[name]
         found = _Problems(raw.rows)
-        cells = trim(raw.frame[header])
+        cells = trim(raw.frame[header], typed=f.kind in TYPED_KINDS)
         errors = spreadsheet_errors(cells)
         found.add(
             errors,
@@ -488,6 +494,7 @@ def check_table(
     for name in person_fields:
         text[name] = trim(raw.frame[headers.fields[name]])
     _fill_health_score(typed)
+    derived_regions = _regions(spec, typed, headers, notes)
 
     ids = _ids(spec, typed, headers, text, problems, raw, notes)
     typed[spec.id_field] = ids
@@ -513,6 +520,8 @@ def check_table(
     _check_names(spec, typed, headers, text, problems, name_keys_found)
 
     frame = pd.DataFrame({n: typed[n] for n in [spec.id_field, *headers.fields] if n in typed})
+    if derived_regions is not None and "region" not in frame:
+        frame["region"] = derived_regions
     if "health_score" in typed and "health_score" not in frame:
         frame["health_score"] = typed["health_score"]
     if headers.extra:
@@ -524,7 +533,70 @@ def check_table(
         mapping=dict(headers.fields),
         extra_headers=list(headers.extra),
         notes=notes,
+        derived=("region",) if derived_regions is not None else (),
     )
+
+
+def _recognised_region(value: str) -> bool:
+    key = header_key(value)
+    return key in REGION_SYNONYMS or key in BROAD_REGIONS
+
+
+def _regions(spec: TableSpec, typed: dict[str, pd.Series], headers: HeaderMap, notes: list[str]) -> pd.Series | None:
+    """Say how the file's regions read in rules, and derive blank regions from the country.
+
+    Returns the derived regions when the file has no region column (the caller adds them only
+    where the store has none), else None (blanks are filled in ``typed`` itself).
+    """
+    if "region" not in spec.names:
+        return None
+    if "region" in typed:
+        _say_how_regions_read(typed["region"], notes)
+    if "country" not in typed:
+        return None
+    derived = typed["country"].map(country_region, na_action="ignore")
+    if "region" in typed:
+        fill = typed["region"].isna() & derived.notna()
+        if fill.any():
+            typed["region"] = typed["region"].astype(object).where(~fill, derived)
+            notes.append(f"Region derived from the country for {_example_regions(typed['country'][fill], derived[fill])}.")
+        return None
+    if derived.notna().any():
+        notes.append(
+            f"No region column: region derived from the country for {_example_regions(typed['country'], derived)} "
+            "(where the store has no region for them)."
+        )
+        return derived
+    return None
+
+
+def _example_regions(countries: pd.Series, regions: pd.Series) -> str:
+    present = regions.notna()
+    pairs = pd.Series(regions[present].to_numpy(), index=countries[present].to_numpy())
+    pairs = pairs[~pairs.index.duplicated()]
+    shown = ", ".join(f"{country} → {region}" for country, region in list(pairs.items())[:3])
+    total = int(present.sum())
+    return f"{total:,} account{'s' if total != 1 else ''} ({shown}{', …' if len(pairs) > 3 else ''})"
+
+
+def _say_how_regions_read(regions: pd.Series, notes: list[str]) -> None:
+    counts = regions.value_counts(dropna=True)
+    read_as: list[str] = []
+    broad: list[str] = []
+    for value, n in counts.items():
+        text = str(value)
+        if text.upper() in REGIONS:
+            continue
+        region = region_of(text)
+        if region is not None:
+            read_as.append(f"`{text}` reads as {region} in rules")
+        elif header_key(text) in BROAD_REGIONS:
+            broad.append(
+                f"`{text}` ({int(n):,} account{'s' if n != 1 else ''}) spans {BROAD_REGIONS[header_key(text)]}, "
+                "so no rule on one of them matches it"
+            )
+    if read_as or broad:
+        notes.append("Regions are kept as written: " + "; ".join(read_as + broad) + ".")
 
 
 def _missing_required(raw: RawTable, spec: TableSpec, f: Field) -> str:
@@ -559,7 +631,7 @@ def _date_reading(
     if order or pattern:
         return order, pattern
     date_columns = [h for n, h in headers.fields.items() if spec.field(n).kind == "date"]
-    cells = {header: trim(raw.frame[header]) for header in date_columns}
+    cells = {header: trim(raw.frame[header], typed=True) for header in date_columns}
     evidence = None
     for header in date_columns:
         found = date_evidence(cells[header])
@@ -625,6 +697,8 @@ def _parse(
             known.categories.get(f.name, ()),
             f.closed,
             options.allow_new_values,
+            keep_as_written=f.keep_as_written,
+            recognised=_recognised_region if f.name == "region" else lambda value: False,
         )
     if f.kind == "country":
         return parse_country(cells)

@@ -125,14 +125,14 @@ def import_table(
     valid = checked.valid_frame()
     report.skipped = report.rows_read - len(valid)
     if dry_run:
-        changes = _compare(store, spec, valid)
+        changes = _compare(store, spec, valid, checked.derived)
         _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
         return report
     # Compared inside the write transaction: another import landing in between cannot make
     # this one insert a row that now exists.
     with store.transaction():
-        changes = _compare(store, spec, valid)
+        changes = _compare(store, spec, valid, checked.derived)
         _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
         owner_links, manager_links = _links(store, valid) if kind == "csms" else ({}, {})
@@ -267,11 +267,20 @@ def _warn_about_lookalikes(store: Store, checked: CheckedTable) -> None:
     )
 
 
-def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
-    """What writing ``valid`` would change in the store."""
+def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame, derived: Sequence[str] = ()) -> RowChanges:
+    """What writing ``valid`` would change in the store.
+
+    A ``derived`` field (one the file has no column for) fills only what the store lacks.
+    """
     existing = (
         records.load(store, spec.table, list(valid.columns)) if records.count(store, spec.table) else pd.DataFrame()
     )
+    if derived and not existing.empty:
+        stored = existing.set_index(spec.id_field)
+        valid = valid.copy()
+        for name in derived:
+            kept = valid[spec.id_field].map(stored[name])
+            valid[name] = kept.where(kept.notna(), valid[name])
     return compare_rows(existing, valid, spec.id_field, list(valid.columns))
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
+from engine.fields import text_matches
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
 from engine.proposals import BandShare, TierRow, propose_rules, tier_table
@@ -182,7 +183,9 @@ def _value_warnings(store: Store, rule_set: RuleSet) -> list[str]:
                 continue
             lowered = {k.lower(): k for k in known}
             for value in test.value if isinstance(test.value, tuple) else (test.value,):
-                if str(value).lower() not in lowered:
+                if str(value).lower() not in lowered and not any(
+                    text_matches(test.field, k, str(value)) for k in known
+                ):
                     hint = did_you_mean(str(value), known)
                     warnings.append(
                         f"rule {position} ({rule.title}): no account has {test.field} `{value}`"
