@@ -68,6 +68,8 @@ class TableSpec:
     name_field: str
     # Headers tierbot writes itself (the export's Tier column) and skips on import.
     output_headers: tuple[str, ...] = ()
+    # Header spellings of a name's first and last parts, joined when the file has no name column.
+    name_parts: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -219,7 +221,7 @@ HEALTH_SCORE_YELLOW = 40.0
 
 ROLES = ("csm", "manager", "leader", "admin")
 
-_ROLE_ALIASES = {
+ROLE_ALIASES = {
     "csm": "csm",
     "customer success manager": "csm",
     "customer success": "csm",
@@ -274,6 +276,8 @@ ACCOUNT_FIELDS = TableSpec(
                 "customer id",
                 "account number",
                 "id",
+                # A company's own id in a custom field: an id when the file has no better one.
+                "external id",
             ),
             used_by=("re-imports", "export back to the CRM"),
         ),
@@ -323,7 +327,7 @@ ACCOUNT_FIELDS = TableSpec(
             "category",
             "Plan",
             "The subscription plan or edition.",
-            synonyms=("plan", "subscription plan", "product plan", "pricing plan", "edition"),
+            synonyms=("plan", "subscription plan", "product plan", "pricing plan", "edition", "plan tier"),
             vocabulary=PLANS,
             used_by=("plan-based tier rules", "cohort tables"),
         ),
@@ -332,7 +336,7 @@ ACCOUNT_FIELDS = TableSpec(
             "category",
             "Industry",
             "The account's industry.",
-            synonyms=("industry", "industry type", "primary industry"),
+            synonyms=("industry", "industry type", "primary industry", "sector", "industry sector"),
             vocabulary=INDUSTRIES,
             used_by=("industry tier rules", "cohort tables"),
         ),
@@ -384,6 +388,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "country region",
                 "hq country",
                 "country code",
+                "office location",
             ),
             used_by=("territory balancing by geography",),
         ),
@@ -431,7 +436,7 @@ ACCOUNT_FIELDS = TableSpec(
             "number",
             "Health score",
             "Health score from 0 to 100.",
-            synonyms=("health score", "healthscore", "customer health score"),
+            synonyms=("health score", "healthscore", "customer health score", "account health score"),
             minimum=0,
             maximum=100,
             used_by=("cohort health",),
@@ -441,7 +446,7 @@ ACCOUNT_FIELDS = TableSpec(
             "number",
             "NPS",
             "Net promoter score, -100 to 100.",
-            synonyms=("nps", "nps score", "net promoter score"),
+            synonyms=("nps", "nps score", "net promoter score", "avg nps score", "average nps score", "avg nps"),
             minimum=-100,
             maximum=100,
             used_by=("cohort tables",),
@@ -460,6 +465,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "contract end",
                 "subscription end date",
                 "renews on",
+                "end date",
             ),
             used_by=("renewal guardrails on handoffs", "days-to-renewal rules", "forecasts"),
         ),
@@ -541,6 +547,7 @@ CSM_FIELDS = TableSpec(
     noun="CSM",
     id_field="id",
     name_field="name",
+    name_parts=(("first name", "given name", "firstname"), ("last name", "surname", "family name", "lastname")),
     fields=(
         Field(
             "id",
@@ -557,6 +564,14 @@ CSM_FIELDS = TableSpec(
             "Full name.",
             synonyms=("full name", "csm name", "employee name", "name", "csm", "employee"),
             used_by=("messages and App Home",),
+        ),
+        Field(
+            "title",
+            "text",
+            "Title",
+            "Job title, as the customer note signs it (and the role, when the file has no role column).",
+            synonyms=("title", "job title", "position", "job role"),
+            used_by=("customer transition notes",),
         ),
         Field(
             "email",
@@ -583,7 +598,7 @@ CSM_FIELDS = TableSpec(
             vocabulary=ROLES,
             closed=True,
             default="csm",
-            value_aliases=MappingProxyType(_ROLE_ALIASES),
+            value_aliases=MappingProxyType(ROLE_ALIASES),
             used_by=("roles in Slack",),
         ),
         Field(
@@ -591,7 +606,7 @@ CSM_FIELDS = TableSpec(
             "category",
             "Region",
             "The region the CSM covers.",
-            synonyms=("region", "territory", "geo"),
+            synonyms=("region", "territory", "geo", "regional office"),
             vocabulary=REGIONS,
             keep_as_written=True,
             used_by=("territory balancing by region", "the handoff region guardrail"),
@@ -609,6 +624,9 @@ CSM_FIELDS = TableSpec(
                 "weekly hours",
                 "capacity hours week",
                 "capacity hrs",
+                "weekly capacity hours",
+                "capacity hours per week",
+                "available hours",
             ),
             minimum=0,
             maximum=168,

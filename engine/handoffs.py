@@ -56,7 +56,6 @@ def quarter_of(day: date) -> str:
 # ---------------------------------------------------------------------------------- guardrails
 
 
-
 def same_region(account_region: str, csm_region: str) -> bool:
     """Whether two region values name the same region: case ignored, and "North America" is NA
     (regions are stored as each file writes them)."""
@@ -64,6 +63,7 @@ def same_region(account_region: str, csm_region: str) -> bool:
         return True
     region = region_of(account_region)
     return region is not None and region == region_of(csm_region)
+
 
 @dataclass(frozen=True)
 class GuardrailSettings:

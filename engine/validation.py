@@ -434,7 +434,8 @@ def check_table(
     """
     options = options or ImportOptions()
     known = known or KnownValues()
-    headers = map_headers(list(map(str, raw.frame.columns)), spec, options.mapping)
+    raw, mapping = _join_name_parts(raw, spec, options.mapping)
+    headers = map_headers(list(map(str, raw.frame.columns)), spec, mapping)
     refuse_summary(raw, spec, headers)
     if raw.frame.empty:
         raise FileRefused(f"`{raw.source}` has a header row but no {spec.noun} rows.")
@@ -445,7 +446,16 @@ def check_table(
     if headers.ignored:
         notes.append(f"Ignored {', '.join(f'`{h}`' for h in headers.ignored)}: tierbot computes it.")
     if headers.extra:
-        notes.append(f"Kept {', '.join(f'`{h}`' for h in headers.extra)} as extra attributes.")
+        kept = ", ".join(f"`{h}`" for h in headers.extra)
+        if spec.table == "csms":
+            # A roster column tierbot does not know is most often a field under another name.
+            notes.append(
+                f"Warning: {kept} {'is not a roster field' if len(headers.extra) == 1 else 'are not roster fields'} "
+                f"tierbot knows: kept as extra attributes, not used. If one holds a roster field, map it "
+                f'with --map FIELD="Header" (`tierbot fields csms` lists them).'
+            )
+        else:
+            notes.append(f"Kept {kept} as extra attributes.")
     order, pattern = _date_reading(raw, spec, headers, options, notes)
 
     person_fields = [n for n in headers.fields if spec.field(n).kind == "person"]
@@ -494,6 +504,7 @@ def check_table(
     for name in person_fields:
         text[name] = trim(raw.frame[headers.fields[name]])
     _fill_health_score(typed)
+    _role_from_title(spec, typed, headers, notes)
     derived_regions = _regions(spec, typed, headers, notes)
 
     ids = _ids(spec, typed, headers, text, problems, raw, notes)
@@ -537,6 +548,46 @@ def check_table(
     )
 
 
+def _join_name_parts(raw: RawTable, spec: TableSpec, mapping: Mapping[str, str]) -> tuple[RawTable, Mapping[str, str]]:
+    """Join first- and last-name columns into one name column when the file has no name column."""
+    firsts, lasts = spec.name_parts
+    if not firsts or spec.name_field in mapping:
+        return raw, mapping
+    by_key = {header_key(str(h)): str(h) for h in raw.frame.columns}
+    name_keys_ = {header_key(s) for s in spec.field(spec.name_field).synonyms} | {spec.name_field}
+    if name_keys_ & set(by_key):
+        return raw, mapping
+    first = next((by_key[k] for k in firsts if k in by_key), None)
+    last = next((by_key[k] for k in lasts if k in by_key), None)
+    if first is None or last is None:
+        return raw, mapping
+    joined = (trim(raw.frame[first]).fillna("") + " " + trim(raw.frame[last]).fillna("")).str.strip()
+    header = f"{first} + {last}"
+    frame = raw.frame.drop(columns=[first, last])
+    frame.insert(list(raw.frame.columns).index(first), header, joined)
+    note = f"Name from `{first}` and `{last}` joined (e.g. `{joined.iloc[0]}`)."
+    joined_raw = RawTable(frame=frame, rows=raw.rows, source=raw.source, notes=[*raw.notes, note])
+    return joined_raw, {**mapping, spec.name_field: header}
+
+
+def _role_from_title(spec: TableSpec, typed: dict[str, pd.Series], headers: HeaderMap, notes: list[str]) -> None:
+    """Without a role column, a title that is a role tierbot knows gives the role; others are csm."""
+    if "role" not in spec.names or "role" in headers.fields or "title" not in typed:
+        return
+    role_field = spec.field("role")
+    roles = typed["title"].map(lambda t: role_field.value_aliases.get(header_key(str(t))), na_action="ignore")
+    if roles.notna().any():
+        typed["role"] = roles.where(roles.notna(), role_field.default)
+        headers.fields["role"] = headers.fields["title"]
+        examples = ", ".join(
+            f"{t} → {r}" for t, r in dict(zip(typed["title"][roles.notna()], roles[roles.notna()], strict=True)).items()
+        )
+        notes.append(
+            f"No role column: roles read from `{headers.fields['title']}` where the title is a role tierbot knows "
+            f"({examples}); everyone else is a csm. Add a Role column to say otherwise."
+        )
+
+
 def _recognised_region(value: str) -> bool:
     key = header_key(value)
     return key in REGION_SYNONYMS or key in BROAD_REGIONS
@@ -559,7 +610,9 @@ def _regions(spec: TableSpec, typed: dict[str, pd.Series], headers: HeaderMap, n
         fill = typed["region"].isna() & derived.notna()
         if fill.any():
             typed["region"] = typed["region"].astype(object).where(~fill, derived)
-            notes.append(f"Region derived from the country for {_example_regions(typed['country'][fill], derived[fill])}.")
+            notes.append(
+                f"Region derived from the country for {_example_regions(typed['country'][fill], derived[fill])}."
+            )
         return None
     if derived.notna().any():
         notes.append(

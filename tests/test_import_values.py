@@ -180,11 +180,19 @@ def test_header_spellings_seen_in_real_files(header: str, field: str) -> None:
     assert mapped.fields.get(field) == header
 
 
-def test_office_location_is_the_csm_s_region() -> None:
+def test_office_location_is_the_account_s_country_and_regional_office_the_csm_s_region(  # type: ignore[no-untyped-def]
+    load, store: Store
+) -> None:
     from engine.fields import CSM_FIELDS
     from engine.validation import map_headers
 
-    assert map_headers(["name", "office_location"], CSM_FIELDS, {}).fields["region"] == "office_location"
+    load(
+        "account,sector,revenue,office_location\nBetasoloin,medical,251.41,United States\n",
+        options=ImportOptions(mapping={"arr": "revenue"}),
+    )
+    betasoloin = account(store, "betasoloin")
+    assert (betasoloin["country"], betasoloin["industry"], betasoloin["region"]) == ("United States", "medical", "NA")
+    assert map_headers(["sales_agent", "regional_office"], CSM_FIELDS, {}).fields["region"] == "regional_office"
 
 
 def test_external_id_is_a_candidate_the_crm_id_beats(load, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -232,9 +240,12 @@ def test_map_choices_are_remembered_and_reused(load, store: Store) -> None:  # t
 
 
 def test_a_remembered_map_is_not_used_on_a_file_with_other_headers(load, store: Store) -> None:  # type: ignore[no-untyped-def]
-    load("Customer Ref,Account Name,Contract Value\nc1,Acme,100\n", options=ImportOptions(mapping={"arr": "Contract Value"}))
+    load(
+        "Customer Ref,Account Name,Contract Value\nc1,Acme,100\n",
+        options=ImportOptions(mapping={"arr": "Contract Value"}),
+    )
     with pytest.raises(Exception, match="no ARR column"):
-        load("Customer Ref,Account Name,Contract Value,Owner\nc1,Acme,100,x\n", name="other.csv")
+        load("Account Name,Contract Value,Owner\nAcme,100,x\n", name="other.csv")
 
 
 # ---------------------------------------------------------------------------------- the formula
@@ -263,3 +274,17 @@ def test_the_formula_reads_arr_from_the_crm_field_it_came_from(  # type: ignore[
 def test_rows_with_errors_still_refuse_the_import(load) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidRows):
         load("Account ID,Account Name,ARR\nx1,X,abc\n")
+
+
+def test_the_formula_accepts_the_region_as_the_accounts_write_it(  # type: ignore[no-untyped-def]
+    load, store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "name: fy\ntiers: [North, Other]\nrules:\n  - tier: North\n    when: {region: NA}\n"
+        "  - tier: Other\n    default: true\n"
+    )
+    load_rule_set(store, rules, actor="t", clock=clock)
+    load("Account ID,Account Name,ARR,Region\na1,Acme,10,North America\na2,Rio,10,AMER\n")
+    text = crm_formula(store, "fy", crm="salesforce").text
+    assert '"north america"' in text and '"na"' in text and '"amer"' not in text

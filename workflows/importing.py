@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from engine.changes import RowChanges, compare_rows
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InvalidRows, UnknownName
-from engine.fields import TABLE_SPECS, TableSpec
+from engine.fields import TABLE_SPECS, TableSpec, header_key
 from engine.normalize import date_pattern, name_keys
 from engine.people import build_roster
 from engine.validation import (
@@ -92,9 +92,14 @@ def import_table(
     target = _errors_path(path, errors_file)
     progress(f"Reading {path.name}…")
     grid = read_grid(path, sheet)
-    raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=list(options.mapping.values()))
+    remembered = [] if options.mapping else imports.with_maps(store, kind)
+    mapped = list(options.mapping.values()) or [h for r in remembered for h in r.options["map"].values()]
+    raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=mapped)
+    options, reused = _remembered_map(options, remembered, [str(h) for h in raw.frame.columns], spec)
     progress(f"Checking {len(raw.frame):,} rows…")
     checked = _check(store, spec, raw, options)
+    if reused:
+        checked.notes.insert(0, reused)
     if kind == "accounts":
         _warn_about_lookalikes(store, checked)
     report = ImportReport(
@@ -161,6 +166,8 @@ def import_table(
                     "date_format": options.date_format,
                     "skip_invalid": skip_invalid,
                     "sheet": sheet,
+                    # The --map choices (given or reused), for the next file with these columns.
+                    "map": dict(options.mapping),
                     # The file's own column order, so an export can go back the way it came.
                     "headers": [str(h) for h in raw.frame.columns],
                 },
@@ -195,6 +202,30 @@ def import_table(
         audit.record(store, entries)
     report.written = True
     return report
+
+
+def _remembered_map(
+    options: ImportOptions, remembered: Sequence[imports.ImportRecord], headers: Sequence[str], spec: TableSpec
+) -> tuple[ImportOptions, str | None]:
+    """Reuse the --map choices of the latest import whose columns this file has too.
+
+    A file with every column of that import (tierbot's own export adds only its Tier column) is
+    read the same way without repeating ``--map``.
+    """
+    present = {header_key(h) for h in headers}
+    for record in remembered:
+        before = {header_key(h) for h in record.options.get("headers") or []} - {
+            header_key(h) for h in spec.output_headers
+        }
+        choices = dict(record.options["map"])
+        if before <= present and all(header_key(h) in present for h in choices.values()):
+            shown = " ".join(f'--map {name}="{header}"' for name, header in choices.items())
+            note = (
+                f"Used the --map choices remembered from {record.file_name} ({record.at[:10]}): {shown}. "
+                "Pass --map to choose otherwise."
+            )
+            return replace(options, mapping=choices), note
+    return options, None
 
 
 def _check_date_format(options: ImportOptions) -> None:
