@@ -21,6 +21,7 @@ import pandas as pd
 
 from engine.errors import FileRefused, UnknownName
 from engine.fields import BROAD_REGIONS, REGION_SYNONYMS, REGIONS, Field, TableSpec, header_key, region_of
+from engine.forms import Forms, learn_forms
 from engine.matching import unknown_name
 from engine.normalize import (
     _SPACES,
@@ -28,6 +29,7 @@ from engine.normalize import (
     Issue,
     Parsed,
     as_text,
+    cell_text,
     country_region,
     date_evidence,
     date_pattern,
@@ -119,6 +121,8 @@ class CheckedTable:
     # Fields the file has no column for but tierbot derived (region from country): they fill
     # only what the store does not know yet.
     derived: tuple[str, ...] = ()
+    # How the file writes each column, for the export (engine.forms).
+    forms: Forms = field(default_factory=dict)
 
     @property
     def error_rows(self) -> np.ndarray:
@@ -537,6 +541,10 @@ def check_table(
         frame["health_score"] = typed["health_score"]
     if headers.extra:
         frame["extra"] = _extra_json(raw.frame[headers.extra])
+    forms: Forms = {}
+    if spec.table == "accounts":
+        cells = {name: cell_text(raw.frame[header]) for name, header in headers.fields.items()}
+        forms, frame["written"] = learn_forms(spec, cells, frame, options.decimal_comma)
     return CheckedTable(
         frame=frame,
         rows=raw.rows,
@@ -545,6 +553,7 @@ def check_table(
         extra_headers=list(headers.extra),
         notes=notes,
         derived=("region",) if derived_regions is not None else (),
+        forms=forms,
     )
 
 

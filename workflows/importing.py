@@ -19,6 +19,7 @@ from engine.changes import RowChanges, compare_rows
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InvalidRows, UnknownName
 from engine.fields import TABLE_SPECS, TableSpec, header_key
+from engine.forms import merge_forms
 from engine.normalize import date_pattern, name_keys
 from engine.people import build_roster
 from engine.validation import (
@@ -141,7 +142,18 @@ def import_table(
         _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
         owner_links, manager_links = _links(store, valid) if kind == "csms" else ({}, {})
-        if not report.created and not report.updated and not owner_links and not manager_links:
+        latest = imports.latest(store, kind)
+        before_forms = latest.options.get("forms", {}) if latest is not None else {}
+        forms = merge_forms(before_forms, checked.forms)
+        restyled = len(changes.changed) - report.updated
+        if (
+            not report.created
+            and not report.updated
+            and not restyled
+            and not owner_links
+            and not manager_links
+            and forms == before_forms
+        ):
             previous = imports.find_by_hash(store, kind, grid.sha256)
             if previous is not None:
                 report.notes.append(f"This exact file was imported on {previous['at'][:10]} by {previous['actor']}.")
@@ -168,6 +180,8 @@ def import_table(
                     "sheet": sheet,
                     # The --map choices (given or reused), for the next file with these columns.
                     "map": dict(options.mapping),
+                    # How the files write each column, so the export writes it back the same way.
+                    "forms": forms,
                     # The file's own column order, so an export can go back the way it came.
                     "headers": [str(h) for h in raw.frame.columns],
                 },
@@ -179,9 +193,15 @@ def import_table(
         records.update(store, spec.table, changes.changed, spec.id_field, at)
         entity = spec.noun.lower()
         entries = [
-            AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", before, after)
+            AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", _values(before), _values(after))
             for row_id, before, after in zip(changes.changed[spec.id_field], changes.before, changes.after, strict=True)
+            if _values(before) or _values(after)
         ]
+        if restyled:
+            report.notes.append(
+                f"{restyled:,} {spec.noun}s are unchanged but written otherwise in this file "
+                "(e.g. USA for United States): the export writes them as this file does."
+            )
         summary = {
             "file": path.name,
             "sha256": grid.sha256,
@@ -329,8 +349,20 @@ def _refuse_nameless(spec: TableSpec, changes: RowChanges, source: str) -> None:
 
 def _count_changes(report: ImportReport, changes: RowChanges) -> None:
     report.created = len(changes.new)
-    report.updated = len(changes.changed)
-    report.unchanged = changes.unchanged
+    # A row whose only change is how the file writes a value (its cells as written) has the
+    # same values: it is written for the export but is not an update.
+    restyled = sum(
+        1
+        for before, after in zip(changes.before, changes.after, strict=True)
+        if not _values(before) and not _values(after)
+    )
+    report.updated = len(changes.changed) - restyled
+    report.unchanged = changes.unchanged + restyled
+
+
+def _values(change: dict) -> dict:
+    """A change's fields without the cells as written (kept for the export, not a value)."""
+    return {k: v for k, v in change.items() if k != "written"}
 
 
 def _links(store: Store, roster: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
