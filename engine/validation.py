@@ -644,7 +644,7 @@ def _example_regions(countries: pd.Series, regions: pd.Series) -> str:
 def _say_how_regions_read(regions: pd.Series, notes: list[str]) -> None:
     counts = regions.value_counts(dropna=True)
     read_as: list[str] = []
-    broad: list[str] = []
+    broad: dict[str, list[str]] = {}
     for value, n in counts.items():
         text = str(value)
         if text.upper() in REGIONS:
@@ -653,12 +653,15 @@ def _say_how_regions_read(regions: pd.Series, notes: list[str]) -> None:
         if region is not None:
             read_as.append(f"`{text}` reads as {region} in rules")
         elif header_key(text) in BROAD_REGIONS:
-            broad.append(
-                f"`{text}` ({int(n):,} account{'s' if n != 1 else ''}) spans {BROAD_REGIONS[header_key(text)]}, "
-                "so no rule on one of them matches it"
-            )
-    if read_as or broad:
-        notes.append("Regions are kept as written: " + "; ".join(read_as + broad) + ".")
+            accounts = f"{int(n):,} account{'s' if n != 1 else ''}"
+            broad.setdefault(BROAD_REGIONS[header_key(text)], []).append(f"`{text}` ({accounts})")
+    said = read_as + [
+        f"{' and '.join(values)} {'span' if len(values) > 1 else 'spans'} {span}, so no rule on one of them matches "
+        f"{'them' if len(values) > 1 else 'it'} (write the region, or leave it blank to derive it from the country)"
+        for span, values in broad.items()
+    ]
+    if said:
+        notes.append("Regions are kept as written: " + "; ".join(said) + ".")
 
 
 def _missing_required(raw: RawTable, spec: TableSpec, f: Field) -> str:
