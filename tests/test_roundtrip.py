@@ -89,7 +89,9 @@ def test_a_salesforce_account_report_comes_back_cell_for_cell(
     assert tiers["0015g00000TorontA"] == "Mid-Market" and tiers["0015g00000RioxAAA"] == "SMB"
 
 
-def test_a_hubspot_company_export_comes_back_cell_for_cell(tiered, store: Store, fixtures: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_hubspot_company_export_comes_back_cell_for_cell(
+    tiered, store: Store, fixtures: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     tiered("hubspot_company_export.csv")
     export_accounts(store, tmp_path / "back.csv")
     original = crm_table(fixtures / "hubspot_company_export.csv", "Record ID")
@@ -106,7 +108,10 @@ def test_the_normalised_export_gives_tierbot_s_forms(tiered, store: Store, tmp_p
     exported = rows_of(tmp_path / "clean.csv")
     cells = {row[0]: dict(zip(exported[0], row, strict=True)) for row in exported[1:]}
     acme, seoul = cells["0015g00000AcmeAAA"], cells["0015g00000SeouAAA"]
-    assert acme["Annual Recurring Revenue"] == "1225507" and cells["0015g00000RioxAAA"]["Annual Recurring Revenue"] == "96000.5"
+    assert (
+        acme["Annual Recurring Revenue"] == "1225507"
+        and cells["0015g00000RioxAAA"]["Annual Recurring Revenue"] == "96000.5"
+    )
     assert acme["Renewal Date"] == "2027-05-21" and acme["Billing Country"] == "United States"
     assert seoul["Billing Country"] == "South Korea" and seoul["Health Status"] == "green"
     assert acme["Account Owner"] == "jordan-blake" and acme["Strategic Account"] == "TRUE"
