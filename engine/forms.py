@@ -355,29 +355,31 @@ def _render(
     normalised: bool,
     numbers_as_numbers: bool,
 ) -> list[Any]:
-    raw = column.to_numpy(dtype=object)
-    present = [value_key(v) is not None for v in raw]
+    """Each cell of a column, rendered once per distinct value."""
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
+    keys = [value_key(u) for u in uniques]
     if kind in NUMBER_KINDS:
         if numbers_as_numbers:
-            return [_number(v) if ok else None for v, ok in zip(raw, present, strict=True)]
-        number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
-        return [number_form.render(float(v)) if ok else "" for v, ok in zip(raw, present, strict=True)]
-    spellings: Mapping[str, str] = form.get("spellings", {})
-    if kind == "person":
-        spellings = _person_spellings(spellings, people)
-    rendered: dict[str, str] = {}
-    cells: list[Any] = []
-    for value, ok in zip(raw, present, strict=True):
-        if not ok:
-            cells.append("")
-            continue
-        key = value_key(value)
-        assert key is not None
-        if key not in rendered:
+            rendered: list[Any] = [_number(u) if k is not None else None for u, k in zip(uniques, keys, strict=True)]
+        else:
+            number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
+            rendered = [
+                number_form.render(float(u)) if k is not None else "" for u, k in zip(uniques, keys, strict=True)
+            ]
+    else:
+        spellings: Mapping[str, str] = form.get("spellings", {})
+        if kind == "person":
+            spellings = _person_spellings(spellings, people)
+        rendered = []
+        for key in keys:
+            if key is None:
+                rendered.append("")
+                continue
             spelt = spellings.get(key)
-            rendered[key] = spelt if spelt is not None else _tierbot_form(name, kind, key, form, people, normalised)
-        cells.append(rendered[key])
-    return cells
+            rendered.append(spelt if spelt is not None else _tierbot_form(name, kind, key, form, people, normalised))
+    blank = None if kind in NUMBER_KINDS and numbers_as_numbers else ""
+    table = np.array([*rendered, blank], dtype=object)
+    return list(table[np.where(codes >= 0, codes, len(rendered))])
 
 
 def _number(value: Any) -> Any:
