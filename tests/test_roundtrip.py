@@ -165,3 +165,38 @@ def test_an_xlsx_export_keeps_numbers_numeric_and_the_rest_as_written(tiered, st
     acme = dict(zip(rows[0], rows[1], strict=True))
     assert acme["Annual Recurring Revenue"] == 1225507 and acme["Renewal Date"] == "5/21/2027"
     assert acme["Account Owner"] == "Jordan Blake" and acme["Billing Country"] == "USA"
+
+
+def test_owners_linked_by_a_later_roster_still_go_back_by_name(  # type: ignore[no-untyped-def]
+    store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path
+) -> None:
+    import_table(
+        store, fixtures / "hubspot_company_export.csv", "accounts", actor="t", clock=clock, errors_file=tmp_path
+    )
+    report = import_table(store, fixtures / "roster.csv", "csms", actor="t", clock=clock, errors_file=tmp_path)
+    assert report.owners_linked == 4
+    export_accounts(store, tmp_path / "back.csv")
+    original = crm_table(fixtures / "hubspot_company_export.csv", "Record ID")
+    exported = rows_of(tmp_path / "back.csv")
+    assert [row[:-1] for row in exported] == original
+
+
+def test_the_command_line_exports_normalised(store: Store, clock: FixedClock, fixtures: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+    for args in (
+        ["import", "csms", str(fixtures / "roster.csv")],
+        ["import", "accounts", str(fixtures / "salesforce_account_report.csv")],
+        ["export", "accounts", str(tmp_path / "as-is.csv")],
+        ["export", "accounts", str(tmp_path / "clean.csv"), "--normalised"],
+    ):
+        result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    as_is = {row[0]: row for row in rows_of(tmp_path / "as-is.csv")}
+    clean = {row[0]: row for row in rows_of(tmp_path / "clean.csv")}
+    assert as_is["0015g00000AcmeAAA"][2] == "Jordan Blake" and clean["0015g00000AcmeAAA"][2] == "jordan-blake"
+    assert as_is["0015g00000AcmeAAA"][10] == "5/21/2027" and clean["0015g00000AcmeAAA"][10] == "2027-05-21"
