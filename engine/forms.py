@@ -121,17 +121,33 @@ def _number_form(cells: list[str], decimal_comma: bool) -> NumberForm:
 
 def _number_misses(written: pd.Series, values: pd.Series, form: NumberForm) -> np.ndarray:
     """Cells the form would not write back as they are (a blank reads back as a blank)."""
-    text = pa.array(written.astype(object).where(written.notna(), None), type=pa.large_string())
-    filled = pc.fill_null(pc.not_equal(pc.utf8_length(text), 0), False)
-    fits = pc.fill_null(pc.match_substring_regex(text, form.pattern()), False)
-    digits = pc.fill_null(pc.count_substring_regex(text, "[0-9]"), 0)
-    fits = pc.and_(fits, pc.less_equal(digits, _EXACT_DIGITS))
+    text = pa.array(as_text(written))
+    filled = pc.not_equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
     number = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
     read = ~np.isnan(number)
-    negative_zero = pc.fill_null(pc.starts_with(text, "-"), False).to_numpy(zero_copy_only=False) & (number == 0)
-    filled_np = filled.to_numpy(zero_copy_only=False)
-    fits_np = fits.to_numpy(zero_copy_only=False) & read & ~negative_zero
-    return np.asarray((filled_np & ~fits_np) | (~filled_np & read), dtype=bool)
+    if form == NumberForm(min_decimals=form.min_decimals):
+        # Plain numbers (what most CSV exports write): Arrow writes a float the shortest way, as
+        # the form does, so one vectorised comparison replaces a regular expression per cell.
+        expected = pc.cast(pa.array(number, from_pandas=True), pa.large_string())
+        # Whole numbers through int64: Arrow writes a float of 1e10 or more with an exponent.
+        whole_mask = read & (np.abs(np.where(read, number, 0)) < 2**53)
+        whole_mask &= np.floor(np.where(whole_mask, number, 0)) == np.where(whole_mask, number, 0)
+        integers = pc.cast(pa.array(np.where(whole_mask, number, 0).astype(np.int64)), pa.large_string())
+        if form.min_decimals:
+            suffix, joiner = pa.scalar(".0", pa.large_string()), pa.scalar("", pa.large_string())
+            integers = pc.binary_join_element_wise(integers, suffix, joiner)
+        expected = pc.if_else(pa.array(whole_mask), integers, expected)
+        fits = pc.fill_null(pc.equal(text, expected), False).to_numpy(zero_copy_only=False)
+    else:
+        fits = pc.fill_null(pc.match_substring_regex(text, form.pattern()), False).to_numpy(zero_copy_only=False)
+    # Beyond 15 significant digits a float no longer gives back the digits it was read from.
+    long = pc.greater(pc.utf8_length(text), _EXACT_DIGITS).to_numpy(zero_copy_only=False)
+    if long.any():
+        digits = pc.count_substring_regex(pc.filter(text, pa.array(long)), "[0-9]").to_numpy(zero_copy_only=False)
+        fits[np.flatnonzero(long)[digits > _EXACT_DIGITS]] = False
+    negative_zero = pc.starts_with(text, "-").to_numpy(zero_copy_only=False) & (number == 0)
+    fits = fits & read & ~negative_zero
+    return np.asarray((filled & ~fits) | (~filled & read), dtype=bool)
 
 
 # ---------------------------------------------------------------------------------- dates
@@ -196,7 +212,14 @@ def _spellings(written: pd.Series, values: pd.Series, kind: str) -> tuple[dict[s
     texts = [str(t) for t in texts]
     width = max(len(texts), 1)
     present = codes >= 0
-    pairs, counts = np.unique(codes[present] * width + text_codes[present], return_counts=True)
+    combined = codes[present] * width + text_codes[present]
+    if len(key_index) * width <= 1 << 22:
+        # Few values and spellings (the usual case): counting beats sorting a million codes.
+        counted = np.bincount(combined, minlength=len(key_index) * width)
+        pairs = np.flatnonzero(counted)
+        counts = counted[pairs]
+    else:
+        pairs, counts = np.unique(combined, return_counts=True)
     best = np.full(len(key_index), -1, dtype=np.int64)
     per_key = np.zeros(len(key_index), dtype=np.int64)
     for at in np.argsort(-counts, kind="stable"):
@@ -248,7 +271,7 @@ def _written_json(
 ) -> pd.Series:
     out = np.full(len(values), None, dtype=object)
     if not misses:
-        return pd.Series(out, index=values.index)
+        return pd.Series(out, index=values.index, dtype=object)
     any_miss = np.logical_or.reduce(list(misses.values()))
     for position in np.flatnonzero(any_miss):
         cells = {
@@ -257,7 +280,7 @@ def _written_json(
             if missed[position]
         }
         out[position] = json.dumps(cells, ensure_ascii=False, sort_keys=True)
-    return pd.Series(out, index=values.index)
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _cell(value: Any) -> str:
