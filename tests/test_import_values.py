@@ -288,3 +288,18 @@ def test_the_formula_accepts_the_region_as_the_accounts_write_it(  # type: ignor
     load("Account ID,Account Name,ARR,Region\na1,Acme,10,North America\na2,Rio,10,AMER\n")
     text = crm_formula(store, "fy", crm="salesforce").text
     assert '"north america"' in text and '"na"' in text and '"amer"' not in text
+
+
+def test_tierbot_s_own_export_of_a_mapped_file_imports_back_without_map(  # type: ignore[no-untyped-def]
+    load, store: Store, tmp_path: Path
+) -> None:
+    from workflows.exporting import export_accounts
+
+    load(
+        "Customer Ref,Account Name,Contract Value\nc1,Acme,100\nc2,Beta,200\n",
+        options=ImportOptions(mapping={"crm_id": "Customer Ref", "arr": "Contract Value"}),
+    )
+    export_accounts(store, tmp_path / "out.csv")
+    report = load((tmp_path / "out.csv").read_text(), name="back.csv")
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    assert any("remembered" in n for n in report.notes)
