@@ -303,3 +303,26 @@ def test_tierbot_s_own_export_of_a_mapped_file_imports_back_without_map(  # type
     report = load((tmp_path / "out.csv").read_text(), name="back.csv")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
     assert any("remembered" in n for n in report.notes)
+
+
+def test_a_csm_s_title_from_the_roster_signs_the_customer_note(demo_store: Store, clock: FixedClock) -> None:
+    from workflows.drafting import note_facts
+    from workflows.handoffs import decide_handoff, get_handoff, person_named, request_handoff
+
+    with demo_store.transaction():
+        demo_store.execute("UPDATE csms SET title = 'Senior Customer Success Manager' WHERE id = 'sam-patel'")
+    marcus = person_named(demo_store, "marcus-chen")
+    account_id = demo_store.scalar("SELECT crm_id FROM accounts WHERE name = 'Acme Health Partners'")
+    handoff = request_handoff(
+        demo_store,
+        marcus,
+        crm_id=str(account_id),
+        to_csm="sam-patel",
+        reason="rebalancing",
+        effective="2026-12-07",
+        clock=clock,
+    )
+    decide_handoff(demo_store, handoff.id, approve=True, person=marcus, clock=clock)
+    facts, _ = note_facts(demo_store, get_handoff(demo_store, handoff.id))
+    assert facts.new_csm_title == "Senior Customer Success Manager"
+    assert facts.old_csm_title  # the outgoing CSM has no title in the roster: one from the role
