@@ -271,24 +271,36 @@ def export_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--columns", metavar="A,B,…", help="Only these columns, e.g. crm_id,tier.")
 @click.option("--all-columns", is_flag=True, help="Every field tierbot holds, not only the CRM file's columns.")
+@click.option(
+    "--normalised",
+    "--normalized",
+    "normalised",
+    is_flag=True,
+    help="Values in tierbot's forms (1240000, 2027-05-21, South Korea, roster ids), not the CRM file's.",
+)
 @json_option
 @db_option
-def export_accounts_command(file: Path, columns: str | None, all_columns: bool, as_json: bool) -> None:
+def export_accounts_command(
+    file: Path, columns: str | None, all_columns: bool, normalised: bool, as_json: bool
+) -> None:
     """Write every account with its Tier column to FILE (.csv or .xlsx), ready to upload to the CRM.
 
     After an import the file goes back the way it came: your CRM's columns, in its order, under
-    its headers, with the Tier column filled or added. Cells that a spreadsheet would run as a
+    its headers, with the Tier column filled or added, and each value tierbot did not change
+    written as the file wrote it (1,240,000.00, 5/21/2027, Korea, the owner's name);
+    --normalised writes tierbot's forms instead. Cells that a spreadsheet would run as a
     formula are neutralised (and un-neutralised when the file is imported back).
 
     \b
     Examples:
         tierbot export accounts tiers.csv
         tierbot export accounts tiers.xlsx --columns crm_id,tier
+        tierbot export accounts clean.csv --normalised
     """
     from workflows.exporting import export_accounts
 
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns), as_json)
+    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns, normalised=normalised), as_json)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Union
 
+from engine.fields import text_matches
 from engine.rules import DATE, FLAG, NUMBER, RULE_FIELDS, AllOf, Comparison, Condition, Not, Rule, RuleSet
 
 # What each derived field is computed from.
@@ -154,6 +155,10 @@ def comparison_holds(test: Comparison, read: Any) -> bool:
     if read is None:
         return False
     kind = RULE_FIELDS[test.field].kind
+    if kind not in (NUMBER, DATE, FLAG) and test.op in ("=", "!=", "in", "not_in"):
+        asked = test.value if isinstance(test.value, tuple) else (test.value,)
+        hit = any(text_matches(test.field, str(read), str(v)) for v in asked)
+        return hit if test.op in ("=", "in") else not hit
     if kind not in (NUMBER, DATE, FLAG):
         read = read.lower()
         value = tuple(v.lower() for v in test.value) if isinstance(test.value, tuple) else test.value.lower()

@@ -49,6 +49,8 @@ class Field:
     default: object = None  # what a blank cell means, for fields that cannot be blank
     # Spellings people use for a known value, by header_key: {"north america": "NA"}.
     value_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Stored as the file writes it (regions): known values are recognised, never respelt.
+    keep_as_written: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -66,6 +68,8 @@ class TableSpec:
     name_field: str
     # Headers tierbot writes itself (the export's Tier column) and skips on import.
     output_headers: tuple[str, ...] = ()
+    # Header spellings of a name's first and last parts, joined when the file has no name column.
+    name_parts: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -119,26 +123,73 @@ INDUSTRIES = (
 
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 
-_REGION_ALIASES = {
-    "north america": "NA",
-    "amer": "NA",
-    "americas": "NA",
-    "us": "NA",
-    "usa": "NA",
-    "europe": "EMEA",
-    "europe middle east africa": "EMEA",
-    "europe middle east and africa": "EMEA",
-    "eu": "EMEA",
-    "emea": "EMEA",
-    "asia": "APAC",
-    "asia pacific": "APAC",
-    "apj": "APAC",
-    "apac": "APAC",
-    "latin america": "LATAM",
-    "south america": "LATAM",
-    "latam": "LATAM",
-    "na": "NA",
-}
+# Region values that can only mean one of tierbot's regions: the region's other names and places
+# inside it. Regions are stored as the file writes them; rules and guardrails read these as the
+# region they name (``region: {in: [NA]}`` holds for "North America"). Nothing else is mapped.
+REGION_SYNONYMS: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            ("na", "north america", "n america", "noram", "nam", "us", "usa", "united states", "us canada"), "NA"
+        ),
+        **dict.fromkeys(
+            (
+                "emea",
+                "europe middle east africa",
+                "europe middle east and africa",
+                "europe",
+                "eu",
+                "uk",
+                "uki",
+                "uk i",
+                "dach",
+                "nordics",
+                "benelux",
+                "mea",
+                "middle east",
+                "africa",
+            ),
+            "EMEA",
+        ),
+        **dict.fromkeys(
+            (
+                "apac",
+                "asia pacific",
+                "asia pac",
+                "asia pacific japan",
+                "apj",
+                "japac",
+                "anz",
+                "oceania",
+                "southeast asia",
+                "south east asia",
+            ),
+            "APAC",
+        ),
+        **dict.fromkeys(("latam", "latin america", "south america", "central america", "lac"), "LATAM"),
+    }
+)
+# Region values wider than one of tierbot's regions: kept as written and never read as either.
+BROAD_REGIONS: Mapping[str, str] = MappingProxyType(
+    {"amer": "NA and LATAM", "americas": "NA and LATAM", "the americas": "NA and LATAM", "global": "every region"}
+)
+
+
+def region_of(value: str | None) -> str | None:
+    """The region (NA, EMEA, APAC, LATAM) a region value can only mean, or None."""
+    if value is None:
+        return None
+    return REGION_SYNONYMS.get(header_key(str(value)))
+
+
+def text_matches(field_name: str, read: str, wanted: str) -> bool:
+    """Whether a text value read from an account equals a rule's value: case ignored, and for
+    regions, a value that can only mean the rule's region counts as it ("North America" is NA)."""
+    if read.lower() == wanted.lower():
+        return True
+    if field_name != "region" or wanted.upper() not in REGIONS:
+        return False
+    return region_of(read) == wanted.upper()
+
 
 HEALTH_VALUES = ("green", "yellow", "red")
 
@@ -170,7 +221,7 @@ HEALTH_SCORE_YELLOW = 40.0
 
 ROLES = ("csm", "manager", "leader", "admin")
 
-_ROLE_ALIASES = {
+ROLE_ALIASES = {
     "csm": "csm",
     "customer success manager": "csm",
     "customer success": "csm",
@@ -225,6 +276,8 @@ ACCOUNT_FIELDS = TableSpec(
                 "customer id",
                 "account number",
                 "id",
+                # A company's own id in a custom field: an id when the file has no better one.
+                "external id",
             ),
             used_by=("re-imports", "export back to the CRM"),
         ),
@@ -274,7 +327,7 @@ ACCOUNT_FIELDS = TableSpec(
             "category",
             "Plan",
             "The subscription plan or edition.",
-            synonyms=("plan", "subscription plan", "product plan", "pricing plan", "edition"),
+            synonyms=("plan", "subscription plan", "product plan", "pricing plan", "edition", "plan tier"),
             vocabulary=PLANS,
             used_by=("plan-based tier rules", "cohort tables"),
         ),
@@ -283,7 +336,7 @@ ACCOUNT_FIELDS = TableSpec(
             "category",
             "Industry",
             "The account's industry.",
-            synonyms=("industry", "industry type", "primary industry"),
+            synonyms=("industry", "industry type", "primary industry", "sector", "industry sector"),
             vocabulary=INDUSTRIES,
             used_by=("industry tier rules", "cohort tables"),
         ),
@@ -319,7 +372,7 @@ ACCOUNT_FIELDS = TableSpec(
             "Sales region (NA, EMEA, APAC, LATAM or your own).",
             synonyms=("region", "sales region", "geo", "geography", "account region"),
             vocabulary=REGIONS,
-            value_aliases=MappingProxyType(_REGION_ALIASES),
+            keep_as_written=True,
             used_by=("territory balancing by region", "region tier rules"),
         ),
         Field(
@@ -335,6 +388,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "country region",
                 "hq country",
                 "country code",
+                "office location",
             ),
             used_by=("territory balancing by geography",),
         ),
@@ -382,7 +436,7 @@ ACCOUNT_FIELDS = TableSpec(
             "number",
             "Health score",
             "Health score from 0 to 100.",
-            synonyms=("health score", "healthscore", "customer health score"),
+            synonyms=("health score", "healthscore", "customer health score", "account health score"),
             minimum=0,
             maximum=100,
             used_by=("cohort health",),
@@ -392,7 +446,7 @@ ACCOUNT_FIELDS = TableSpec(
             "number",
             "NPS",
             "Net promoter score, -100 to 100.",
-            synonyms=("nps", "nps score", "net promoter score"),
+            synonyms=("nps", "nps score", "net promoter score", "avg nps score", "average nps score", "avg nps"),
             minimum=-100,
             maximum=100,
             used_by=("cohort tables",),
@@ -411,6 +465,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "contract end",
                 "subscription end date",
                 "renews on",
+                "end date",
             ),
             used_by=("renewal guardrails on handoffs", "days-to-renewal rules", "forecasts"),
         ),
@@ -492,6 +547,7 @@ CSM_FIELDS = TableSpec(
     noun="CSM",
     id_field="id",
     name_field="name",
+    name_parts=(("first name", "given name", "firstname"), ("last name", "surname", "family name", "lastname")),
     fields=(
         Field(
             "id",
@@ -508,6 +564,14 @@ CSM_FIELDS = TableSpec(
             "Full name.",
             synonyms=("full name", "csm name", "employee name", "name", "csm", "employee"),
             used_by=("messages and App Home",),
+        ),
+        Field(
+            "title",
+            "text",
+            "Title",
+            "Job title, as the customer note signs it (and the role, when the file has no role column).",
+            synonyms=("title", "job title", "position", "job role"),
+            used_by=("customer transition notes",),
         ),
         Field(
             "email",
@@ -534,7 +598,7 @@ CSM_FIELDS = TableSpec(
             vocabulary=ROLES,
             closed=True,
             default="csm",
-            value_aliases=MappingProxyType(_ROLE_ALIASES),
+            value_aliases=MappingProxyType(ROLE_ALIASES),
             used_by=("roles in Slack",),
         ),
         Field(
@@ -542,10 +606,10 @@ CSM_FIELDS = TableSpec(
             "category",
             "Region",
             "The region the CSM covers.",
-            synonyms=("region", "territory", "geo"),
+            synonyms=("region", "territory", "geo", "regional office"),
             vocabulary=REGIONS,
-            value_aliases=MappingProxyType(_REGION_ALIASES),
-            used_by=("territory balancing by region",),
+            keep_as_written=True,
+            used_by=("territory balancing by region", "the handoff region guardrail"),
         ),
         Field(
             "capacity_hours",
@@ -560,6 +624,9 @@ CSM_FIELDS = TableSpec(
                 "weekly hours",
                 "capacity hours week",
                 "capacity hrs",
+                "weekly capacity hours",
+                "capacity hours per week",
+                "available hours",
             ),
             minimum=0,
             maximum=168,

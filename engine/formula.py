@@ -8,7 +8,7 @@ the rules that use them are named in the error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.errors import InputError
@@ -86,8 +86,9 @@ def _date(value: str) -> str:
 
 
 class _Writer:
-    def __init__(self, fields: Mapping[str, tuple[str, str]]):
+    def __init__(self, fields: Mapping[str, tuple[str, str]], spellings: Mapping[str, Sequence[str]]):
         self.fields = fields
+        self.spellings = spellings
         self.used: dict[str, str] = {}
         self.texts: dict[str, set[str]] = {}  # text values compared, by field
 
@@ -126,6 +127,9 @@ class _Writer:
                 return f"ISBLANK({text})" if value else f"NOT(ISBLANK({text}))"
             lowered = f"LOWER({text})"
             values = value if isinstance(value, tuple) else (value,)
+            if test.field == "region":
+                # Regions are kept as the CRM writes them: "North America" is NA in tierbot too.
+                values = tuple(dict.fromkeys(w for v in values for w in (v, *self.spellings.get(str(v).upper(), ()))))
             self.texts.setdefault(test.field, set()).update(str(v) for v in values)
             hits = [f"{lowered} = {_quote(str(v).lower())}" for v in values]
             hit = hits[0] if len(hits) == 1 else "OR(" + ", ".join(hits) + ")"
@@ -177,8 +181,16 @@ _DERIVED_FROM_FIELDS = {"expected_arr": ("arr", "potential_arr"), "days_to_renew
 }
 
 
-def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str]] | None = None) -> Formula:
-    """The rule set as one Salesforce formula-field expression returning the tier's name."""
+def salesforce_formula(
+    rule_set: RuleSet,
+    overrides: Mapping[str, tuple[str, str]] | None = None,
+    region_spellings: Mapping[str, Sequence[str]] | None = None,
+) -> Formula:
+    """The rule set as one Salesforce formula-field expression returning the tier's name.
+
+    ``region_spellings`` gives, per region (NA…), the other ways the accounts write it ("North
+    America"), which the formula accepts as tierbot does.
+    """
     check_mapping(overrides or {})
     fields = {**SALESFORCE_FIELDS, **(overrides or {})}
     blocked: list[str] = []
@@ -199,7 +211,7 @@ def salesforce_formula(rule_set: RuleSet, overrides: Mapping[str, tuple[str, str
             + "; ".join(dict.fromkeys(blocked))
             + f". To fix it, {fix}propose ARR thresholds instead (`tierbot rules propose`)."
         )
-    writer = _Writer(fields)
+    writer = _Writer(fields, region_spellings or {})
     expression = '""'
     for rule in reversed(rule_set.rules):
         if rule.default or rule.when is None:

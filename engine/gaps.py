@@ -57,3 +57,8 @@ def unlinked_owner_gap(unlinked: int, total: int) -> Gap:
         total,
         ("workload per CSM", "territory balancing", "handoffs"),
     )
+
+
+def unlinked_manager_gap(unlinked: int, total: int) -> Gap:
+    """CSMs whose manager names nobody in the roster."""
+    return Gap("csms", "manager", "Manager not in the CSM roster", unlinked, total, ("handoff approvals",))

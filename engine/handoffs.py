@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 from engine.errors import InputError
+from engine.fields import region_of
 
 STATES = ("proposed", "approved", "rejected", "scheduled", "customer notified", "introduced", "completed", "cancelled")
 NEXT: Mapping[str, tuple[str, ...]] = {
@@ -53,6 +54,15 @@ def quarter_of(day: date) -> str:
 
 
 # ---------------------------------------------------------------------------------- guardrails
+
+
+def same_region(account_region: str, csm_region: str) -> bool:
+    """Whether two region values name the same region: case ignored, and "North America" is NA
+    (regions are stored as each file writes them)."""
+    if account_region.strip().lower() == csm_region.strip().lower():
+        return True
+    region = region_of(account_region)
+    return region is not None and region == region_of(csm_region)
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ def check_guardrails(facts: MoveFacts, settings: GuardrailSettings) -> tuple[Gua
                 )
             )
     if settings.match_region and facts.region and to.region:
-        ok = facts.region.lower() == to.region.lower()
+        ok = same_region(facts.region, to.region)
         out.append(
             GuardrailResult(
                 "region",

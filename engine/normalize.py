@@ -23,9 +23,12 @@ from engine.fields import HEALTH_SCORE_GREEN, HEALTH_SCORE_YELLOW, header_key
 from engine.matching import LEGAL_SUFFIXES, did_you_mean, fold, likely_typo
 from engine.people import Roster, person_key
 
-# Cells people and spreadsheets use for "no value". "NA" is deliberately absent: it is the
-# usual spelling of the North America region.
-BLANK_TOKENS = frozenset({"", "#n/a", "n/a", "n.a.", "null", "none", "nil", "nan", "-", "--", "—", "–", "(blank)", "?"})
+# Cells people and spreadsheets use for "no value" in any column. "NA" is deliberately absent:
+# it is the usual spelling of the North America region.
+BLANK_TOKENS = frozenset({"", "#n/a", "n/a", "n.a.", "null", "-", "—", "–", "(blank)"})
+# Words that mean "no value" only where a number, a date or a flag belongs: elsewhere they can be
+# real values (a support priority of None, a picklist value "?"), so they are kept there.
+EMPTY_WORDS = frozenset({"none", "nil", "nan", "--", "?"})
 
 
 def _case_variants(word: str) -> set[str]:
@@ -35,9 +38,13 @@ def _case_variants(word: str) -> set[str]:
     return variants
 
 
-# Every capitalisation of the blank tokens, so a column is checked without lower-casing it.
-_BLANK_SPELLINGS = frozenset(v for token in BLANK_TOKENS for v in _case_variants(token))
-_BLANK_ARRAY = pa.array(sorted(_BLANK_SPELLINGS), type=pa.large_string())
+def _spellings(tokens: frozenset[str]) -> pa.Array:
+    """Every capitalisation of the tokens, so a column is checked without lower-casing it."""
+    return pa.array(sorted(v for token in tokens for v in _case_variants(token)), type=pa.large_string())
+
+
+_BLANK_ARRAY = _spellings(BLANK_TOKENS)
+_TYPED_BLANK_ARRAY = _spellings(BLANK_TOKENS | EMPTY_WORDS)
 SPREADSHEET_ERRORS = frozenset(
     {"#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!", "#spill!", "#calc!", "#error!"}
 )
@@ -115,8 +122,8 @@ def name_keys(names: pd.Series) -> pd.Series:
     return keys.where((keys != "") & names.notna())
 
 
-def trim(raw: pd.Series) -> pd.Series:
-    """Trim spaces (including non-breaking ones) and turn blank tokens into missing values.
+def cell_text(raw: pd.Series) -> pd.Series:
+    """The cells as a person reads them: spaces (including non-breaking ones) trimmed.
 
     An apostrophe before a formula character is the guard exports put there (see
     ``engine.csv_safety``); it is removed, so an exported file imports back unchanged.
@@ -124,7 +131,17 @@ def trim(raw: pd.Series) -> pd.Series:
     arr = pc.utf8_trim(pa.array(as_text(raw)), _SPACES)
     if pc.any(pc.starts_with(arr, "'")).as_py():
         arr = pc.replace_substring_regex(arr, "^'([=+\\-@\t\r])", "\\1")
-    blank = pc.is_in(arr, value_set=_BLANK_ARRAY)
+    return pd.Series(pd.array(arr, dtype=TEXT), index=raw.index)
+
+
+def trim(raw: pd.Series, typed: bool = False) -> pd.Series:
+    """Trimmed cells with the blank tokens (``N/A``, ``#N/A``, ``-``…) as missing values.
+
+    ``typed`` is for number, date and flag columns, where ``None``, ``nil``, ``?`` and ``--``
+    are blanks too.
+    """
+    arr = pa.array(cell_text(raw))
+    blank = pc.is_in(arr, value_set=_TYPED_BLANK_ARRAY if typed else _BLANK_ARRAY)
     if pc.any(blank).as_py():
         arr = pc.if_else(blank, pa.scalar(None, type=arr.type), arr)
     return pd.Series(pd.array(arr, dtype=TEXT), index=raw.index)
@@ -540,6 +557,8 @@ def parse_category(
     known: Sequence[str] = (),
     closed: bool = False,
     allow_new: bool = False,
+    keep_as_written: bool = False,
+    recognised: Callable[[str], bool] = lambda value: False,
 ) -> Parsed:
     """Normalise a category column against the values tierbot already knows.
 
@@ -548,7 +567,9 @@ def parse_category(
     A value a keystroke or two from a known one ("technolgy"), or a rare spelling next to one
     common in the file, is an error that suggests it, unless ``allow_new`` makes it a new value.
     Other unknown values are new values: a warning when the store already has values for the
-    field. A ``closed`` category accepts only its vocabulary.
+    field. A ``closed`` category accepts only its vocabulary. With ``keep_as_written`` (regions)
+    every value is stored as the file writes it; ``recognised`` values (a region's other names)
+    are known values, never typos.
     """
     aliases = aliases or {}
     canonical: dict[str, str] = {}
@@ -570,8 +591,8 @@ def parse_category(
         refused = [False] * len(distinct)
         for position, value in enumerate(distinct):
             key = value_key(str(value))
-            if key in established:
-                out.append(canonical[key])
+            if key in established or recognised(str(value)):
+                out.append(str(value) if keep_as_written else canonical.get(key, str(value)))
                 continue
             alias = aliases.get(header_key(str(value)))
             if alias is not None:
@@ -590,7 +611,7 @@ def parse_category(
                 # One warning per new value, reported on its first row.
                 note = f" (close to `{canonical[near]}`)" if near else ""
                 _mark(new, f"{key}\x00{note}", position, len(distinct))
-            out.append(canonical[key])
+            out.append(str(value) if keep_as_written else canonical[key])
         issues = [
             Issue(
                 pd.Series(mask, index=distinct.index),
@@ -688,6 +709,37 @@ def country_name(alpha_2: str) -> str:
     if country is None:
         raise KeyError(alpha_2)
     return str(getattr(country, "common_name", None) or country.name)
+
+
+# The region each country lies in, where that is not a matter of a company's own territories:
+# Mexico and Brazil are LATAM, never NA. Left out on purpose (their region varies between
+# companies): Puerto Rico and other territories, Pakistan, Afghanistan and Central Asia.
+_REGION_COUNTRIES = {
+    "NA": "US CA",
+    "LATAM": "MX GT BZ SV HN NI CR PA CO VE EC PE BO BR PY UY AR CL GY SR CU DO HT JM TT BS BB AG DM GD KN LC VC",
+    "APAC": (
+        "AU NZ JP CN HK MO TW KR KP MN IN LK BD NP BT MV SG MY ID TH VN PH KH LA MM BN TL PG FJ SB VU WS TO KI "
+        "NR TV FM MH PW"
+    ),
+    "EMEA": (
+        "AD AL AT BA BE BG BY CH CY CZ DE DK EE ES FI FO FR GB GG GI GR HR HU IE IM IS IT JE LI LT LU LV MC MD "
+        "ME MK MT NL NO PL PT RO RS RU SE SI SK SM UA VA "
+        "AE BH IL IQ IR JO KW LB OM PS QA SA SY TR YE "
+        "DZ AO BJ BW BF BI CV CM CF TD KM CG CD CI DJ EG GQ ER SZ ET GA GM GH GN GW KE LS LR LY MG MW ML MR MU "
+        "MA MZ NA NE NG RW ST SN SC SL SO ZA SS SD TZ TG TN UG ZM ZW"
+    ),
+}
+_COUNTRY_REGION = {code: region for region, codes in _REGION_COUNTRIES.items() for code in codes.split()}
+
+
+def country_region(country: str | None) -> str | None:
+    """The region (NA, EMEA, APAC, LATAM) a country stored by tierbot lies in, where it is clear."""
+    if not country:
+        return None
+    if not _COUNTRIES:
+        _COUNTRIES.update(_country_index())
+    code = _COUNTRIES.get(header_key(str(country)))
+    return _COUNTRY_REGION.get(code) if code else None
 
 
 def _country_index() -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.fields import REGIONS, region_of
 from engine.rules import DATE, FLAG, NUMBER, RULE_FIELDS, AllOf, AnyOf, Comparison, Condition, RuleSet
 
 # ---------------------------------------------------------------------------------- the book
@@ -138,8 +139,15 @@ class _Masks:
         if test.op == "empty":
             present = (codes >= 0) & np.append(present_values, False)[codes]
             return ~present if test.value else present
-        wanted = {str(v).lower() for v in (test.value if isinstance(test.value, tuple) else (test.value,))}
-        hits = np.array([u in wanted for u in lowered], dtype=bool) & present_values
+        asked = test.value if isinstance(test.value, tuple) else (test.value,)
+        wanted = {str(v).lower() for v in asked}
+        if test.field == "region":
+            # A region written another way that can only mean the asked one ("North America").
+            regions = {str(v).upper() for v in asked} & set(REGIONS)
+            hits = np.array([u in wanted or region_of(u) in regions for u in lowered], dtype=bool)
+        else:
+            hits = np.array([u in wanted for u in lowered], dtype=bool)
+        hits &= present_values
         # codes of -1 (blank) index the appended False
         hit = np.append(hits, False)[codes]
         present = np.append(present_values, False)[codes]

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import FileRefused, UnknownName
-from engine.fields import Field, TableSpec, header_key
+from engine.fields import BROAD_REGIONS, REGION_SYNONYMS, REGIONS, Field, TableSpec, header_key, region_of
+from engine.forms import Forms, learn_forms
 from engine.matching import unknown_name
 from engine.normalize import (
     _SPACES,
@@ -28,6 +29,8 @@ from engine.normalize import (
     Issue,
     Parsed,
     as_text,
+    cell_text,
+    country_region,
     date_evidence,
     date_pattern,
     later_duplicates,
@@ -51,6 +54,8 @@ from engine.normalize import (
 from engine.people import build_roster
 
 PROBLEM_COLUMNS = ["row", "column", "value", "severity", "problem", "fix"]
+# Kinds whose cells are numbers, dates or flags: there "None", "nil", "?" and "--" are blanks.
+TYPED_KINDS = frozenset({"money", "number", "integer", "date", "flag"})
 _WORKERS = min(4, os.cpu_count() or 1)
 
 
@@ -113,6 +118,11 @@ class CheckedTable:
     mapping: dict[str, str]
     extra_headers: list[str]
     notes: list[str]
+    # Fields the file has no column for but tierbot derived (region from country): they fill
+    # only what the store does not know yet.
+    derived: tuple[str, ...] = ()
+    # How the file writes each column, for the export (engine.forms).
+    forms: Forms = field(default_factory=dict)
 
     @property
     def error_rows(self) -> np.ndarray:
@@ -428,7 +438,8 @@ def check_table(
     """
     options = options or ImportOptions()
     known = known or KnownValues()
-    headers = map_headers(list(map(str, raw.frame.columns)), spec, options.mapping)
+    raw, mapping = _join_name_parts(raw, spec, options.mapping)
+    headers = map_headers(list(map(str, raw.frame.columns)), spec, mapping)
     refuse_summary(raw, spec, headers)
     if raw.frame.empty:
         raise FileRefused(f"`{raw.source}` has a header row but no {spec.noun} rows.")
@@ -439,7 +450,16 @@ def check_table(
     if headers.ignored:
         notes.append(f"Ignored {', '.join(f'`{h}`' for h in headers.ignored)}: tierbot computes it.")
     if headers.extra:
-        notes.append(f"Kept {', '.join(f'`{h}`' for h in headers.extra)} as extra attributes.")
+        kept = ", ".join(f"`{h}`" for h in headers.extra)
+        if spec.table == "csms":
+            # A roster column tierbot does not know is most often a field under another name.
+            notes.append(
+                f"Warning: {kept} {'is not a roster field' if len(headers.extra) == 1 else 'are not roster fields'} "
+                f"tierbot knows: kept as extra attributes, not used. If one holds a roster field, map it "
+                f'with --map FIELD="Header" (`tierbot fields csms` lists them).'
+            )
+        else:
+            notes.append(f"Kept {kept} as extra attributes.")
     order, pattern = _date_reading(raw, spec, headers, options, notes)
 
     person_fields = [n for n in headers.fields if spec.field(n).kind == "person"]
@@ -451,7 +471,7 @@ def check_table(
     def read(name: str) -> tuple[pd.Series, Parsed, _Problems]:
         f, header = spec.field(name), headers.fields[name]
         found = _Problems(raw.rows)
-        cells = trim(raw.frame[header])
+        cells = trim(raw.frame[header], typed=f.kind in TYPED_KINDS)
         errors = spreadsheet_errors(cells)
         found.add(
             errors,
@@ -488,6 +508,8 @@ def check_table(
     for name in person_fields:
         text[name] = trim(raw.frame[headers.fields[name]])
     _fill_health_score(typed)
+    _role_from_title(spec, typed, headers, notes)
+    derived_regions = _regions(spec, typed, headers, notes)
 
     ids = _ids(spec, typed, headers, text, problems, raw, notes)
     typed[spec.id_field] = ids
@@ -513,10 +535,16 @@ def check_table(
     _check_names(spec, typed, headers, text, problems, name_keys_found)
 
     frame = pd.DataFrame({n: typed[n] for n in [spec.id_field, *headers.fields] if n in typed})
+    if derived_regions is not None and "region" not in frame:
+        frame["region"] = derived_regions
     if "health_score" in typed and "health_score" not in frame:
         frame["health_score"] = typed["health_score"]
     if headers.extra:
         frame["extra"] = _extra_json(raw.frame[headers.extra])
+    forms: Forms = {}
+    if spec.table == "accounts":
+        cells = {name: cell_text(raw.frame[header]) for name, header in headers.fields.items()}
+        forms, frame["written"] = learn_forms(spec, cells, frame, options.decimal_comma)
     return CheckedTable(
         frame=frame,
         rows=raw.rows,
@@ -524,7 +552,116 @@ def check_table(
         mapping=dict(headers.fields),
         extra_headers=list(headers.extra),
         notes=notes,
+        derived=("region",) if derived_regions is not None else (),
+        forms=forms,
     )
+
+
+def _join_name_parts(raw: RawTable, spec: TableSpec, mapping: Mapping[str, str]) -> tuple[RawTable, Mapping[str, str]]:
+    """Join first- and last-name columns into one name column when the file has no name column."""
+    firsts, lasts = spec.name_parts
+    if not firsts or spec.name_field in mapping:
+        return raw, mapping
+    by_key = {header_key(str(h)): str(h) for h in raw.frame.columns}
+    name_keys_ = {header_key(s) for s in spec.field(spec.name_field).synonyms} | {spec.name_field}
+    if name_keys_ & set(by_key):
+        return raw, mapping
+    first = next((by_key[k] for k in firsts if k in by_key), None)
+    last = next((by_key[k] for k in lasts if k in by_key), None)
+    if first is None or last is None:
+        return raw, mapping
+    joined = (trim(raw.frame[first]).fillna("") + " " + trim(raw.frame[last]).fillna("")).str.strip()
+    header = f"{first} + {last}"
+    frame = raw.frame.drop(columns=[first, last])
+    frame.insert(list(raw.frame.columns).index(first), header, joined)
+    note = f"Name from `{first}` and `{last}` joined (e.g. `{joined.iloc[0]}`)."
+    joined_raw = RawTable(frame=frame, rows=raw.rows, source=raw.source, notes=[*raw.notes, note])
+    return joined_raw, {**mapping, spec.name_field: header}
+
+
+def _role_from_title(spec: TableSpec, typed: dict[str, pd.Series], headers: HeaderMap, notes: list[str]) -> None:
+    """Without a role column, a title that is a role tierbot knows gives the role; others are csm."""
+    if "role" not in spec.names or "role" in headers.fields or "title" not in typed:
+        return
+    role_field = spec.field("role")
+    roles = typed["title"].map(lambda t: role_field.value_aliases.get(header_key(str(t))), na_action="ignore")
+    if roles.notna().any():
+        typed["role"] = roles.where(roles.notna(), role_field.default)
+        headers.fields["role"] = headers.fields["title"]
+        examples = ", ".join(
+            f"{t} → {r}" for t, r in dict(zip(typed["title"][roles.notna()], roles[roles.notna()], strict=True)).items()
+        )
+        notes.append(
+            f"No role column: roles read from `{headers.fields['title']}` where the title is a role tierbot knows "
+            f"({examples}); everyone else is a csm. Add a Role column to say otherwise."
+        )
+
+
+def _recognised_region(value: str) -> bool:
+    key = header_key(value)
+    return key in REGION_SYNONYMS or key in BROAD_REGIONS
+
+
+def _regions(spec: TableSpec, typed: dict[str, pd.Series], headers: HeaderMap, notes: list[str]) -> pd.Series | None:
+    """Say how the file's regions read in rules, and derive blank regions from the country.
+
+    Returns the derived regions when the file has no region column (the caller adds them only
+    where the store has none), else None (blanks are filled in ``typed`` itself).
+    """
+    if "region" not in spec.names:
+        return None
+    if "region" in typed:
+        _say_how_regions_read(typed["region"], notes)
+    if "country" not in typed:
+        return None
+    derived = typed["country"].map(country_region, na_action="ignore")
+    if "region" in typed:
+        fill = typed["region"].isna() & derived.notna()
+        if fill.any():
+            typed["region"] = typed["region"].astype(object).where(~fill, derived)
+            notes.append(
+                f"Region derived from the country for {_example_regions(typed['country'][fill], derived[fill])}."
+            )
+        return None
+    if derived.notna().any():
+        notes.append(
+            f"No region column: region derived from the country for {_example_regions(typed['country'], derived)} "
+            "(where the store has no region for them)."
+        )
+        return derived
+    return None
+
+
+def _example_regions(countries: pd.Series, regions: pd.Series) -> str:
+    present = regions.notna()
+    pairs = pd.Series(regions[present].to_numpy(), index=countries[present].to_numpy())
+    pairs = pairs[~pairs.index.duplicated()]
+    shown = ", ".join(f"{country} → {region}" for country, region in list(pairs.items())[:3])
+    total = int(present.sum())
+    return f"{total:,} account{'s' if total != 1 else ''} ({shown}{', …' if len(pairs) > 3 else ''})"
+
+
+def _say_how_regions_read(regions: pd.Series, notes: list[str]) -> None:
+    counts = regions.value_counts(dropna=True)
+    read_as: list[str] = []
+    broad: dict[str, list[str]] = {}
+    for value, n in counts.items():
+        text = str(value)
+        if text.upper() in REGIONS:
+            continue
+        region = region_of(text)
+        if region is not None:
+            read_as.append(f"`{text}` reads as {region} in rules")
+        elif header_key(text) in BROAD_REGIONS:
+            accounts = f"{int(n):,} account{'s' if n != 1 else ''}"
+            broad.setdefault(BROAD_REGIONS[header_key(text)], []).append(f"`{text}` ({accounts})")
+    said = read_as + [
+        f"{' and '.join(values)} {'span' if len(values) > 1 else 'spans'} {span}, so no rule on one of them matches "
+        f"{'them' if len(values) > 1 else 'it'} (write the region, or leave it blank to derive it from the country)"
+        for span, values in broad.items()
+    ]
+    if said:
+        notes.append("Regions are kept as written: " + "; ".join(said) + ".")
 
 
 def _missing_required(raw: RawTable, spec: TableSpec, f: Field) -> str:
@@ -559,7 +696,7 @@ def _date_reading(
     if order or pattern:
         return order, pattern
     date_columns = [h for n, h in headers.fields.items() if spec.field(n).kind == "date"]
-    cells = {header: trim(raw.frame[header]) for header in date_columns}
+    cells = {header: trim(raw.frame[header], typed=True) for header in date_columns}
     evidence = None
     for header in date_columns:
         found = date_evidence(cells[header])
@@ -625,6 +762,8 @@ def _parse(
             known.categories.get(f.name, ()),
             f.closed,
             options.allow_new_values,
+            keep_as_written=f.keep_as_written,
+            recognised=_recognised_region if f.name == "region" else lambda value: False,
         )
     if f.kind == "country":
         return parse_country(cells)

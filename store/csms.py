@@ -19,6 +19,18 @@ def relink_managers(store: Store, links: dict[str, str]) -> int:
     return total
 
 
+def unlinked_manager_count(store: Store) -> int:
+    """CSMs whose manager is set but names nobody in the roster."""
+    return int(
+        str(
+            store.scalar(
+                "SELECT COUNT(*) FROM csms WHERE manager IS NOT NULL AND manager != '' "
+                "AND manager NOT IN (SELECT id FROM csms)"
+            )
+        )
+    )
+
+
 def managers(store: Store) -> list[str]:
     """Every distinct manager reference."""
     return [r[0] for r in store.rows("SELECT DISTINCT manager FROM csms WHERE manager IS NOT NULL")]

@@ -63,6 +63,16 @@ def latest(store: Store, kind: str) -> ImportRecord | None:
     return _record(rows[0]) if rows else None
 
 
+def with_maps(store: Store, kind: str, limit: int = 50) -> list[ImportRecord]:
+    """The latest imports of ``kind`` that read columns by a ``--map`` choice, newest first."""
+    rows = store.query(
+        "SELECT * FROM imports WHERE kind = ? AND json_extract(options, '$.map') IS NOT NULL "
+        "AND json_extract(options, '$.map') != '{}' ORDER BY id DESC LIMIT ?",
+        (kind, limit),
+    )
+    return [_record(row) for row in rows]
+
+
 def _record(row: dict[str, Any]) -> ImportRecord:
     return ImportRecord(**{**row, "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"])})
 

@@ -574,3 +574,18 @@ def m009_note_records(db: Database) -> None:
         ALTER TABLE handoff_drafts ADD COLUMN from_email TEXT;
         """,
     )
+
+
+@migration
+def m010_values_as_written(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- The roster's job titles, as the customer note signs them.
+        ALTER TABLE csms ADD COLUMN title TEXT;
+        -- The cells of an account that its CRM file wrote otherwise than the column's usual form
+        -- (JSON: field -> [cell as written, value as read]), so an export writes them back as they
+        -- came while the value is unchanged. Most accounts have none.
+        ALTER TABLE accounts ADD COLUMN written TEXT;
+        """,
+    )

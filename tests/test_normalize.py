@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.fields import ACCOUNT_FIELDS, CSM_FIELDS, header_key
+from engine.fields import ACCOUNT_FIELDS, CSM_FIELDS, header_key, region_of
 from engine.normalize import (
     date_evidence,
     date_pattern,
@@ -189,12 +189,17 @@ def test_new_values_warn_only_when_the_store_has_a_vocabulary() -> None:
     assert [(i.problem, i.severity) for i in parsed.issues] == [("a new plan", "warning")]
 
 
-def test_region_aliases_and_short_values_are_not_typos() -> None:
+def test_regions_are_kept_as_written_and_short_values_are_not_typos() -> None:
     region = ACCOUNT_FIELDS.field("region")
     parsed = parse_category(
-        cells("North America", "emea", "ANZ", "NA"), region.label, region.vocabulary, region.value_aliases
+        cells("North America", "emea", "ANZ", "NA", "AMER"),
+        region.label,
+        region.vocabulary,
+        keep_as_written=True,
+        recognised=lambda value: region_of(value) is not None or value == "AMER",
     )
-    assert parsed.values.tolist() == ["NA", "EMEA", "ANZ", "NA"]
+    # Issue 9: a region is stored as the file writes it; rules read "North America" as NA.
+    assert parsed.values.tolist() == ["North America", "emea", "ANZ", "NA", "AMER"]
     assert parsed.issues == []
 
 

@@ -146,9 +146,10 @@ def note_facts(store: Store, handoff: Handoff) -> tuple[DraftFacts, str]:
         account_name=one_line(handoff.account_name, PROMPT_NAME_LENGTH),
         contact_first_name=first_name(account.get("contact_name")),
         old_csm_name=str(old["name"]) if old else "",
-        old_csm_title=title_of(old.get("role")) if old else "",
+        # The roster's own title where it has one, else one from the role.
+        old_csm_title=(one_line(old.get("title") or "", 80) or title_of(old.get("role"))) if old else "",
         new_csm_name=str(new.get("name") or handoff.to_name or handoff.to_csm),
-        new_csm_title=title_of(new.get("role")),
+        new_csm_title=one_line(new.get("title") or "", 80) or title_of(new.get("role")),
         effective_date=effective,
         tier=handoff.tier or "standard",
         reason_category=reason_category(handoff.reason),

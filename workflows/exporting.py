@@ -14,8 +14,11 @@ import pandas as pd
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, InputError
 from engine.fields import ACCOUNT_FIELDS, header_key
+from engine.forms import People, write_back
 from engine.matching import unknown_name
+from engine.people import build_roster
 from store import Store, imports, records
+from store import csms as csm_queries
 
 TIER_HEADER = "Tier"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -33,33 +36,55 @@ class ExportReport:
 
 
 def export_accounts(
-    store: Store, path: Path, columns: Sequence[str] | None = None, all_columns: bool = False
+    store: Store,
+    path: Path,
+    columns: Sequence[str] | None = None,
+    all_columns: bool = False,
+    normalised: bool = False,
 ) -> ExportReport:
     """Write every account, with its tier, to ``path`` (.csv or .xlsx).
 
     After an import the file goes back the way it came: the CRM's columns, in its order, under
-    its headers, with the Tier column filled (or added). ``all_columns`` adds every field
-    tierbot holds; ``columns`` picks some (field names or the CRM's headers; ``tier`` is the
-    Tier column).
+    its headers (columns blank on every row too), with the Tier column filled (or added), and
+    every value tierbot did not change written as the file wrote it (``1,240,000.00``,
+    ``5/21/2027``, ``Korea``, the owner's name); a changed value is written in its column's
+    form. ``normalised`` writes tierbot's forms instead (1240000, 2027-05-21, South Korea, the
+    roster id). ``all_columns`` adds every field tierbot holds; ``columns`` picks some (field
+    names or the CRM's headers; ``tier`` is the Tier column).
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"Cannot export to `{path.name}`: name the file .csv or .xlsx.")
-    frame = records.load(store, "accounts", [*_FIELDS, "extra"])
+    frame = records.load(store, "accounts", [*_FIELDS, "extra", "written"])
     extras = _extra_columns(frame.pop("extra"))
+    written = frame.pop("written")
+    latest = imports.latest(store, "accounts")
+    forms = latest.options.get("forms", {}) if latest is not None else {}
+    roster = build_roster(csm_queries.people(store))
+    people = People(roster.resolve, {csm_id: (name, email) for csm_id, name, email in csm_queries.people(store)})
+    cells = write_back(
+        ACCOUNT_FIELDS,
+        frame,
+        forms,
+        written,
+        people,
+        normalised=normalised,
+        numbers_as_numbers=suffix == ".xlsx",
+    )
     tiers = records.current_tiers(store)
-    frame["tier"] = frame["crm_id"].map(tiers) if tiers is not None else None
-    frame["strategic"] = frame["strategic"].map({1: "TRUE", 0: "FALSE"})
-    layout = _layout(imports.latest(store, "accounts"), list(extras.columns), all_columns)
+    cells["tier"] = frame["crm_id"].map(tiers) if tiers is not None else None
+    layout = _layout(latest, list(extras.columns), all_columns)
     if columns:
         layout = _choose(columns, layout)
     if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:
         raise InputError(f"{len(frame):,} accounts do not fit in one Excel sheet: export to .csv instead.")
-    source = frame.join(extras)
-    out = pd.DataFrame({header: source[column] for column, header in layout}, index=source.index)
-    safe = neutralise_frame(_whole_numbers(out))
+    source = cells.join(extras)
+    blank = pd.Series(None, index=source.index, dtype=object)
+    # A column blank on every row of the CRM file has no values stored, and goes back blank.
+    out = pd.DataFrame({header: source.get(column, blank) for column, header in layout}, index=source.index)
+    safe = neutralise_frame(out)
     write_table_atomically(safe, path)
-    tiered = int(frame["tier"].notna().sum())
+    tiered = int(cells["tier"].notna().sum())
     return ExportReport(path=path, rows=len(safe), columns=tuple(map(str, safe.columns)), tiered=tiered)
 
 
@@ -74,7 +99,7 @@ def _layout(latest: imports.ImportRecord | None, extras: list[str], all_columns:
                 layout.append((field_of[header], header))
             elif header_key(header) == header_key(TIER_HEADER):
                 layout.append(("tier", header))  # the CRM's own Tier column gets the tiers
-            elif header in extras:
+            else:
                 layout.append((header, header))
         if "crm_id" not in latest.mapping:
             layout.insert(0, ("crm_id", "crm_id"))  # ids tierbot derived: needed to import back
@@ -108,18 +133,6 @@ def _extra_columns(extra: pd.Series) -> pd.DataFrame:
         return pd.DataFrame(index=extra.index)
     parsed = pd.DataFrame([json.loads(x) for x in present], index=present.index)
     return parsed.reindex(extra.index)
-
-
-def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Write 1200.0 as 1200 in columns that hold only whole numbers (that fit in 64 bits)."""
-    out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if pd.api.types.is_float_dtype(series.dtype):
-            present = series.dropna()
-            if (present % 1 == 0).all() and (present.abs() < 2**53).all():
-                out[column] = series.astype("Int64")
-    return out
 
 
 def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:

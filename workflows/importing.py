@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ import pandas as pd
 from engine.changes import RowChanges, compare_rows
 from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InvalidRows, UnknownName
-from engine.fields import TABLE_SPECS, TableSpec
+from engine.fields import TABLE_SPECS, TableSpec, header_key
+from engine.forms import merge_forms
 from engine.normalize import date_pattern, name_keys
 from engine.people import build_roster
 from engine.validation import (
@@ -92,9 +93,14 @@ def import_table(
     target = _errors_path(path, errors_file)
     progress(f"Reading {path.name}…")
     grid = read_grid(path, sheet)
-    raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=list(options.mapping.values()))
+    remembered = [] if options.mapping else imports.with_maps(store, kind)
+    mapped = list(options.mapping.values()) or [h for r in remembered for h in r.options["map"].values()]
+    raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=mapped)
+    options, reused = _remembered_map(options, remembered, [str(h) for h in raw.frame.columns], spec)
     progress(f"Checking {len(raw.frame):,} rows…")
     checked = _check(store, spec, raw, options)
+    if reused:
+        checked.notes.insert(0, reused)
     if kind == "accounts":
         _warn_about_lookalikes(store, checked)
     report = ImportReport(
@@ -125,18 +131,29 @@ def import_table(
     valid = checked.valid_frame()
     report.skipped = report.rows_read - len(valid)
     if dry_run:
-        changes = _compare(store, spec, valid)
+        changes = _compare(store, spec, valid, checked.derived)
         _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
         return report
     # Compared inside the write transaction: another import landing in between cannot make
     # this one insert a row that now exists.
     with store.transaction():
-        changes = _compare(store, spec, valid)
+        changes = _compare(store, spec, valid, checked.derived)
         _refuse_nameless(spec, changes, raw.source)
         _count_changes(report, changes)
         owner_links, manager_links = _links(store, valid) if kind == "csms" else ({}, {})
-        if not report.created and not report.updated and not owner_links and not manager_links:
+        latest = imports.latest(store, kind)
+        before_forms = latest.options.get("forms", {}) if latest is not None else {}
+        forms = merge_forms(before_forms, checked.forms)
+        restyled = len(changes.changed) - report.updated
+        if (
+            not report.created
+            and not report.updated
+            and not restyled
+            and not owner_links
+            and not manager_links
+            and forms == before_forms
+        ):
             previous = imports.find_by_hash(store, kind, grid.sha256)
             if previous is not None:
                 report.notes.append(f"This exact file was imported on {previous['at'][:10]} by {previous['actor']}.")
@@ -161,6 +178,10 @@ def import_table(
                     "date_format": options.date_format,
                     "skip_invalid": skip_invalid,
                     "sheet": sheet,
+                    # The --map choices (given or reused), for the next file with these columns.
+                    "map": dict(options.mapping),
+                    # How the files write each column, so the export writes it back the same way.
+                    "forms": forms,
                     # The file's own column order, so an export can go back the way it came.
                     "headers": [str(h) for h in raw.frame.columns],
                 },
@@ -172,9 +193,15 @@ def import_table(
         records.update(store, spec.table, changes.changed, spec.id_field, at)
         entity = spec.noun.lower()
         entries = [
-            AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", before, after)
+            AuditEntry(at, actor, f"import.{kind}.update", f"{entity}:{row_id}", _values(before), _values(after))
             for row_id, before, after in zip(changes.changed[spec.id_field], changes.before, changes.after, strict=True)
+            if _values(before) or _values(after)
         ]
+        if restyled:
+            report.notes.append(
+                f"{restyled:,} {spec.noun}s are unchanged but written otherwise in this file "
+                "(e.g. USA for United States): the export writes them as this file does."
+            )
         summary = {
             "file": path.name,
             "sha256": grid.sha256,
@@ -195,6 +222,30 @@ def import_table(
         audit.record(store, entries)
     report.written = True
     return report
+
+
+def _remembered_map(
+    options: ImportOptions, remembered: Sequence[imports.ImportRecord], headers: Sequence[str], spec: TableSpec
+) -> tuple[ImportOptions, str | None]:
+    """Reuse the --map choices of the latest import whose columns this file has too.
+
+    A file with every column of that import (tierbot's own export adds only its Tier column) is
+    read the same way without repeating ``--map``.
+    """
+    present = {header_key(h) for h in headers}
+    for record in remembered:
+        before = {header_key(h) for h in record.options.get("headers") or []} - {
+            header_key(h) for h in spec.output_headers
+        }
+        choices = dict(record.options["map"])
+        if before <= present and all(header_key(h) in present for h in choices.values()):
+            shown = " ".join(f'--map {name}="{header}"' for name, header in choices.items())
+            note = (
+                f"Used the --map choices remembered from {record.file_name} ({record.at[:10]}): {shown}. "
+                "Pass --map to choose otherwise."
+            )
+            return replace(options, mapping=choices), note
+    return options, None
 
 
 def _check_date_format(options: ImportOptions) -> None:
@@ -267,11 +318,20 @@ def _warn_about_lookalikes(store: Store, checked: CheckedTable) -> None:
     )
 
 
-def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame) -> RowChanges:
-    """What writing ``valid`` would change in the store."""
+def _compare(store: Store, spec: TableSpec, valid: pd.DataFrame, derived: Sequence[str] = ()) -> RowChanges:
+    """What writing ``valid`` would change in the store.
+
+    A ``derived`` field (one the file has no column for) fills only what the store lacks.
+    """
     existing = (
         records.load(store, spec.table, list(valid.columns)) if records.count(store, spec.table) else pd.DataFrame()
     )
+    if derived and not existing.empty:
+        stored = existing.set_index(spec.id_field)
+        valid = valid.copy()
+        for name in derived:
+            kept = valid[spec.id_field].map(stored[name])
+            valid[name] = kept.where(kept.notna(), valid[name])
     return compare_rows(existing, valid, spec.id_field, list(valid.columns))
 
 
@@ -289,8 +349,20 @@ def _refuse_nameless(spec: TableSpec, changes: RowChanges, source: str) -> None:
 
 def _count_changes(report: ImportReport, changes: RowChanges) -> None:
     report.created = len(changes.new)
-    report.updated = len(changes.changed)
-    report.unchanged = changes.unchanged
+    # A row whose only change is how the file writes a value (its cells as written) has the
+    # same values: it is written for the export but is not an update.
+    restyled = sum(
+        1
+        for before, after in zip(changes.before, changes.after, strict=True)
+        if not _values(before) and not _values(after)
+    )
+    report.updated = len(changes.changed) - restyled
+    report.unchanged = changes.unchanged + restyled
+
+
+def _values(change: dict) -> dict:
+    """A change's fields without the cells as written (kept for the export, not a value)."""
+    return {k: v for k, v in change.items() if k != "written"}
 
 
 def _links(store: Store, roster: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:

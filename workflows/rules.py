@@ -4,7 +4,7 @@ render for the CRM."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,11 +13,12 @@ import yaml
 
 from engine.decisions import columns_needed
 from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
+from engine.fields import region_of, text_matches
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
 from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
-from store import Store, audit, records
+from store import Store, audit, imports, records
 from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
@@ -184,7 +185,9 @@ def _value_warnings(store: Store, rule_set: RuleSet) -> list[str]:
                 continue
             lowered = {k.lower(): k for k in known}
             for value in test.value if isinstance(test.value, tuple) else (test.value,):
-                if str(value).lower() not in lowered:
+                if str(value).lower() not in lowered and not any(
+                    text_matches(test.field, k, str(value)) for k in known
+                ):
                     hint = did_you_mean(str(value), known)
                     warnings.append(
                         f"rule {position} ({rule.title}): no account has {test.field} `{value}`"
@@ -551,7 +554,40 @@ def crm_formula(store: Store, name: str | None, *, crm: str, fields: dict[str, s
                 f"`--field {tierbot_field}={target}`: the type after `:` is one of {', '.join(FIELD_TYPES)}."
             )
         overrides[tierbot_field] = (api.strip(), kind)
-    return salesforce_formula(rule_set, overrides)
+    from_file = _api_names_from_import(store)
+    spellings: dict[str, list[str]] = {}
+    for value in records.distinct_values(store, "accounts", "region"):
+        region = region_of(value)
+        if region is not None and value.lower() != region.lower():
+            spellings.setdefault(region, []).append(value)
+    formula = salesforce_formula(rule_set, {**from_file, **overrides}, spellings)
+    taken = {name: from_file[name][0] for name in formula.fields if name in from_file and name not in overrides}
+    if not taken:
+        return formula
+    said = ", ".join(f"{name} → {api}" for name, api in taken.items())
+    note = f"API names taken from the columns the accounts were imported from: {said} (`--field` changes them)."
+    return replace(formula, notes=(*formula.notes, note))
+
+
+# Salesforce's standard Account fields: a column headed with one of these is the field itself.
+_SALESFORCE_STANDARD = frozenset(
+    {"Id", "Name", "AnnualRevenue", "Industry", "NumberOfEmployees", "BillingCountry", "ShippingCountry", "Type"}
+)
+
+
+def _api_names_from_import(store: Store) -> dict[str, tuple[str, str]]:
+    """Fields whose last import read them from a column headed with a Salesforce API name
+    (``AnnualRevenue``, ``Region__c``): the formula reads the same CRM field."""
+    latest = imports.latest(store, "accounts")
+    if latest is None:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for name, header in latest.mapping.items():
+        if name not in SALESFORCE_FIELDS:
+            continue
+        if header in _SALESFORCE_STANDARD or re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", header):
+            found[name] = (header, SALESFORCE_FIELDS[name][1])
+    return found
 
 
 @dataclass(frozen=True)

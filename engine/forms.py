@@ -1,0 +1,446 @@
+"""How a CRM file writes each column, so an export writes unchanged values back the same way.
+
+An import reads ``1,240,000.00``, ``5/21/2027``, ``Korea`` and ``Jordan Blake`` into tierbot's
+forms (1240000.0, 2027-05-21, South Korea, a roster id). ``learn_forms`` remembers per column how
+the file wrote its values — a number format, the spelling of each date, category, country or
+person — and, for the few cells written otherwise than their column, the cell itself (the
+account's ``written`` JSON: field → [cell, value read]). ``write_back`` renders values in those
+forms: a value tierbot did not change comes back exactly as it came; a changed one (a tier, a new
+owner after a handoff) is written in the column's form. Surrounding spaces are not kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.fields import TableSpec, region_of
+from engine.normalize import as_text
+
+NUMBER_KINDS = frozenset({"money", "number", "integer"})
+# Kinds with few distinct values: each value's spelling is remembered.
+SPELLED_KINDS = frozenset({"date", "flag", "category", "country", "health", "person"})
+_SAMPLE = 2000
+# Beyond 15 significant digits a float no longer gives back the digits it was read from.
+_EXACT_DIGITS = 15
+
+Forms = dict[str, dict[str, Any]]
+
+
+# ---------------------------------------------------------------------------------- numbers
+
+
+@dataclass(frozen=True)
+class NumberForm:
+    """How a column writes numbers: ``$1,240,000.00`` is prefix $, grouped, 2 decimals.
+
+    ``decimals`` None means as many as the value needs (1225507, 42500.5), with at least
+    ``min_decimals`` (1 writes whole numbers as 1225507.0, as pandas does).
+    """
+
+    prefix: str = ""
+    grouping: bool = False
+    decimals: int | None = None
+    min_decimals: int = 0
+    decimal_comma: bool = False
+
+    def render(self, value: float) -> str:
+        sign = "-" if value < 0 else ""
+        value = abs(value)
+        if self.decimals is not None:
+            text = f"{value:,.{self.decimals}f}" if self.grouping else f"{value:.{self.decimals}f}"
+        else:
+            if float(value).is_integer():
+                whole, fraction = int(value), "0" if self.min_decimals else ""
+            else:
+                digits = repr(float(value))
+                if "e" in digits:
+                    digits = format(Decimal(digits), "f")
+                head, _, fraction = digits.partition(".")
+                whole = int(head)
+            text = (f"{whole:,}" if self.grouping else str(whole)) + (f".{fraction}" if fraction else "")
+        if self.decimal_comma:
+            text = text.translate(str.maketrans(",.", ".,"))
+        return sign + self.prefix + text
+
+    def pattern(self) -> str:
+        """The cells this form writes back exactly (with the digit-count check)."""
+        group, point = (r"\.", ",") if self.decimal_comma else (",", r"\.")
+        whole = f"(0|[1-9][0-9]{{0,2}}({group}[0-9]{{3}})*)" if self.grouping else "(0|[1-9][0-9]*)"
+        if self.decimals is not None:
+            fraction = f"{point}[0-9]{{{self.decimals}}}" if self.decimals else ""
+        elif self.min_decimals:
+            fraction = f"{point}([0-9]*[1-9]|0)"
+        else:
+            fraction = f"({point}[0-9]*[1-9])?"
+        return f"^-?{re.escape(self.prefix)}{whole}{fraction}$"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "prefix": self.prefix,
+            "grouping": self.grouping,
+            "decimals": self.decimals,
+            "min_decimals": self.min_decimals,
+            "decimal_comma": self.decimal_comma,
+        }
+
+
+def _number_form(cells: list[str], decimal_comma: bool) -> NumberForm:
+    """The form that writes the most of these cells exactly (the plainest one on a tie)."""
+    if not cells:
+        return NumberForm(decimal_comma=decimal_comma)
+    point = "," if decimal_comma else "."
+    prefixes = pd.Series([re.match(r"-?([^0-9(]*)", c).group(1) for c in cells])  # type: ignore[union-attr]
+    prefix = str(prefixes.mode().iloc[0])
+    fractions = pd.Series([len(c.rpartition(point)[2]) for c in cells if point in c])
+    places = {0, 1, 2} | ({int(fractions.mode().iloc[0])} if len(fractions) else set())
+    candidates = [
+        NumberForm(p, grouping, decimals, minimum, decimal_comma)
+        for p in dict.fromkeys((prefix, ""))
+        for grouping in (False, True)
+        for decimals, minimum in [(None, 0), (None, 1), *((d, 0) for d in sorted(places))]
+    ]
+    best, best_hits = candidates[0], -1
+    for form in candidates:
+        compiled = re.compile(form.pattern())
+        hits = sum(1 for c in cells if compiled.match(c))
+        if hits > best_hits:
+            best, best_hits = form, hits
+    return best
+
+
+def _number_misses(written: pd.Series, values: pd.Series, form: NumberForm) -> np.ndarray:
+    """Cells the form would not write back as they are (a blank reads back as a blank)."""
+    text = pa.array(as_text(written))
+    filled = pc.not_equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+    number = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    read = ~np.isnan(number)
+    if form == NumberForm(min_decimals=form.min_decimals):
+        # Plain numbers (what most CSV exports write): Arrow writes a float the shortest way, as
+        # the form does, so one vectorised comparison replaces a regular expression per cell.
+        expected = pc.cast(pa.array(number, from_pandas=True), pa.large_string())
+        # Whole numbers through int64: Arrow writes a float of 1e10 or more with an exponent.
+        whole_mask = read & (np.abs(np.where(read, number, 0)) < 2**53)
+        whole_mask &= np.floor(np.where(whole_mask, number, 0)) == np.where(whole_mask, number, 0)
+        integers = pc.cast(pa.array(np.where(whole_mask, number, 0).astype(np.int64)), pa.large_string())
+        if form.min_decimals:
+            suffix, joiner = pa.scalar(".0", pa.large_string()), pa.scalar("", pa.large_string())
+            integers = pc.binary_join_element_wise(integers, suffix, joiner)
+        expected = pc.if_else(pa.array(whole_mask), integers, expected)
+        fits = pc.fill_null(pc.equal(text, expected), False).to_numpy(zero_copy_only=False)
+    else:
+        fits = pc.fill_null(pc.match_substring_regex(text, form.pattern()), False).to_numpy(zero_copy_only=False)
+    # Beyond 15 significant digits a float no longer gives back the digits it was read from.
+    long = pc.greater(pc.utf8_length(text), _EXACT_DIGITS).to_numpy(zero_copy_only=False)
+    if long.any():
+        digits = pc.count_substring_regex(pc.filter(text, pa.array(long)), "[0-9]").to_numpy(zero_copy_only=False)
+        fits[np.flatnonzero(long)[digits > _EXACT_DIGITS]] = False
+    negative_zero = pc.starts_with(text, "-").to_numpy(zero_copy_only=False) & (number == 0)
+    fits = fits & read & ~negative_zero
+    return np.asarray((filled & ~fits) | (~filled & read), dtype=bool)
+
+
+# ---------------------------------------------------------------------------------- dates
+
+_DATE_PATTERNS: dict[str, Callable[[date], str]] = {
+    "YYYY-MM-DD": lambda d: d.isoformat(),
+    "M/D/YYYY": lambda d: f"{d.month}/{d.day}/{d.year}",
+    "MM/DD/YYYY": lambda d: f"{d.month:02}/{d.day:02}/{d.year}",
+    "D/M/YYYY": lambda d: f"{d.day}/{d.month}/{d.year}",
+    "DD/MM/YYYY": lambda d: f"{d.day:02}/{d.month:02}/{d.year}",
+    "D.M.YYYY": lambda d: f"{d.day}.{d.month}.{d.year}",
+    "DD.MM.YYYY": lambda d: f"{d.day:02}.{d.month:02}.{d.year}",
+    "YYYY/MM/DD": lambda d: f"{d.year}/{d.month:02}/{d.day:02}",
+    "YYYY-MM-DDT00:00:00Z": lambda d: f"{d.isoformat()}T00:00:00Z",
+    "YYYY-MM-DDT00:00:00.000Z": lambda d: f"{d.isoformat()}T00:00:00.000Z",
+    "D Mon YYYY": lambda d: f"{d.day} {d:%b} {d.year}",
+}
+
+
+def _date_pattern(spellings: Mapping[str, str], counts: Mapping[str, int]) -> str:
+    """The pattern that writes most of the file's dates as it wrote them."""
+    best, best_hits = "YYYY-MM-DD", 0
+    for name, render in _DATE_PATTERNS.items():
+        hits = sum(counts.get(iso, 1) for iso, text in spellings.items() if render(date.fromisoformat(iso)) == text)
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
+def render_date(iso: str, pattern: str | None) -> str:
+    """An ISO date in one of the patterns files write dates in."""
+    render = _DATE_PATTERNS.get(pattern or "YYYY-MM-DD", _DATE_PATTERNS["YYYY-MM-DD"])
+    return render(date.fromisoformat(iso[:10]))
+
+
+# ---------------------------------------------------------------------------------- learning
+
+
+def value_key(value: Any) -> str | None:
+    """A value as the key of a spelling: 1 and 1.0 alike, blanks None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def _spellings(written: pd.Series, values: pd.Series, kind: str) -> tuple[dict[str, str], dict[str, int], np.ndarray]:
+    """The most common spelling of each value, how many cells each value has, and the cells
+    spelt otherwise (or filled in by tierbot: a blank flag read as false, a derived region).
+
+    Counted on codes, not strings: a million cells take a few tens of milliseconds.
+    """
+    value_codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    keys = [value_key(u) for u in uniques]
+    key_index = {k: i for i, k in enumerate(dict.fromkeys(k for k in keys if k is not None))}
+    remap = np.array([key_index.get(k, -1) if k is not None else -1 for k in keys] + [-1], dtype=np.int64)
+    codes = remap[np.where(value_codes >= 0, value_codes, len(keys))]
+    text_codes, texts = pd.factorize(as_text(written), use_na_sentinel=True)
+    texts = [str(t) for t in texts]
+    width = max(len(texts), 1)
+    present = codes >= 0
+    combined = codes[present] * width + text_codes[present]
+    if len(key_index) * width <= 1 << 22:
+        # Few values and spellings (the usual case): counting beats sorting a million codes.
+        counted = np.bincount(combined, minlength=len(key_index) * width)
+        pairs = np.flatnonzero(counted)
+        counts = counted[pairs]
+    else:
+        pairs, counts = np.unique(combined, return_counts=True)
+    best = np.full(len(key_index), -1, dtype=np.int64)
+    per_key = np.zeros(len(key_index), dtype=np.int64)
+    for at in np.argsort(-counts, kind="stable"):
+        key_code, text_code = divmod(int(pairs[at]), width)
+        per_key[key_code] += counts[at]
+        if best[key_code] >= 0:
+            continue
+        if kind == "health" and re.fullmatch(r"[0-9.]+%?", texts[text_code]):
+            continue  # a score spells one account's health, not the colour's
+        best[key_code] = text_code
+    names = list(key_index)
+    spellings = {names[k]: texts[int(t)] for k, t in enumerate(best) if t >= 0}
+    blank = texts.index("") if "" in texts else -2
+    lookup = np.append(best, blank)  # a blank value expects a blank cell
+    expected = lookup[np.where(present, codes, len(best))]
+    misses = text_codes != expected
+    return spellings, {names[k]: int(n) for k, n in enumerate(per_key)}, np.asarray(misses, dtype=bool)
+
+
+def learn_forms(
+    spec: TableSpec, written: Mapping[str, pd.Series], values: pd.DataFrame, decimal_comma: bool = False
+) -> tuple[Forms, pd.Series]:
+    """Each column's form, and each row's cells that the form would not write back (as JSON)."""
+    forms: Forms = {}
+    misses: dict[str, np.ndarray] = {}
+    for name, cells in written.items():
+        if name not in values:
+            continue
+        kind = spec.field(name).kind
+        column = values[name]
+        if kind in NUMBER_KINDS:
+            sample = [str(c) for c in cells.dropna().head(_SAMPLE) if str(c)]
+            form = _number_form(sample, decimal_comma)
+            forms[name] = {"number": form.as_json()}
+            misses[name] = _number_misses(cells, column, form)
+        elif kind in SPELLED_KINDS:
+            spellings, counts, missed = _spellings(cells, column, kind)
+            forms[name] = {"spellings": spellings}
+            if kind == "date":
+                forms[name]["pattern"] = _date_pattern(spellings, counts)
+            misses[name] = missed
+        else:
+            misses[name] = (as_text(cells) != as_text(column)).to_numpy(dtype=bool)
+    return forms, _written_json(written, values, misses)
+
+
+def _written_json(
+    written: Mapping[str, pd.Series], values: pd.DataFrame, misses: Mapping[str, np.ndarray]
+) -> pd.Series:
+    out = np.full(len(values), None, dtype=object)
+    if not misses:
+        return pd.Series(out, index=values.index, dtype=object)
+    any_miss = np.logical_or.reduce(list(misses.values()))
+    for position in np.flatnonzero(any_miss):
+        cells = {
+            name: [_cell(written[name].iloc[position]), _plain(values[name].iloc[position])]
+            for name, missed in misses.items()
+            if missed[position]
+        }
+        out[position] = json.dumps(cells, ensure_ascii=False, sort_keys=True)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def merge_forms(before: Mapping[str, Any], after: Mapping[str, Any]) -> Forms:
+    """Forms learned over several files: the newer file's form wins, spellings add up."""
+    merged: Forms = {name: dict(form) for name, form in before.items()}
+    for name, form in after.items():
+        if "spellings" in form and "spellings" in merged.get(name, {}):
+            spellings = {**merged[name]["spellings"], **form["spellings"]}
+            merged[name] = {**merged[name], **form, "spellings": spellings}
+        else:
+            merged[name] = dict(form)
+    return merged
+
+
+# ---------------------------------------------------------------------------------- writing back
+
+
+@dataclass(frozen=True)
+class People:
+    """The roster as an export needs it: references resolved, and each CSM's name and email."""
+
+    resolve: Callable[[str], str | None]
+    names: Mapping[str, tuple[str | None, str | None]]  # id -> (name, email)
+
+
+def write_back(
+    spec: TableSpec,
+    values: pd.DataFrame,
+    forms: Mapping[str, Mapping[str, Any]],
+    written: pd.Series | None,
+    people: People,
+    *,
+    normalised: bool = False,
+    numbers_as_numbers: bool = False,
+) -> pd.DataFrame:
+    """The fields of ``values`` as cells: in the file's forms, or in tierbot's (``normalised``).
+
+    ``written`` (the accounts' JSON of cells written otherwise) puts back the cells whose value
+    is unchanged. ``numbers_as_numbers`` keeps numbers numeric (for XLSX cells).
+    """
+    out = pd.DataFrame(index=values.index)
+    exceptions = _exceptions(written) if written is not None and not normalised else {}
+    for name in values.columns:
+        if name not in spec.names:
+            continue
+        kind = spec.field(name).kind
+        form = {} if normalised else forms.get(name, {})
+        column = values[name]
+        cells = _render(name, kind, column, form, people, normalised, numbers_as_numbers)
+        for position, (cell, value_read) in exceptions.get(name, {}).items():
+            if _unchanged(kind, column.iloc[position], value_read, people):
+                cells[position] = cell
+        out[name] = cells
+    return out
+
+
+def _exceptions(written: pd.Series) -> dict[str, dict[int, tuple[str, Any]]]:
+    found: dict[str, dict[int, tuple[str, Any]]] = {}
+    for position, text in enumerate(written.to_numpy(dtype=object)):
+        if not isinstance(text, str):
+            continue
+        for name, (cell, value_read) in json.loads(text).items():
+            found.setdefault(name, {})[position] = (cell, value_read)
+    return found
+
+
+def _unchanged(kind: str, current: Any, value_read: Any, people: People) -> bool:
+    if value_key(current) == value_key(value_read):
+        return True
+    if kind in NUMBER_KINDS and value_key(current) is not None and value_read is not None:
+        return bool(float(current) == float(value_read))
+    if kind == "person" and isinstance(value_read, str) and current is not None:
+        return people.resolve(value_read) == current
+    return False
+
+
+def _render(
+    name: str,
+    kind: str,
+    column: pd.Series,
+    form: Mapping[str, Any],
+    people: People,
+    normalised: bool,
+    numbers_as_numbers: bool,
+) -> list[Any]:
+    """Each cell of a column, rendered once per distinct value."""
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
+    keys = [value_key(u) for u in uniques]
+    if kind in NUMBER_KINDS:
+        if numbers_as_numbers:
+            rendered: list[Any] = [_number(u) if k is not None else None for u, k in zip(uniques, keys, strict=True)]
+        else:
+            number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
+            rendered = [
+                number_form.render(float(u)) if k is not None else "" for u, k in zip(uniques, keys, strict=True)
+            ]
+    else:
+        spellings: Mapping[str, str] = form.get("spellings", {})
+        if kind == "person":
+            spellings = _person_spellings(spellings, people)
+        rendered = []
+        for key in keys:
+            if key is None:
+                rendered.append("")
+                continue
+            spelt = spellings.get(key)
+            rendered.append(spelt if spelt is not None else _tierbot_form(name, kind, key, form, people, normalised))
+    blank = None if kind in NUMBER_KINDS and numbers_as_numbers else ""
+    table = np.array([*rendered, blank], dtype=object)
+    return list(table[np.where(codes >= 0, codes, len(rendered))])
+
+
+def _number(value: Any) -> Any:
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _person_spellings(spellings: Mapping[str, str], people: People) -> dict[str, str]:
+    """Spellings by the roster id each reference now resolves to (a name linked after import)."""
+    by_id: dict[str, str] = {}
+    for reference, cell in spellings.items():
+        by_id.setdefault(people.resolve(reference) or reference, cell)
+    return {**by_id, **spellings}
+
+
+def _tierbot_form(name: str, kind: str, key: str, form: Mapping[str, Any], people: People, normalised: bool) -> str:
+    """A value the file never wrote (or every value, normalised), in the column's style."""
+    if kind == "flag":
+        return "TRUE" if key == "1" else "FALSE" if key == "0" else key
+    if kind == "date":
+        return render_date(key, None if normalised else form.get("pattern"))
+    if kind == "category" and name == "region" and normalised:
+        return region_of(key) or key
+    if kind == "person" and not normalised and key in people.names:
+        # After a handoff, the new owner is written like the file wrote owners: name or email.
+        csm_name, email = people.names[key]
+        style = _person_style(form.get("spellings", {}))
+        if style == "email" and email:
+            return email
+        if style == "name" and csm_name:
+            return csm_name
+    return key
+
+
+def _person_style(spellings: Mapping[str, str]) -> str:
+    cells = list(spellings.values())
+    if not cells:
+        return "name"
+    emails = sum("@" in c for c in cells)
+    names = sum(" " in c.strip() for c in cells)
+    return "email" if emails > len(cells) / 2 else "name" if names >= emails else "id"
