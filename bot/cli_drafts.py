@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
-from bot.config import app_clock, load_settings, local_actor
+from bot.config import NoteSettings, app_clock, load_settings, local_actor
 from engine.errors import InputError
 from workflows.drafting import (
     ModelSettings,
@@ -16,29 +16,36 @@ from workflows.drafting import (
     discard_note,
     draft_note,
     latest_note,
-    load_chat_model,
+    load_note_writer,
     mark_note_sent,
     note_email,
 )
 from workflows.handoffs import person_named
 
 
-def note_writer() -> NoteWriter:
-    """The drafter the environment configures: TIERBOT_LLM's model, or the templates."""
-    notes = load_settings().notes
-    model = load_chat_model(
-        ModelSettings(notes.llm, notes.base_url, timeout_s=notes.timeout_s, max_tokens=notes.max_tokens)
+def model_settings(notes: NoteSettings) -> ModelSettings:
+    return ModelSettings(
+        notes.llm,
+        notes.base_url,
+        timeout_s=notes.timeout_s,
+        max_tokens=notes.max_tokens,
+        api_key=notes.api_key,
+        key_variable=notes.key_variable,
     )
-    return NoteWriter(model=model, label=notes.llm, allowed_domains=notes.allowed_domains)
 
 
-def writer_or_templates() -> NoteWriter:
-    """The configured drafter; a TIERBOT_LLM that cannot be loaded is said once, then templates draft."""
-    try:
-        return note_writer()
-    except InputError as problem:
-        click.echo(f"Note: {problem} Drafting customer notes from templates for now.", err=True)
-        return NoteWriter()
+def note_writer() -> NoteWriter:
+    """The drafter the environment configures: TIERBOT_LLM's model or the templates. A model that
+    cannot be used (no key, its package missing) is said once, here, and every note it would have
+    drafted is drafted from the templates with the reason recorded."""
+    notes = load_settings().notes
+    writer = load_note_writer(model_settings(notes), allowed_domains=notes.allowed_domains)
+    if writer.unavailable:
+        click.echo(f"Note: {writer.unavailable} Drafting customer notes from templates for now.", err=True)
+    return writer
+
+
+writer_or_templates = note_writer  # the name the chat, handoff and plan commands know it by
 
 
 @click.command(name="draft", context_settings=CONTEXT)
