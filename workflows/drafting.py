@@ -26,7 +26,16 @@ import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from engine.drafts import CustomersNamed, Draft, DraftFacts, DraftPolicy, DraftProblem, check_draft, name_key
+from engine.drafts import (
+    NAME_KEY_SCHEME,
+    CustomersNamed,
+    Draft,
+    DraftFacts,
+    DraftPolicy,
+    DraftProblem,
+    check_draft,
+    name_key,
+)
 from engine.errors import InputError, InvalidFields, NotAllowed
 from engine.notes import (
     PERSONAL,
@@ -251,17 +260,17 @@ def customers_in(store: Store, *, refresh: bool = True) -> CustomersNamed:
 
 def refresh_name_keys(store: Store) -> None:
     """Key every account name again after an import or an owner change (about 2 s a million)."""
-    if not stored.name_keys_stale(store):
+    if not stored.name_keys_stale(store, NAME_KEY_SCHEME):
         return
     with store.transaction():
-        if not stored.name_keys_stale(store):
+        if not stored.name_keys_stale(store, NAME_KEY_SCHEME):
             return  # another writer rebuilt it meanwhile
         stored.clear_name_keys(store)
         last, names = stored.account_names(store, 0, NAME_BATCH)
         while names:
             stored.add_name_keys(store, [(" ".join(name_key(n)), n) for n in names])
             last, names = stored.account_names(store, last, NAME_BATCH)
-        stored.name_keys_done(store)
+        stored.name_keys_done(store, NAME_KEY_SCHEME)
 
 
 def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
@@ -271,10 +280,18 @@ def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
 
 
 def check_note(
-    store: Store, draft: Draft, facts: DraftFacts, writer: NoteWriter, *, refresh: bool = True
+    store: Store,
+    draft: Draft,
+    facts: DraftFacts,
+    writer: NoteWriter,
+    *,
+    refresh: bool = True,
+    withheld: Sequence[str] = (),
 ) -> list[DraftProblem]:
+    """Every problem with ``draft`` (see ``engine.drafts.check_draft``); ``withheld`` are texts it
+    must not repeat: the handoff's reason as typed."""
     named = customers_in(store, refresh=refresh)
-    return check_draft(draft, facts, customers_named=named, policy=note_policy(store, writer))
+    return check_draft(draft, facts, customers_named=named, policy=note_policy(store, writer), withheld=withheld)
 
 
 # ---------------------------------------------------------------------------------- drafting
@@ -295,9 +312,12 @@ def _ask_model(model: BaseChatModel, facts: DraftFacts, style: str) -> Draft:
     return parse_note(content)
 
 
-def write_note(store: Store, facts: DraftFacts, style: str, writer: NoteWriter) -> Written:
+def write_note(
+    store: Store, facts: DraftFacts, style: str, writer: NoteWriter, *, withheld: Sequence[str] = ()
+) -> Written:
     """Draft with the model when there is one (one retry on a provider error); a failing draft or a
-    second error falls back to the template. The result is always checked."""
+    second error falls back to the template. The result is always checked (``withheld``: texts it
+    must not repeat, the reason as typed)."""
     fallback = writer.unavailable
     if writer.model is not None:
         for attempt in (1, 2):
@@ -307,13 +327,13 @@ def write_note(store: Store, facts: DraftFacts, style: str, writer: NoteWriter) 
                 log.warning("the language model failed drafting a note (attempt %s): %s", attempt, failure)
                 fallback = f"the model failed: {type(failure).__name__}: {str(failure)[:200]}"
                 continue
-            problems = check_note(store, draft, facts, writer)
+            problems = check_note(store, draft, facts, writer, withheld=withheld)
             if not problems:
                 return Written(draft, "model", ())
             fallback = "the model's draft failed the checks: " + " ".join(p.message for p in problems)
             break
     draft = template_note(facts, style)
-    return Written(draft, "template", tuple(check_note(store, draft, facts, writer)), fallback)
+    return Written(draft, "template", tuple(check_note(store, draft, facts, writer, withheld=withheld)), fallback)
 
 
 @dataclass(frozen=True)
@@ -426,7 +446,8 @@ def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str,
             "and until the customer is told."
         )
     facts, style = note_facts(store, handoff)
-    written = write_note(store, facts, style, writer)  # slow (a model call): outside the write lock
+    # Slow (a model call): outside the write lock. The typed reason may be candid: never repeated.
+    written = write_note(store, facts, style, writer, withheld=(handoff.reason,))
     at = timestamp(clock)
     record = {
         "subject": written.draft.subject,
@@ -540,7 +561,15 @@ def approve_note(
     problems = (
         note.problems
         if not note.valid
-        else tuple(check_note(store, Draft(note.subject, note.body), note_facts(store, handoff)[0], NoteWriter()))
+        else tuple(
+            check_note(
+                store,
+                Draft(note.subject, note.body),
+                note_facts(store, handoff)[0],
+                writer or NoteWriter(),  # the same allow-list the draft was checked with
+                withheld=(handoff.reason,),
+            )
+        )
     )
     if problems:
         raise InputError(
@@ -646,7 +675,8 @@ def check_edit(
     if note.state != "draft":
         raise InvalidFields({"body": str(_already(note))})
     facts, _ = note_facts(store, handoff)
-    problems = check_note(store, Draft(subject.strip(), body.strip()), facts, writer, refresh=refresh)
+    draft = Draft(subject.strip(), body.strip())
+    problems = check_note(store, draft, facts, writer, refresh=refresh, withheld=(handoff.reason,))
     if problems:
         errors: dict[str, str] = {}
         for p in problems:
