@@ -66,7 +66,10 @@ def draft(
     The note introduces the new CSM to the customer's contact. It is drafted by the model
     TIERBOT_LLM names, or from a template, and checked: new CSM named, effective date present,
     no other customer's name, no links or addresses off the allowed domains, no mass mentions,
-    subject ≤ 120 and body ≤ 1,500 characters. A failing model draft falls back to the template.
+    no offers, term changes, requests for secrets, model instructions, money figures or the
+    reason as typed, subject ≤ 120 and body ≤ 1,500 characters. A failing model draft falls back
+    to the template, and so does a model that cannot be used (no key, its package missing): said
+    once on stderr.
 
     \b
     Example:

@@ -2,15 +2,20 @@
 
 A language model writes the note from ``DraftFacts`` alone; ``check_draft`` then refuses what a
 model gets wrong or an injected instruction smuggles in: the wrong CSM or date, another customer's
-name, links and email addresses off the company's domains, and Slack mass mentions. It returns
-every problem, one per rule, each a sentence that names the thing and the fix, so the drafter can
-be asked again with the reasons and a person only ever approves a note that passed.
+name, links and email addresses off the company's domains (or in odd forms), Slack mass mentions,
+offers, changed terms, requests for secrets, echoed model instructions, money figures and the
+handoff's reason as typed (``engine.note_wording``). It returns every problem, one per rule, each
+a sentence that names the thing and the fix, so the drafter can be asked again with the reasons
+and a person only ever approves a note that passed. Everything is checked as a reader sees it:
+look-alike letters, invisible characters and compatibility forms are undone first
+(``engine.lookalikes``).
 
 Customer names are found without reading the account list here: ``name_phrases`` proposes the
 runs of words a name could be, and the caller's ``customers_named`` looks them up (``name_key`` is
 the key both sides use). Runs that lie inside the note's own wording (the account, the CSMs' names
-and titles, the contact's first name, ``DraftPolicy.own_phrases``) are not proposed: a note that
-must say "Taylor Brooks" cannot be refused for naming an account called "Brooks Inc".
+in full and each alone, their titles, the contact's first name, ``DraftPolicy.own_phrases``) are
+not proposed: a note that must say "Taylor Brooks", or calls her "Ms. Brooks", cannot be refused
+for naming an account called "Brooks Inc".
 """
 
 from __future__ import annotations
@@ -138,6 +143,8 @@ def _clean(text: str) -> str:
 @lru_cache(maxsize=512)
 def _tokens(text: str) -> tuple[str, ...]:
     """The folded words of ``text`` as a reader sees them (see ``engine.lookalikes.word_key``)."""
+    if text.isascii():  # most names and notes: nothing to undo (keying a million names takes half the time)
+        return tuple(_WORD.findall(text.lower()))
     return tuple(word_key(word) for word in _WORD.findall(bare(text)))
 
 

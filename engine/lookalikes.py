@@ -60,6 +60,8 @@ _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 @lru_cache(maxsize=256)  # a note's subject and body are read by every rule
 def visible(text: str) -> str:
     """``text`` in compatibility form (fullwidth and styled letters plain) without invisible characters."""
+    if text.isascii():
+        return text
     text = unicodedata.normalize("NFKC", text)
     return "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in _BLANKS)
 
@@ -77,6 +79,8 @@ def is_spoofed(text: str) -> bool:
 @lru_cache(maxsize=256)
 def bare(text: str) -> str:
     """``visible`` text without combining marks ("Zürich" is "Zurich", a struck-through "G̶" a "G")."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", visible(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
