@@ -60,6 +60,13 @@ _PATTERNS: dict[str, Sequence[str]] = {
         rf"\b(?:better|new)\s+{_PRICE_WORDS}\b",
         rf"\b{_one_of('lower reduce cut freeze lock match beat drop halve')}\w*\s+(?:in\s+)?{_W}{{0,2}}{_PRICE}\b",
         rf"\b{_PRICE}\s+{_one_of('cut drop reduction decrease freeze lock match guarantee cap')}s?\b",
+        rf"\b{_PRICE}\s+(?:will|would|can|could|is\s+going\s+to|are\s+going\s+to)\s+(?:be\s+)?"
+        + _one_of(
+            r"lowered reduced cut frozen locked held fixed capped discounted drop dropped fall go\s+down decrease"
+        )
+        + r"\b",
+        r"\b(?:special|exclusive|limited[-\s]time|loyalty|introductory)\s+(?:offers?|deals?)\b",
+        r"\bpriced\s+at\b",
         r"\bfree\s+"
         + _one_of(
             r"of\s+charge months? weeks? years? upgrades? seats? licen[cs]es? users? add-?ons? credits? tier plan"

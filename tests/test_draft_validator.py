@@ -903,6 +903,10 @@ def test_mass_mentions_with_look_alikes_are_refused(mention: str) -> None:
         ("We will upgrade your plan to Enterprise for free.", RULE_COMMERCIAL),
         ("Use the promo code HANDOVER25.", RULE_COMMERCIAL),
         ("A full refund is available if you are unhappy.", RULE_COMMERCIAL),
+        ("Your price will drop next quarter.", RULE_COMMERCIAL),
+        ("Your subscription will be discounted from March.", RULE_COMMERCIAL),
+        ("This is a limited-time offer for you.", RULE_COMMERCIAL),
+        ("The Enterprise plan is priced at just under list for you.", RULE_COMMERCIAL),
         ("Your new SLA guarantees a 1-hour response.", RULE_TERMS),
         ("We guarantee 99.99% uptime from now on.", RULE_TERMS),
         ("Priya will respond within 2 hours to every ticket.", RULE_TERMS),
@@ -965,6 +969,8 @@ def test_promises_requests_echoes_and_leaks_are_refused(text: str, rule: str) ->
         "We are keen to hear your ideas; reach out at any time.",
         "If a date does not suit you, just ignore this slot and suggest another.",
         "The free training sessions are listed on our site.",
+        "Your price will stay the same, and so will your plan.",
+        "Priya will offer a short introduction call.",
     ],
 )
 def test_ordinary_note_wording_is_not_a_promise_request_or_leak(text: str) -> None:
