@@ -71,11 +71,6 @@ def unspoof(text: str) -> str:
     return text.translate(_LOOKALIKES)
 
 
-def is_spoofed(text: str) -> bool:
-    """Whether ``text`` holds a letter drawn like a Latin one but from another alphabet."""
-    return unspoof(text) != text
-
-
 @lru_cache(maxsize=256)
 def bare(text: str) -> str:
     """``visible`` text without combining marks ("Zürich" is "Zurich", a struck-through "G̶" a "G")."""
