@@ -8,33 +8,40 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
-from bot.config import app_clock, load_settings, local_actor
+from bot.config import NoteSettings, app_clock, load_settings, local_actor
 from engine.errors import InputError
 
 if TYPE_CHECKING:
-    from workflows.drafting import NoteWriter
+    from workflows.drafting import ModelSettings, NoteWriter
+
+
+def model_settings(notes: NoteSettings) -> ModelSettings:
+    from workflows.drafting import ModelSettings
+
+    return ModelSettings(
+        notes.llm,
+        notes.base_url,
+        timeout_s=notes.timeout_s,
+        max_tokens=notes.max_tokens,
+        api_key=notes.api_key,
+        key_variable=notes.key_variable,
+    )
 
 
 def note_writer() -> NoteWriter:
-    """The drafter the environment configures: TIERBOT_LLM's model, or the templates."""
-    from workflows.drafting import ModelSettings, NoteWriter, load_chat_model
+    """The drafter the environment configures: TIERBOT_LLM's model or the templates. A model that
+    cannot be used (no key, its package missing) is said once, here, and every note it would have
+    drafted is drafted from the templates with the reason recorded."""
+    from workflows.drafting import load_note_writer
 
     notes = load_settings().notes
-    model = load_chat_model(
-        ModelSettings(notes.llm, notes.base_url, timeout_s=notes.timeout_s, max_tokens=notes.max_tokens)
-    )
-    return NoteWriter(model=model, label=notes.llm, allowed_domains=notes.allowed_domains)
+    writer = load_note_writer(model_settings(notes), allowed_domains=notes.allowed_domains)
+    if writer.unavailable:
+        click.echo(f"Note: {writer.unavailable} Drafting customer notes from templates for now.", err=True)
+    return writer
 
 
-def writer_or_templates() -> NoteWriter:
-    """The configured drafter; a TIERBOT_LLM that cannot be loaded is said once, then templates draft."""
-    from workflows.drafting import NoteWriter
-
-    try:
-        return note_writer()
-    except InputError as problem:
-        click.echo(f"Note: {problem} Drafting customer notes from templates for now.", err=True)
-        return NoteWriter()
+writer_or_templates = note_writer  # the name the chat, handoff and plan commands know it by
 
 
 @click.command(name="draft", context_settings=CONTEXT)
@@ -55,7 +62,10 @@ def draft(
     The note introduces the new CSM to the customer's contact. It is drafted by the model
     TIERBOT_LLM names, or from a template, and checked: new CSM named, effective date present,
     no other customer's name, no links or addresses off the allowed domains, no mass mentions,
-    subject ≤ 120 and body ≤ 1,500 characters. A failing model draft falls back to the template.
+    no offers, term changes, requests for secrets, model instructions, money figures or the
+    reason as typed, subject ≤ 120 and body ≤ 1,500 characters. A failing model draft falls back
+    to the template, and so does a model that cannot be used (no key, its package missing): said
+    once on stderr.
 
     \b
     Example:

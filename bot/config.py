@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -50,6 +50,24 @@ class SlackSettings:
         return f"SlackSettings({shown}, api_url={self.api_url!r})"
 
 
+# The variable each provider's LangChain package takes its key from. Providers not listed (ollama,
+# a local server) need none, or say so themselves when the model is set up.
+LLM_KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY",
+    "azure_openai": "AZURE_OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "together": "TOGETHER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "perplexity": "PPLX_API_KEY",
+    "cohere": "COHERE_API_KEY",
+}
+
+
 @dataclass(frozen=True)
 class NoteSettings:
     """How customer notes are drafted: TIERBOT_LLM (provider:model) or, unset, the templates."""
@@ -59,6 +77,8 @@ class NoteSettings:
     timeout_s: float = 30.0  # TIERBOT_LLM_TIMEOUT
     max_tokens: int = 600  # TIERBOT_LLM_MAX_TOKENS
     allowed_domains: frozenset[str] = frozenset()  # TIERBOT_NOTE_DOMAINS: links/addresses notes may hold
+    key_variable: str | None = None  # where TIERBOT_LLM's provider keeps its key: OPENAI_API_KEY, …
+    api_key: str | None = field(default=None, repr=False)  # that variable's value; never printed
 
 
 @dataclass(frozen=True)
@@ -101,14 +121,18 @@ def load_settings(db_option: str | None = None, environ: Mapping[str, str] | Non
         client_secret=read("SLACK_CLIENT_SECRET"),
         api_url=read("SLACK_API_URL"),
     )
+    llm = read("TIERBOT_LLM")
+    key_variable = LLM_KEY_VARIABLES.get((llm or "").partition(":")[0].strip().lower())
     notes = NoteSettings(
-        llm=read("TIERBOT_LLM"),
+        llm=llm,
         base_url=read("TIERBOT_LLM_BASE_URL"),
         timeout_s=_number(env, "TIERBOT_LLM_TIMEOUT", 30.0),
         max_tokens=int(_number(env, "TIERBOT_LLM_MAX_TOKENS", 600)),
         allowed_domains=frozenset(
             d.strip().lower() for d in env.get("TIERBOT_NOTE_DOMAINS", "").split(",") if d.strip()
         ),
+        key_variable=key_variable,
+        api_key=read(key_variable) if key_variable else None,
     )
     return Settings(
         db=Path(db).expanduser(),

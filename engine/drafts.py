@@ -2,15 +2,20 @@
 
 A language model writes the note from ``DraftFacts`` alone; ``check_draft`` then refuses what a
 model gets wrong or an injected instruction smuggles in: the wrong CSM or date, another customer's
-name, links and email addresses off the company's domains, and Slack mass mentions. It returns
-every problem, one per rule, each a sentence that names the thing and the fix, so the drafter can
-be asked again with the reasons and a person only ever approves a note that passed.
+name, links and email addresses off the company's domains (or in odd forms), Slack mass mentions,
+offers, changed terms, requests for secrets, echoed model instructions, money figures and the
+handoff's reason as typed (``engine.note_wording``). It returns every problem, one per rule, each
+a sentence that names the thing and the fix, so the drafter can be asked again with the reasons
+and a person only ever approves a note that passed. Everything is checked as a reader sees it:
+look-alike letters, invisible characters and compatibility forms are undone first
+(``engine.lookalikes``).
 
 Customer names are found without reading the account list here: ``name_phrases`` proposes the
 runs of words a name could be, and the caller's ``customers_named`` looks them up (``name_key`` is
 the key both sides use). Runs that lie inside the note's own wording (the account, the CSMs' names
-and titles, the contact's first name, ``DraftPolicy.own_phrases``) are not proposed: a note that
-must say "Taylor Brooks" cannot be refused for naming an account called "Brooks Inc".
+in full and each alone, their titles, the contact's first name, ``DraftPolicy.own_phrases``) are
+not proposed: a note that must say "Taylor Brooks", or calls her "Ms. Brooks", cannot be refused
+for naming an account called "Brooks Inc".
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from engine.matching import fold, name_tokens
+from engine import note_wording as wording
+from engine.lookalikes import bare, unspoof, visible, word_key
+from engine.matching import fold
 
 RULE_EMPTY = "empty"
 RULE_SUBJECT_LENGTH = "subject_length"
@@ -33,6 +40,12 @@ RULE_OTHER_CUSTOMER = "other_customer"
 RULE_LINK = "link"
 RULE_EMAIL = "email_address"
 RULE_MASS_MENTION = "mass_mention"
+RULE_COMMERCIAL = "commercial_promise"
+RULE_TERMS = "service_terms"
+RULE_CREDENTIALS = "credentials_request"
+RULE_INJECTION = "injected_instruction"
+RULE_REVENUE = "revenue_figure"
+RULE_INTERNAL_REASON = "internal_reason"
 
 # The vocabulary, in the order problems are reported; the wording suits help text and prompts.
 RULES: Mapping[str, str] = {
@@ -45,6 +58,12 @@ RULES: Mapping[str, str] = {
     RULE_LINK: "Links go only to allowed domains.",
     RULE_EMAIL: "Email addresses are only on allowed domains.",
     RULE_MASS_MENTION: "No @channel, @here, @everyone or user-group mention.",
+    RULE_COMMERCIAL: "No discount, price, credit, refund or other commercial offer.",
+    RULE_TERMS: "No change to the SLA, service levels or contract terms, and no new service promise.",
+    RULE_CREDENTIALS: "No request for passwords, codes, keys, or bank or card details.",
+    RULE_INJECTION: "No instructions meant for a language model, and no talk of prompts.",
+    RULE_REVENUE: "No revenue, ARR or other money figure.",
+    RULE_INTERNAL_REASON: "No internal reason: neither the reason as typed nor internal assessments.",
 }
 
 # Folded tokens; dotted forms ("S.A.", "B.V.", "A/S") are matched with their letters joined.
@@ -112,13 +131,21 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def _clean(text: str) -> str:
-    """Normalise compatibility forms and drop invisible format characters.
+    """Normalise compatibility forms, drop invisible characters and write look-alike letters as
+    the Latin letters they are drawn like (``engine.lookalikes``), keeping ``visible(text)``'s length.
 
-    Fullwidth "ｈｔｔｐｓ" and a zero-width space inside "Glo\u200bbex" would otherwise hide a link
-    or a name from the checks while a mail client shows it plainly.
+    Fullwidth "ｈｔｔｐｓ", a zero-width space inside "Glo\u200bbex" or a Cyrillic "о" in "Glоbex"
+    would otherwise hide a link or a name from the checks while a mail client shows it plainly.
     """
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return unspoof(visible(text))
+
+
+@lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[str, ...]:
+    """The folded words of ``text`` as a reader sees them (see ``engine.lookalikes.word_key``)."""
+    if text.isascii():  # most names and notes: nothing to undo (keying a million names takes half the time)
+        return tuple(_WORD.findall(text.lower()))
+    return tuple(word_key(word) for word in _WORD.findall(bare(text)))
 
 
 def _quoted(items: Sequence[str], limit: int = 3) -> str:
@@ -151,13 +178,18 @@ def _suffix_length(tokens: Sequence[str]) -> int:
     return 0
 
 
+# The version of ``name_key``: an index of keys built by another version is built again (2: keys
+# read look-alike letters as drawn and drop invisible characters and combining marks).
+NAME_KEY_SCHEME = 2
+
+
 def name_key(name: str) -> tuple[str, ...]:
     """Return the folded tokens of a name without its legal suffix, the key names match on.
 
     "Globex GmbH", "GLOBEX" and "Globex S.A." all give ``("globex",)``; stacked suffixes go too
     ("Acme Pty Ltd" gives ``("acme",)``), but a name made only of suffix words keeps its last one.
     """
-    tokens = name_tokens(name)
+    tokens = _tokens(name)
     while len(tokens) > 1:
         size = _suffix_length(tokens)
         if size == 0 or size >= len(tokens):
@@ -215,9 +247,10 @@ _COMMON_WORDS = _FUNCTION_WORDS | frozenset(
     yourself
     """.split()
 )
-# Words any note is made of, the date's month and weekday included. A name made only of them
-# ("The Limited" keys to "the", "Monday Ltd" to "monday", "Best Inc" to "best") cannot be told
-# from the note's own prose, so it counts only when written with its legal suffix.
+# Words any note is made of, the date's month and weekday included, and the titles before a name
+# ("Ms. Brooks"). A name made only of them ("The Limited" keys to "the", "Monday Ltd" to "monday",
+# "Best Inc" to "best") cannot be told from the note's own prose, so it counts only when written
+# with its legal suffix.
 _PROSE_WORDS = _COMMON_WORDS | frozenset(
     """
     january february march april may june july august september october november december
@@ -225,6 +258,7 @@ _PROSE_WORDS = _COMMON_WORDS | frozenset(
     oct nov dec mon tue tues wed thu thur thurs fri sat sun best kind kindest warm warmest new
     team time note call week weeks day days good hope looking forward morning evening regards
     cheers sincerely yours faithfully introductions intro slot
+    mr mrs ms mx miss dr prof sir madam
     """.split()
 )
 _LOWER_SINGLE_MIN = 5  # letters a lone lower-case word needs to be proposed
@@ -232,28 +266,29 @@ _LOWER_SINGLE_MIN = 5  # letters a lone lower-case word needs to be proposed
 # ltd"); the short or ambiguous suffixes ("as", "co", "sa", "ag") would turn prose into names.
 _PLAIN_SUFFIXES = frozenset("inc incorporated llc llp ltd limited plc corp corporation gmbh pllc".split())
 
-_START, _LOWER, _INSIDE = 0, 1, 2  # where a token is: a word a name starts at, a lower-case word, inside a word
+_START, _LOWER = 0, 1  # what a word is: one a name starts at, or a lower-case word
 # Between two words, these end a lower-case run: "…your renewal.\nWarmly, tom" holds no name.
 _BREAK = re.compile(r"[.,;:!?()\[\]{}<>\"“”«»|@/\\\n]")
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
-    """Folded tokens of ``text``, each with what kind of word it begins (``_START``, ``_LOWER``)
-    or that it is inside one (``_INSIDE``, as "neill" in "O'Neill"), and its clause (a number
-    that grows at each punctuation mark or line break, see ``_BREAK``).
+    """Folded words of ``text`` (``word_key``), each with its kind (``_START``, ``_LOWER``) and its
+    clause (a number that grows at each punctuation mark or line break, see ``_BREAK``).
 
     A name starts at a word with a capital anywhere ("Globex", "eBay"), a digit ("3M") or a
-    letter of a script without case ("トヨタ").
+    letter of a script without case ("トヨタ"). Look-alike letters are read as the Latin ones
+    they are drawn like, small capitals as capitals ("ɢʟᴏʙᴇx" is "GLOBEx"), and combining marks go.
     """
-    text = _clean(text)
+    text = bare(text)
     found: list[tuple[str, int, int]] = []
     clause, end = 0, 0
     for match in _WORD.finditer(text):
         word = match.group()
         clause += bool(_BREAK.search(text, end, match.start()))
         end = match.end()
-        kind = _START if not word[0].islower() or any(c.isupper() for c in word) else _LOWER
-        found.extend((token, kind if i == 0 else _INSIDE, clause) for i, token in enumerate(name_tokens(word)))
+        drawn = unspoof(word)
+        kind = _START if not drawn[0].islower() or any(c.isupper() for c in drawn) else _LOWER
+        found.append((word_key(word), kind, clause))
     return found
 
 
@@ -261,8 +296,6 @@ def _phrase_spans(words: Sequence[tuple[str, int, int]], max_words: int) -> Iter
     """(start, phrase) for every candidate run: at most ``max_words`` per token, see ``name_phrases``."""
     tokens = [token for token, _, _ in words]
     for i, (_, kind, clause) in enumerate(words):
-        if kind == _INSIDE:
-            continue
         longest = max_words if kind == _START else min(max_words, LOWER_NAME_WORDS)
         for size in range(1, min(longest, len(tokens) - i) + 1):
             phrase = tuple(tokens[i : i + size])
@@ -325,20 +358,25 @@ def _phrases_beside(
     """
     words = _words(text)
     tokens = [token for token, _, _ in words]
-    covered: list[tuple[int, int, bool]] = []  # (start, end, whether a legal suffix after it ends the cover)
-    for runs, company in ((own, False), (wording, True)):
-        for run in runs:
+    at: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        at.setdefault(token, []).append(i)
+    # For each word, the furthest end of a mention covering it: of ``own``, and of ``wording``
+    # (whose cover a legal suffix right after it ends).
+    own_end, wording_end = [0] * len(tokens), [0] * len(tokens)
+    for runs, ends in ((own, own_end), (wording, wording_end)):
+        for run in filter(None, runs):
             n = len(run)
-            covered += [
-                (i, i + n, company) for i in range(len(tokens) - n + 1) if n and tuple(tokens[i : i + n]) == run
-            ]
+            for start in at.get(run[0], ()):
+                if tuple(tokens[start : start + n]) == run:
+                    for i in range(start, start + n):
+                        ends[i] = max(ends[i], start + n)
 
     def inside(i: int, phrase: tuple[str, ...]) -> bool:
         stop = i + len(phrase)
-        suffixed = stop < len(tokens) and tokens[stop] in _PLAIN_SUFFIXES
-        return any(
-            start <= i and stop <= end and not (company and stop == end and suffixed) for start, end, company in covered
-        )
+        if stop <= own_end[i] or stop < wording_end[i]:
+            return True
+        return stop == wording_end[i] and not (stop < len(tokens) and tokens[stop] in _PLAIN_SUFFIXES)
 
     return list(dict.fromkeys(phrase for i, phrase in _phrase_spans(words, max_words) if not inside(i, phrase)))
 
@@ -501,7 +539,24 @@ _SCRIPT = re.compile(
     rf"(?:(?<=[(<\"'=])\s*(?:java|vb|live)script\s*:|(?<![\w.-])(?:java|vb|live)script:(?=\S))[^{_STOP}]*", re.I
 )
 _DATA_URI = re.compile(rf"(?<![\w.-])data:(?:[a-z]+/[\w.+-]+)?[;,][^{_STOP}]*", re.I)
-_EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@(?P<domain>[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)")
+# Links that call, text, chat or open an app or a file rather than a web page ("tel:+15550100",
+# "sms:…", "skype:…?call"): no domain allows them. Written with slashes ("whatsapp://…") they are
+# ``_SCHEME_URL``'s; a space after the colon makes them prose ("Tel: +44 20 7946 0000").
+_OTHER_SCHEME = re.compile(
+    r"(?<![\w.+-])(?:tel|sms|smsto|mms|mmsto|callto|skype|facetime|facetime-audio|sip|sips|im|xmpp|irc|ircs|"
+    r"slack|zoommtg|zoomus|msteams|whatsapp|tg|viber|signal|geo|maps|market|intent|file|ssh|telnet|ldap|news|"
+    r"nntp|magnet|bitcoin|ethereum|webcal|feed|steam|spotify|itms|itms-apps|itms-services|ms-[a-z-]+)"
+    rf":(?!//)[^{_STOP}]+",
+    re.I,
+)
+# An address however its local part is written: plain, "quoted" (which may hold spaces and even an
+# "@"), with a (comment), or routed through another host ("x%evil.example@…", "evil.example!x@…");
+# its domain a name or an [address literal]. Mail programs disagree on the odd forms, so a note
+# holds none of them, on any domain.
+_EMAIL = re.compile(
+    r"(?P<local>\"(?:[^\"\\\n]|\\.)*\"|[^\s\"'`<>()\[\]{}@,;:/\\|*]+)(?P<comment>\([^()\s]*\))?"
+    r"@(?P<domain>\[[^\]\s]*\]|[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)"
+)
 # A bare "evil.com" without a path is still a link once a mail client shows it. Not every word
 # after a dot is a domain ending, though: file names ("index.html", "notes.md", "main.tf"), a
 # missing space ("the data.It"), "e.g." and "v1.2" are text. So a bare host counts when its
@@ -553,28 +608,47 @@ def _host_of(authority: str) -> str:
     host = authority.rsplit("@", 1)[-1]
     if host.startswith("["):  # an IPv6 literal is never an allowed domain
         return host
-    return fold(host.split(":", 1)[0]).strip(".")
+    return host.split(":", 1)[0]
+
+
+def _domain_form(domain: str) -> str:
+    """A domain compared as written: case aside, "tiérbot-demo.com" is another domain."""
+    return unicodedata.normalize("NFC", domain).lower().strip().strip(".")
 
 
 def _allowed(host: str, domains: frozenset[str]) -> bool:
-    host = fold(host).strip(".")
+    host = _domain_form(host)
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def _allowed_domains(policy: DraftPolicy) -> frozenset[str]:
-    return frozenset(fold(d).strip().strip(".") for d in policy.allowed_domains if d.strip(" ."))
+    return frozenset(_domain_form(d) for d in policy.allowed_domains if d.strip(" ."))
+
+
+LOOK_ALIKE = " (look-alike letters)"  # marks a link or address spelt with them, which the reader cannot see
+
+
+def _as_shown(m: re.Match[str], written: str) -> str:
+    """A match in the look-alike-free text, marked when the text as written differs there."""
+    return m.group() + (LOOK_ALIKE if written[m.start() : m.end()] != m.group() else "")
 
 
 def _bad_links(text: str, domains: frozenset[str], own_account: str) -> list[str]:
-    text = _clean(text)
+    # Found in the text with look-alikes undone ("һttps://…" is a link), but allowed only as written
+    # ("https://tіerbot-demo.com" with a Cyrillic і is not the company's domain).
+    written = visible(text)
+    text = unspoof(written)
+
+    def allowed(m: re.Match[str], group: str, host_of: Callable[[str], str] = lambda h: h) -> bool:
+        return _allowed(host_of(written[m.start(group) : m.end(group)]), domains)
+
     found: list[tuple[int, str]] = []
     urls: list[tuple[int, int]] = []
     for pattern in (_SCHEME_URL, _RELATIVE_URL):
         for m in pattern.finditer(text):
             urls.append(m.span())
-            authority = m.group("authority")
-            if not _allowed(_host_of(m.group("web") if authority is None else authority), domains):
-                found.append((m.start(), m.group()))
+            if not allowed(m, "web" if m.group("authority") is None else "authority", _host_of):
+                found.append((m.start(), _as_shown(m, written)))
     # An account called "Monday.com" may be named as itself.
     own_hosts = {fold(m.group("host")) for m in _BARE_HOST.finditer(_clean(own_account))}
     for m in _BARE_HOST.finditer(text):
@@ -583,24 +657,42 @@ def _bad_links(text: str, domains: frozenset[str], own_account: str) -> list[str
         if not has_path and (host in own_hosts or m.group("host") in _PRODUCT_NAMES):
             continue
         ending = fold(m.group("tld")) in _LINK_TLDS and not _sentence_start(m)
-        if (has_path or host.startswith("www.") or ending) and not _allowed(host, domains):
-            found.append((m.start(), m.group()))
+        if (has_path or host.startswith("www.") or ending) and not allowed(m, "host"):
+            found.append((m.start(), _as_shown(m, written)))
     for m in _IPV4.finditer(text):  # an address inside a URL is that URL's business ("…?ip=203.0.113.5")
-        if not any(start <= m.start() < end for start, end in urls) and not _allowed(m.group("host"), domains):
+        if not any(start <= m.start() < end for start, end in urls) and not allowed(m, "host"):
             found.append((m.start(), m.group()))
     for m in _MAILTO.finditer(text):
-        address = m.group("address")
+        address = written[m.start("address") : m.end("address")]
         if "@" not in address or not _allowed(address.rsplit("@", 1)[1], domains):
-            found.append((m.start(), m.group()))
+            found.append((m.start(), _as_shown(m, written)))
     found.extend((m.start(), m.group().strip()) for m in _SCRIPT.finditer(text))
     found.extend((m.start(), m.group()) for m in _DATA_URI.finditer(text))
+    found.extend((m.start(), _as_shown(m, written)) for m in _OTHER_SCHEME.finditer(text))
     # Shown in messages: a long data: URI or tracking link is cut, a sentence's full stop dropped.
-    links = (link.rstrip(".,;:!?") for _, link in sorted(found))
-    return [link if len(link) <= 60 else link[:59] + "…" for link in links]
+    links = (_trimmed(link) for _, link in sorted(found))
+    return [link if len(link) <= 60 + len(LOOK_ALIKE) else link[:59] + "…" for link in links]
 
 
-def _bad_emails(text: str, domains: frozenset[str]) -> list[str]:
-    return [m.group() for m in _EMAIL.finditer(_clean(text)) if not _allowed(m.group("domain"), domains)]
+def _trimmed(link: str) -> str:
+    """A link without the sentence's punctuation after it (before the look-alike mark, if any)."""
+    marked = link.endswith(LOOK_ALIKE)
+    bare = link.removesuffix(LOOK_ALIKE).rstrip(".,;:!?")
+    return bare + (LOOK_ALIKE if marked else "")
+
+
+def _bad_emails(text: str, domains: frozenset[str]) -> tuple[list[str], bool]:
+    """The addresses a note may not hold, and whether any is written in an odd form."""
+    written = visible(text)
+    found, odd_forms = [], False
+    for m in _EMAIL.finditer(unspoof(written)):
+        local = m.group("local")
+        odd = local.startswith('"') or bool(m.group("comment")) or m.group("domain").startswith("[") or "%" in local
+        odd = odd or "!" in local
+        if odd or not _allowed(written[m.start("domain") : m.end("domain")], domains):
+            found.append(_as_shown(m, written))
+            odd_forms = odd_forms or odd
+    return found, odd_forms
 
 
 _MASS_MENTION = re.compile(
@@ -609,11 +701,19 @@ _MASS_MENTION = re.compile(
 )
 
 
-def _outside(rule: str, what: str, items: Sequence[str], domains: frozenset[str]) -> DraftProblem | None:
-    """A problem for links or addresses off the allowed domains, or None when there are none."""
+def _outside(
+    rule: str, what: str, items: Sequence[str], domains: frozenset[str], *, odd: bool = False
+) -> DraftProblem | None:
+    """A problem for links or addresses off the allowed domains (or, ``odd``, in an odd form), or
+    None when there are none."""
     if not items:
         return None
-    if domains:
+    if domains and odd:
+        where = (
+            f"only plain {what}es (no quotes, comments, routing or [address literals]) on "
+            f"{', '.join(sorted(domains))} are allowed"
+        )
+    elif domains:
         where = f"only {', '.join(sorted(domains))} {'is' if len(domains) == 1 else 'are'} allowed"
     else:
         where = f"notes may not contain {what}s"
@@ -624,25 +724,30 @@ def _outside(rule: str, what: str, items: Sequence[str], domains: frozenset[str]
 # ------------------------------------------------------------------------------------ the check
 
 
+@lru_cache(maxsize=64)  # every rule reads it
 def _prose(text: str) -> str:
-    """The text without links and email addresses: "priya.sharma@…" does not introduce Priya Sharma."""
-    text = _clean(text)
-    for pattern in (_MAILTO, _EMAIL, _SCHEME_URL, _RELATIVE_URL, _BARE_HOST, _IPV4):
-        text = pattern.sub(" ", text)
-    return text
+    """The ``visible`` text with its links and email addresses blanked out (found with look-alikes
+    undone): "priya.sharma@…" does not introduce Priya Sharma."""
+    written = visible(text)
+    found, kept = unspoof(written), list(written)
+    for pattern in (_MAILTO, _EMAIL, _SCHEME_URL, _RELATIVE_URL, _OTHER_SCHEME, _BARE_HOST, _IPV4):
+        for m in pattern.finditer(found):
+            kept[m.start() : m.end()] = " " * (m.end() - m.start())
+        found = pattern.sub(lambda m: " " * len(m.group()), found)
+    return "".join(kept)
 
 
 def _check_new_csm(draft: Draft, facts: DraftFacts) -> DraftProblem | None:
-    full = name_tokens(facts.new_csm_name)
+    full = _tokens(facts.new_csm_name)
     if not full:
         return None
     parts = facts.new_csm_name.split()
-    first, last = name_tokens(parts[0]), name_tokens(parts[-1])
-    texts = [name_tokens(_prose(draft.subject)), name_tokens(_prose(draft.body))]
+    first, last = _tokens(parts[0]), _tokens(parts[-1])
+    texts = [_tokens(_prose(draft.subject)), _tokens(_prose(draft.body))]
     if any(_contains(t, full) or _contains(t, first + last) for t in texts):
         return None
     name = facts.new_csm_name
-    old = name_tokens(facts.old_csm_name)
+    old = _tokens(facts.old_csm_name)
     if len(parts) > 1 and any(_contains(t, first) for t in texts):
         message = f"The draft calls the new CSM only “{parts[0]}”: use the full name, {name}."
     elif old and any(_contains(t, old) for t in texts):
@@ -656,16 +761,19 @@ def _check_new_csm(draft: Draft, facts: DraftFacts) -> DraftProblem | None:
 
 
 def _own_wording(facts: DraftFacts, policy: DraftPolicy) -> list[tuple[str, ...]]:
-    """The token runs a note is expected to contain besides the account: the CSMs' names (also
-    first and last name alone, as ``_check_new_csm`` accepts) and titles, the contact's first name,
-    the company's own phrases and its domains ("priya@tierbot-demo.com" names no "Demo Ltd")."""
+    """The token runs a note is expected to contain besides the account: the CSMs' names, in full,
+    first and last name together (as ``_check_new_csm`` accepts) and each alone ("Taylor", "Ms.
+    Brooks": a CSM called Taylor Brooks is never the customer "Brooks Inc", unless written with its
+    legal suffix), their titles, the contact's first name, the company's own phrases and its domains
+    ("priya@tierbot-demo.com" names no "Demo Ltd")."""
     texts = [facts.old_csm_name, facts.new_csm_name, facts.old_csm_title, facts.new_csm_title]
     texts += [facts.contact_first_name, *sorted(policy.own_phrases), *sorted(policy.allowed_domains)]
-    runs = [tuple(name_tokens(_clean(text))) for text in texts]
+    runs = [tuple(_tokens(text)) for text in texts]
     for person in (facts.old_csm_name, facts.new_csm_name):
-        parts = _clean(person).split()
-        if len(parts) > 2:
-            runs.append(tuple(name_tokens(parts[0]) + name_tokens(parts[-1])))
+        parts = bare(person).split()
+        if len(parts) > 1:
+            first, last = tuple(_tokens(parts[0])), tuple(_tokens(parts[-1]))
+            runs += [first + last, first, last]
     return [run for run in dict.fromkeys(runs) if run]
 
 
@@ -673,7 +781,7 @@ def _check_other_customers(
     draft: Draft, facts: DraftFacts, customers_named: CustomersNamed, policy: DraftPolicy = DraftPolicy()
 ) -> DraftProblem | None:
     own_key = name_key(facts.account_name)
-    own = [tuple(name_tokens(_clean(facts.account_name))), own_key]
+    own = [tuple(_tokens(facts.account_name)), own_key]
     wording = _own_wording(facts, policy)
     # Only up to the limits, which bounds the phrases (see ``name_phrases``): a longer draft fails
     # on its length anyway, and the rest is checked once it is shortened.
@@ -690,7 +798,7 @@ def _check_other_customers(
     # Report in the order the draft names them, whatever order the store answered in.
     first_seen = {phrase: i for i, phrase in enumerate(phrases)}
     unseen = len(phrases)
-    others.sort(key=lambda n: min(first_seen.get(name_key(n), unseen), first_seen.get(tuple(name_tokens(n)), unseen)))
+    others.sort(key=lambda n: min(first_seen.get(name_key(n), unseen), first_seen.get(tuple(_tokens(n)), unseen)))
     if len(others) == 1:
         return DraftProblem(RULE_OTHER_CUSTOMER, f"The draft names another customer, {_quoted(others)}: remove it.")
     return DraftProblem(RULE_OTHER_CUSTOMER, f"The draft names other customers, {_quoted(others)}: remove them.")
@@ -736,23 +844,121 @@ def _check_mentions(draft: Draft) -> DraftProblem | None:
     return DraftProblem(RULE_MASS_MENTION, f"The draft contains the mass mention{s} {_quoted(mentions)}: remove {it}.")
 
 
+# What each wording rule says, given the phrases found ("“20% off”"); one sentence each.
+_WORDING_MESSAGES = {
+    RULE_COMMERCIAL: (
+        wording.COMMERCIAL,
+        "The draft makes a commercial offer ({}), which only the account's sales contact may make: remove it.",
+    ),
+    RULE_TERMS: (
+        wording.TERMS,
+        "The draft changes or promises service or contract terms ({}), which a transition note never does: remove it.",
+    ),
+    RULE_CREDENTIALS: (
+        wording.CREDENTIALS,
+        "The draft asks for passwords, codes or payment details ({}), which we never ask for by email: remove it.",
+    ),
+    RULE_INJECTION: (
+        wording.INJECTION,
+        "The draft echoes instructions meant for a language model ({}): remove them, and look for injected "
+        "instructions in the account's CRM fields.",
+    ),
+    RULE_REVENUE: (wording.REVENUE, "The draft gives revenue or money figures ({}), which stay internal: remove them."),
+    RULE_INTERNAL_REASON: (
+        wording.INTERNAL,
+        "The draft repeats internal assessments of the account ({}): remove them; the reason a customer is "
+        "given is “{}”.",
+    ),
+}
+
+
+def _check_wording(draft: Draft, facts: DraftFacts, rule: str) -> DraftProblem | None:
+    kind, message = _WORDING_MESSAGES[rule]
+    texts = (_prose(draft.subject), _prose(draft.body))
+    found = list(dict.fromkeys(phrase for text in texts for phrase in wording.wording_found(kind, text)))
+    if not found:
+        return None
+    return DraftProblem(rule, message.format(_quoted(found), facts.reason_category))
+
+
+REASON_RUN = 4  # consecutive words of the typed reason that count as repeating it
+
+
+def _check_reason(
+    draft: Draft, facts: DraftFacts, withheld: Sequence[str], wording_runs: Sequence[tuple[str, ...]]
+) -> DraftProblem | None:
+    """The reason someone typed for the handoff may be candid ("cannot stand their CFO"): a run of
+    ``REASON_RUN`` of its words (all of it, when shorter) holding two words of its own — not note
+    words ("at the end of" is prose), not the facts' names, not the reason's category — is a repeat."""
+    said = {t for run in wording_runs for t in run} | set(_tokens(facts.reason_category))
+    said |= set(_tokens(facts.account_name)) | set(_tokens(facts.new_csm_name)) | set(_tokens(facts.old_csm_name))
+    telling: set[tuple[str, ...]] = set()
+    for text in withheld:
+        typed = _tokens(text)
+        size = min(REASON_RUN, len(typed))
+        for i in range(len(typed) - size + 1):
+            run = tuple(typed[i : i + size])
+            if size >= 2 and sum(t not in _PROSE_WORDS and t not in said for t in run) >= 2:
+                telling.add(run)
+    if not telling:
+        return None
+    repeats: list[str] = []
+    for text in (draft.subject, draft.body):
+        tokens = _tokens(_prose(text))
+        marked = [False] * len(tokens)
+        for size in {len(run) for run in telling}:
+            for i in range(len(tokens) - size + 1):
+                if tuple(tokens[i : i + size]) in telling:
+                    marked[i : i + size] = [True] * size
+        repeats += [" ".join(tokens[a:b]) for a, b in _marked_spans(marked)]
+    if not repeats:
+        return None
+    return DraftProblem(
+        RULE_INTERNAL_REASON,
+        f"The draft repeats the internal reason for the change ({_quoted(list(dict.fromkeys(repeats)))}): remove "
+        f"it; the reason a customer is given is “{facts.reason_category}”.",
+    )
+
+
+def _marked_spans(marked: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    start = None
+    for i, on in enumerate([*marked, False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            yield start, i
+            start = None
+
+
+def _check_internal(
+    draft: Draft, facts: DraftFacts, withheld: Sequence[str], policy: DraftPolicy
+) -> DraftProblem | None:
+    """The typed reason repeated, else internal assessments ("at risk", "health score")."""
+    return _check_reason(draft, facts, withheld, _own_wording(facts, policy)) or _check_wording(
+        draft, facts, RULE_INTERNAL_REASON
+    )
+
+
 def check_draft(
     draft: Draft,
     facts: DraftFacts,
     *,
     customers_named: CustomersNamed,
     policy: DraftPolicy = DraftPolicy(),
+    withheld: Sequence[str] = (),
 ) -> list[DraftProblem]:
     """Every problem with a draft; an empty list means it may be shown for approval.
 
     ``customers_named`` gets the candidate phrases of subject and body at once (see
     ``name_phrases``; those inside the note's own wording left out, and only up to the length
-    limits) and returns the display names of the accounts they name.
+    limits) and returns the display names of the accounts they name. ``withheld`` are texts the
+    note must not repeat: the handoff's reason as someone typed it.
     """
     domains = _allowed_domains(policy)
     texts = (draft.subject, draft.body)
     links = [link for text in texts for link in _bad_links(text, domains, facts.account_name)]
-    emails = [email for text in texts for email in _bad_emails(text, domains)]
+    addresses = [_bad_emails(text, domains) for text in texts]
+    emails = [email for found, _ in addresses for email in found]
     found = [
         _check_blank(draft),
         *_check_lengths(draft, policy),
@@ -760,7 +966,13 @@ def check_draft(
         _check_date(draft.body, facts.effective_date, draft.subject, facts.intro_slot),
         _check_other_customers(draft, facts, customers_named, policy),
         _outside(RULE_LINK, "link", list(dict.fromkeys(links)), domains),
-        _outside(RULE_EMAIL, "email address", list(dict.fromkeys(emails)), domains),
+        _outside(RULE_EMAIL, "email address", list(dict.fromkeys(emails)), domains, odd=any(o for _, o in addresses)),
         _check_mentions(draft),
+        _check_wording(draft, facts, RULE_COMMERCIAL),
+        _check_wording(draft, facts, RULE_TERMS),
+        _check_wording(draft, facts, RULE_CREDENTIALS),
+        _check_wording(draft, facts, RULE_INJECTION),
+        _check_wording(draft, facts, RULE_REVENUE),
+        _check_internal(draft, facts, withheld, policy),
     ]
     return [problem for problem in found if problem]

@@ -100,8 +100,11 @@ def set_message(store: Store, draft_id: int, channel: str, ts: str) -> None:
     store.execute("UPDATE handoff_drafts SET channel = ?, ts = ? WHERE id = ?", (channel, ts, draft_id))
 
 
-def name_keys_stale(store: Store) -> bool:
-    return meta.version(store, "name_keys_version") != meta.version(store, "names_version")
+def name_keys_stale(store: Store, scheme: int) -> bool:
+    """Whether the name-key index misses a change of account names, or was keyed another way
+    (``scheme``: the version of ``engine.drafts.name_key`` it must have been built with)."""
+    built = meta.version(store, "name_keys_version") == meta.version(store, "names_version")
+    return not built or meta.version(store, "name_keys_scheme") != scheme
 
 
 def account_names(store: Store, after: int, batch: int) -> tuple[int, list[str]]:
@@ -119,10 +122,15 @@ def add_name_keys(store: Store, keyed: list[tuple[str, str]]) -> None:
     store.executemany("INSERT INTO account_name_keys(key, name) VALUES (?, ?)", keyed)
 
 
-def name_keys_done(store: Store) -> None:
-    """The name-key index now matches the accounts' current version."""
+def name_keys_done(store: Store, scheme: int) -> None:
+    """The name-key index now matches the accounts' current version, keyed by ``scheme``."""
     store.execute(
         "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'names_version') WHERE key = 'name_keys_version'"
+    )
+    store.execute(
+        "INSERT INTO meta(key, value) VALUES ('name_keys_scheme', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (str(scheme),),
     )
 
 

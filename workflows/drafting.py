@@ -12,20 +12,28 @@ it is, the model and the prompt version.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 
-from engine.drafts import CustomersNamed, Draft, DraftFacts, DraftPolicy, DraftProblem, check_draft, name_key
+from engine.drafts import (
+    NAME_KEY_SCHEME,
+    CustomersNamed,
+    Draft,
+    DraftFacts,
+    DraftPolicy,
+    DraftProblem,
+    check_draft,
+    name_key,
+)
 from engine.errors import InputError, InvalidFields, NotAllowed
 from engine.notes import (
     PERSONAL,
@@ -49,6 +57,9 @@ from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
 from workflows.handoffs import Handoff, deciders, get_handoff
 from workflows.roles import Person, actor_name, record_denial
+
+if TYPE_CHECKING:  # LangChain loads only when a model drafts (the templates need none of it)
+    from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger("tierbot.drafting")
 
@@ -76,13 +87,30 @@ class ModelSettings:
     base_url: str | None = None  # any OpenAI-compatible server: TIERBOT_LLM=openai:<model> + this
     timeout_s: float = 30.0
     max_tokens: int = 600
+    api_key: str | None = field(default=None, repr=False)  # the provider's key, when the settings hold one
+    key_variable: str | None = None  # where that key is set ("OPENAI_API_KEY"); None: the provider needs none
 
 
+# Provider → the LangChain package that brings it (the module is the same name with underscores).
 _PACKAGES = {"openai": "langchain-openai", "anthropic": "langchain-anthropic", "ollama": "langchain-ollama"}
+# What a local OpenAI-compatible server gets as the key: it accepts any, the client insists on one.
+LOCAL_SERVER_KEY = "local-server"
+
+
+def _missing_package(provider: str) -> str | None:
+    """The pip package a known provider needs and lacks, else None (found without importing it)."""
+    package = _PACKAGES.get(provider)
+    if package is None:
+        return None
+    modules = [package.replace("-", "_")] + (["langchain_community"] if provider == "ollama" else [])
+    return package if all(importlib.util.find_spec(m) is None for m in modules) else None
 
 
 def load_chat_model(settings: ModelSettings) -> BaseChatModel | None:
-    """The chat model ``settings`` name, with timeout, token cap and one retry; None for templates."""
+    """The chat model ``settings`` name, with timeout, token cap and one retry; None for templates.
+
+    Raises ``InputError`` saying why and what to do when it cannot be used: no key (and no local
+    server), the provider's package not installed, or the provider refusing the settings."""
     if not settings.spec:
         return None
     provider, _, model = settings.spec.partition(":")
@@ -91,22 +119,41 @@ def load_chat_model(settings: ModelSettings) -> BaseChatModel | None:
             f"TIERBOT_LLM is `{settings.spec}`: write it as provider:model, e.g. `openai:gpt-4o-mini` or "
             "`ollama:llama3.1` (unset it to draft notes from templates)."
         )
+    if settings.key_variable and not settings.api_key and not settings.base_url:
+        raise InputError(
+            f"TIERBOT_LLM names `{settings.spec}` but {settings.key_variable} is not set: set it, or set "
+            "TIERBOT_LLM_BASE_URL to a local OpenAI-compatible server (which needs no key), or unset TIERBOT_LLM "
+            "to draft notes from templates."
+        )
+    package = _missing_package(provider)
+    if package:
+        raise InputError(
+            f"TIERBOT_LLM names the `{provider}` provider, whose LangChain package is not installed: "
+            f"`.venv/bin/pip install {package}` (or unset TIERBOT_LLM to draft from templates)."
+        )
     from langchain.chat_models import init_chat_model  # imported here: it is slow, and only needed here
 
     # No retries inside the provider: write_note retries once itself, so a failing call costs two tries.
     options: dict[str, Any] = {"timeout": settings.timeout_s, "max_tokens": settings.max_tokens, "max_retries": 0}
     if settings.base_url:
         options["base_url"] = settings.base_url
+    if settings.key_variable:  # a key from the settings, or the placeholder a local server accepts
+        options["api_key"] = settings.api_key or LOCAL_SERVER_KEY
     try:
         return init_chat_model(model, model_provider=provider, **options)
     except ImportError:
-        package = _PACKAGES.get(provider, f"langchain-{provider}")
         raise InputError(
             f"TIERBOT_LLM names the `{provider}` provider, whose LangChain package is not installed: "
-            f"`.venv/bin/pip install {package}` (or unset TIERBOT_LLM to draft from templates)."
+            f"`.venv/bin/pip install {_PACKAGES.get(provider, f'langchain-{provider}')}` (or unset TIERBOT_LLM to "
+            "draft from templates)."
         ) from None
     except ValueError as unknown:
         raise InputError(f"TIERBOT_LLM is `{settings.spec}`: {unknown}") from None
+    except Exception as refused:  # a provider package's own checks (credentials, options): said, never raised on
+        raise InputError(
+            f"TIERBOT_LLM names `{settings.spec}`, which could not be set up ({type(refused).__name__}: "
+            f"{str(refused)[:200]}): fix its settings, or unset TIERBOT_LLM to draft notes from templates."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -116,6 +163,16 @@ class NoteWriter:
     model: BaseChatModel | None = None
     label: str | None = None
     allowed_domains: frozenset[str] = frozenset()  # besides the roster's own email domains
+    unavailable: str | None = None  # why the configured model (``label``) cannot draft: templates do, saying so
+
+
+def load_note_writer(settings: ModelSettings, allowed_domains: frozenset[str] = frozenset()) -> NoteWriter:
+    """The drafter ``settings`` configure; a model that cannot be used leaves the templates, with why."""
+    try:
+        model = load_chat_model(settings)
+    except InputError as problem:
+        return NoteWriter(None, settings.spec, allowed_domains, unavailable=str(problem))
+    return NoteWriter(model, settings.spec if model is not None else None, allowed_domains)
 
 
 # ---------------------------------------------------------------------------------- facts
@@ -205,17 +262,17 @@ def customers_in(store: Store, *, refresh: bool = True) -> CustomersNamed:
 
 def refresh_name_keys(store: Store) -> None:
     """Key every account name again after an import or an owner change (about 2 s a million)."""
-    if not stored.name_keys_stale(store):
+    if not stored.name_keys_stale(store, NAME_KEY_SCHEME):
         return
     with store.transaction():
-        if not stored.name_keys_stale(store):
+        if not stored.name_keys_stale(store, NAME_KEY_SCHEME):
             return  # another writer rebuilt it meanwhile
         stored.clear_name_keys(store)
         last, names = stored.account_names(store, 0, NAME_BATCH)
         while names:
             stored.add_name_keys(store, [(" ".join(name_key(n)), n) for n in names])
             last, names = stored.account_names(store, last, NAME_BATCH)
-        stored.name_keys_done(store)
+        stored.name_keys_done(store, NAME_KEY_SCHEME)
 
 
 def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
@@ -225,10 +282,18 @@ def note_policy(store: Store, writer: NoteWriter) -> DraftPolicy:
 
 
 def check_note(
-    store: Store, draft: Draft, facts: DraftFacts, writer: NoteWriter, *, refresh: bool = True
+    store: Store,
+    draft: Draft,
+    facts: DraftFacts,
+    writer: NoteWriter,
+    *,
+    refresh: bool = True,
+    withheld: Sequence[str] = (),
 ) -> list[DraftProblem]:
+    """Every problem with ``draft`` (see ``engine.drafts.check_draft``); ``withheld`` are texts it
+    must not repeat: the handoff's reason as typed."""
     named = customers_in(store, refresh=refresh)
-    return check_draft(draft, facts, customers_named=named, policy=note_policy(store, writer))
+    return check_draft(draft, facts, customers_named=named, policy=note_policy(store, writer), withheld=withheld)
 
 
 # ---------------------------------------------------------------------------------- drafting
@@ -244,15 +309,20 @@ class Written:
 
 def _ask_model(model: BaseChatModel, facts: DraftFacts, style: str) -> Draft:
     system, request = prompt_messages(facts, style)
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     answer = model.invoke([SystemMessage(system), HumanMessage(request)])
     content = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
     return parse_note(content)
 
 
-def write_note(store: Store, facts: DraftFacts, style: str, writer: NoteWriter) -> Written:
+def write_note(
+    store: Store, facts: DraftFacts, style: str, writer: NoteWriter, *, withheld: Sequence[str] = ()
+) -> Written:
     """Draft with the model when there is one (one retry on a provider error); a failing draft or a
-    second error falls back to the template. The result is always checked."""
-    fallback = None
+    second error falls back to the template. The result is always checked (``withheld``: texts it
+    must not repeat, the reason as typed)."""
+    fallback = writer.unavailable
     if writer.model is not None:
         for attempt in (1, 2):
             try:
@@ -261,13 +331,13 @@ def write_note(store: Store, facts: DraftFacts, style: str, writer: NoteWriter) 
                 log.warning("the language model failed drafting a note (attempt %s): %s", attempt, failure)
                 fallback = f"the model failed: {type(failure).__name__}: {str(failure)[:200]}"
                 continue
-            problems = check_note(store, draft, facts, writer)
+            problems = check_note(store, draft, facts, writer, withheld=withheld)
             if not problems:
                 return Written(draft, "model", ())
             fallback = "the model's draft failed the checks: " + " ".join(p.message for p in problems)
             break
     draft = template_note(facts, style)
-    return Written(draft, "template", tuple(check_note(store, draft, facts, writer)), fallback)
+    return Written(draft, "template", tuple(check_note(store, draft, facts, writer, withheld=withheld)), fallback)
 
 
 @dataclass(frozen=True)
@@ -380,13 +450,14 @@ def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str,
             "and until the customer is told."
         )
     facts, style = note_facts(store, handoff)
-    written = write_note(store, facts, style, writer)  # slow (a model call): outside the write lock
+    # Slow (a model call): outside the write lock. The typed reason may be candid: never repeated.
+    written = write_note(store, facts, style, writer, withheld=(handoff.reason,))
     at = timestamp(clock)
     record = {
         "subject": written.draft.subject,
         "body": written.draft.body,
         "source": written.source,
-        "model": writer.label if writer.model is not None else None,
+        "model": writer.label if writer.model is not None or writer.unavailable else None,
         "prompt_version": prompt_version(),
         "valid": not written.problems,
         "problems": [{"rule": p.rule, "message": p.message} for p in written.problems],
@@ -494,7 +565,15 @@ def approve_note(
     problems = (
         note.problems
         if not note.valid
-        else tuple(check_note(store, Draft(note.subject, note.body), note_facts(store, handoff)[0], NoteWriter()))
+        else tuple(
+            check_note(
+                store,
+                Draft(note.subject, note.body),
+                note_facts(store, handoff)[0],
+                writer or NoteWriter(),  # the same allow-list the draft was checked with
+                withheld=(handoff.reason,),
+            )
+        )
     )
     if problems:
         raise InputError(
@@ -600,7 +679,8 @@ def check_edit(
     if note.state != "draft":
         raise InvalidFields({"body": str(_already(note))})
     facts, _ = note_facts(store, handoff)
-    problems = check_note(store, Draft(subject.strip(), body.strip()), facts, writer, refresh=refresh)
+    draft = Draft(subject.strip(), body.strip())
+    problems = check_note(store, draft, facts, writer, refresh=refresh, withheld=(handoff.reason,))
     if problems:
         errors: dict[str, str] = {}
         for p in problems:
