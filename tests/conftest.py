@@ -46,7 +46,15 @@ def demo_store(store: Store, clock: FixedClock) -> Store:
 def _no_stray_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's store, settings or the calendar, and never write history
     into their home folder: every command takes `NOW`'s day as today, whatever the system clock says."""
-    for name in ("TIERBOT_DB", "TIERBOT_DEBUG", "TIERBOT_LLM", "TIERBOT_LLM_BASE_URL", "TIERBOT_NOTE_DOMAINS"):
+    for name in (
+        "TIERBOT_DB",
+        "TIERBOT_DEBUG",
+        "TIERBOT_LLM",
+        "TIERBOT_LLM_BASE_URL",
+        "TIERBOT_NOTE_DOMAINS",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name in (
         "SLACK_BOT_TOKEN",

@@ -133,7 +133,10 @@ def _(note: CustomerNote) -> str:
         lines.append("It fails the checks; edit it before approving:")
         lines += [f"  ✗ {p.message}" for p in note.problems]
     else:
-        lines.append("It passes the checks: new CSM named, date present, no other customer, no outside links.")
+        lines.append(
+            "It passes the checks: new CSM named, date present, no other customer, no outside links, "
+            "no offers or promises, nothing internal."
+        )
     return "\n".join(lines)
 
 
