@@ -16,7 +16,7 @@ from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_f
 from engine.matching import did_you_mean
 from engine.proposals import BandShare, TierRow, propose_rules, tier_table
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
-from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
+from engine.rules import MAX_RULES, RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
 from engine.simulation import Simulation, simulate
 from engine.tiering import assign_tiers, columns_needed
 from store import Store, audit, records
@@ -54,14 +54,53 @@ class _RuleSetLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
         return super().construct_mapping(node, deep=deep)
 
 
-_ALIAS = re.compile(r"(?:^|[\s\[{,:-])[&*][A-Za-z0-9_]+(?=[\s,\]}]|$)", re.MULTILINE)
+_ANCHOR_NAME = re.compile(r"[^\s,\[\]{}]+")
+_ANCHOR_CONTEXTS = {"while scanning an anchor": "&", "while scanning an alias": "*"}
+
+
+def _refuse_anchors(text: str, source: str) -> None:
+    """Refuse anchors and aliases in any spelling, from YAML's own tokens, before anything is built:
+    an alias repeats a whole subtree, so 14 lines can describe billions of comparisons."""
+    found: tuple[str, str, int] | None = None
+    try:
+        for token in yaml.scan(text, Loader=_RuleSetLoader):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                sign = "&" if isinstance(token, yaml.AnchorToken) else "*"
+                found = (sign, sign + str(token.value), token.start_mark.line)
+                break
+    except yaml.YAMLError as exc:
+        # YAML refuses names outside [A-Za-z0-9_-] (`&a.b`, `&ä`): still an anchor, said as one.
+        refused = _ANCHOR_CONTEXTS.get(str(getattr(exc, "context", "") or ""))
+        mark = getattr(exc, "context_mark", None)
+        if refused is None or mark is None:
+            return  # another YAML error: loading reports it with its line
+        lines = text.splitlines()
+        name = _ANCHOR_NAME.match(lines[mark.line] if mark.line < len(lines) else "", mark.column)
+        found = (refused, name.group(0) if name else refused, mark.line)
+    if found is not None:
+        sign, shown, line_number = found
+        kind = "anchor" if sign == "&" else "alias"
+        raise InputError(
+            f"{source} uses YAML anchors or aliases (the {kind} `{shown}` on line {line_number + 1}): rule files "
+            "allow no &name or *name, so write each condition out instead."
+        )
+
+
+MAX_FILE_BYTES = 1_000_000
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{source} is {size / 1_000_000:.1f} MB; a rule file may be at most {MAX_FILE_BYTES // 1_000_000} MB "
+            f"(and {MAX_RULES:,} rules): is it the right file?"
+        )
 
 
 def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
     """A rule set from its YAML text; every error listed."""
-    if _ALIAS.search(text):
-        # Anchors and aliases can make a short file expand a thousandfold: write rules out.
-        raise InputError(f"{source} uses YAML anchors or aliases (&name, *name): write each condition out instead.")
+    _check_size(len(text.encode("utf-8")), source)
+    _refuse_anchors(text, source)
     try:
         document = yaml.load(text, Loader=_RuleSetLoader)
     except yaml.YAMLError as exc:
@@ -237,6 +276,7 @@ def store_rule_set(
 def load_rule_set(store: Store, path: Path, *, actor: str, clock: Clock) -> LoadReport:
     """Check a YAML file and store it as a draft; a file with errors is refused whole."""
     try:
+        _check_size(path.stat().st_size, path.name)  # before reading: a huge file never reaches memory
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise FileRefused(f"There is no file at {path}. Check the path.") from None
