@@ -18,7 +18,7 @@ from engine.formatting import count, money, percent
 from engine.formula import Formula
 from engine.gaps import GapReport
 from engine.handoffs import GuardrailResult
-from engine.proposals import TierRow
+from engine.proposals import BandShare, TierRow
 from engine.rule_diff import RuleSetDiff
 from engine.rules import RuleSet, describe, show_value, to_document
 from engine.simulation import Mover, Simulation
@@ -236,9 +236,12 @@ def _(help_text: HelpText) -> str:
 # ---------------------------------------------------------------------------------- tiering
 
 
-def tier_table_text(rows: Sequence[TierRow], title: str = "Tier") -> str:
-    table = [
-        [
+def tier_table_text(rows: Sequence[TierRow], title: str = "Tier", bands: Sequence[BandShare] = ()) -> str:
+    """The tier table; with ``bands`` (a proposal), the share asked and got beside each tier."""
+    asked = {b.tier: b for b in bands}
+    table = []
+    for r in rows:
+        line = [
             r.tier,
             count(r.accounts),
             percent(r.account_share),
@@ -247,9 +250,14 @@ def tier_table_text(rows: Sequence[TierRow], title: str = "Tier") -> str:
             f"{money(r.min_arr)}–{money(r.max_arr)}" if r.accounts else "—",
             money(r.average_arr),
         ]
-        for r in rows
-    ]
+        if bands:
+            band = asked.get(r.tier)
+            got = percent(band.actual) + ("" if band.within else " ✗") if band else "—"
+            line += [percent(band.target, 0) if band else "—", got]
+        table.append(line)
     headers = [title, "Accounts", "% accounts", "ARR", "% ARR", "ARR range", "Average ARR"]
+    if bands:
+        headers += ["Asked", "Got"]
     return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
@@ -490,12 +498,18 @@ def _(difference: RuleSetDiff) -> str:
 def _(proposal: ProposalReport) -> str:
     lines = [f"Proposed {proposal.name} ({proposal.rule_set.description}):"]
     lines += rules_text(proposal.rule_set)
-    lines.append(tier_table_text(proposal.table))
+    lines.append(tier_table_text(proposal.table, bands=proposal.bands))
     if proposal.bands:
         base = "ARR" if proposal.by == "arr-share" else "accounts"
         strategic = " outside Strategic" if "Strategic" in proposal.rule_set.tiers else ""
         asked = "; ".join(f"{b.tier} {percent(b.target, 0)} → {percent(b.actual)}" for b in proposal.bands)
-        lines.append(f"Asked for vs. got, as shares of the {base}{strategic} (thresholds rounded): {asked}.")
+        missed = sum(1 for b in proposal.bands if not b.within)
+        verdict = (
+            f"every band within {proposal.tolerance * 100:g} points"
+            if not missed
+            else f"{missed} band(s) further than {proposal.tolerance * 100:g} points, see below"
+        )
+        lines.append(f"Asked for vs. got, as shares of the {base}{strategic}: {asked} ({verdict}).")
     if proposal.table:
         lines.append(headline(proposal.table))
     if proposal.warnings:

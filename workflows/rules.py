@@ -14,7 +14,7 @@ from engine.csv_safety import neutralise_frame
 from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
-from engine.proposals import BandShare, TierRow, propose_rules, tier_table
+from engine.proposals import TOLERANCE, BandShare, TierRow, propose_rules, tier_table
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
 from engine.rules import MAX_RULES, RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
 from engine.simulation import Simulation, simulate
@@ -442,6 +442,7 @@ class ProposalReport:
     yaml: str
     warnings: tuple[str, ...]
     saved: bool
+    tolerance: float = TOLERANCE  # every band within this of its ask, whenever the book allows it
 
 
 def _proposal_name(store: Store, wanted: str | None, default: str) -> str:
@@ -498,14 +499,19 @@ def propose(
     book = books.book(store, today(clock), columns)
     if book.empty:
         raise InputError("There are no accounts to propose tiers for: import a CRM export or load the demo first.")
-    levels = len(bands or cuts or []) + 1
     current = stored_rules.active(store)
-    if not tier_names and current is not None:
-        active_tiers = [t for t in rule_set_named(store, current.name)[1].tiers if t != "Strategic"]
-        if len(active_tiers) == levels:
-            tier_names = active_tiers
+    # The active set's names, when the count fits: a what-if then compares like with like. They are
+    # a preference, not the person's choice, so a book that allows fewer tiers is no refusal.
+    active_tiers = [t for t in rule_set_named(store, current.name)[1].tiers if t != "Strategic"] if current else []
     proposal = propose_rules(
-        book, name=name, by=by, bands=bands or [], cuts=cuts or [], tier_names=tier_names or [], within=within
+        book,
+        name=name,
+        by=by,
+        bands=bands or [],
+        cuts=cuts or [],
+        tier_names=tier_names or [],
+        preferred_names=active_tiers,
+        within=within,
     )
     rule_set = proposal.rule_set
     problems = parse_rule_set(to_document(rule_set), name)[1]
