@@ -56,6 +56,7 @@ def _plain(value: Any) -> Any:
         out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, FindResult):
             out["ambiguous"] = value.ambiguous
+            out["matches"] = _plain(value.matches)
         return out
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -125,7 +126,7 @@ def _(result: FindResult) -> str:
         lines.append(f"(read {fixed})")
     if result.ambiguous:
         lines.append(f"Several accounts match `{result.query}`:")
-        lines.append(bullet([_match_line(m) for m in (result.best, *result.alternatives)]))
+        lines.append(bullet([_match_line(m) for m in result.matches]))
         lines.append("Type more of the name or the CRM id to pick one.")
         return "\n".join(lines)
     lines.append(_match_line(result.best))
