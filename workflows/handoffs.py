@@ -27,6 +27,7 @@ from engine.handoffs import (
     check_guardrails,
     check_transition,
     failures,
+    unknowns,
 )
 from engine.matching import did_you_mean, fold
 from engine.people import build_roster
@@ -137,6 +138,11 @@ class Handoff:
     @property
     def failed(self) -> tuple[GuardrailResult, ...]:
         return failures(self.guardrails)
+
+    @property
+    def unknown(self) -> tuple[GuardrailResult, ...]:
+        """Guardrails that could not be checked for want of data: shown, not blocking."""
+        return unknowns(self.guardrails)
 
     @property
     def next_states(self) -> tuple[str, ...]:
@@ -444,6 +450,7 @@ def request_handoff(
                         "reason": checked.reason,
                         "effective": checked.effective_date,
                         "guardrails_failed": [r.name for r in failures(results)],
+                        "guardrails_unknown": [r.name for r in unknowns(results)],
                     },
                 )
             ],
@@ -601,6 +608,8 @@ def decide_handoff(
                         "note": note,
                         "exception": (exception or "").strip() or None,
                         "guardrails_failed": [r.name for r in failures(results)],
+                        # Decided without these: the data to check them was missing.
+                        "guardrails_unknown": [r.name for r in unknowns(results)],
                     },
                 )
             ],

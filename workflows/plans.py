@@ -550,6 +550,9 @@ WORKSHEET_COLUMNS = (
 )
 
 
+_WORKSHEET_MARKS = {"passed": "ok: ", "failed": "FAILS: ", "unknown": "UNKNOWN: "}
+
+
 def worksheet(plan: TransitionPlan) -> pd.DataFrame:
     """The plan as a table: one row per move, batches in date order, held moves last."""
     rows = [
@@ -565,7 +568,7 @@ def worksheet(plan: TransitionPlan) -> pd.DataFrame:
             line.handoff_id,
             line.handoff_state,
             line.check_in_date,
-            "; ".join(("ok: " if g.passed else "FAILS: ") + g.message for g in line.guardrails),
+            "; ".join(_WORKSHEET_MARKS[g.state] + g.message for g in line.guardrails),
             line.note,
         )
         for line in sorted(plan.lines, key=lambda ln: (ln.batch is None, ln.batch or 0, ln.line))
