@@ -29,6 +29,7 @@ from workflows.handoffs import (
     set_handoff_channel,
     update_guardrail_settings,
 )
+from workflows.roles import Person
 from workflows.tiers import parse_day
 
 
@@ -46,7 +47,17 @@ def required_bot_client() -> WebClient:
     return client
 
 
-AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
+AS_HELP = (
+    "Who is acting: a roster id, name, email or Slack id. Their role is checked; the record says "
+    "the command line acted as them (cli:YOU as THEM)."
+)
+
+
+def _acting(store: Store, as_person: str) -> Person:
+    """The person named by `--as`, acted as by whoever runs this command line."""
+    return person_named(store, as_person, acting=local_actor("cli"))
+
+
 LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
 
 
@@ -83,7 +94,7 @@ def propose(
         tierbot handoff propose ACC-0000042 --to sam-patel --reason "Jordan is over capacity" --effective 2027-01-04
     """
     store = open_cli_store()
-    person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
+    person = person_named(store, as_person, acting=local_actor("cli")) if as_person else operator(local_actor("cli"))
     proposed = propose_handoff(
         store,
         person,
@@ -167,7 +178,7 @@ def _decide(
     handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
 ) -> None:
     store = open_cli_store()
-    person = person_named(store, as_person)
+    person = _acting(store, as_person)
     done = decide_handoff(
         store,
         handoff_id,
@@ -236,9 +247,7 @@ def cancel(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> 
     """
     store = open_cli_store()
     emit(
-        advance_handoff(
-            store, handoff_id, "cancelled", person=person_named(store, as_person), clock=app_clock(), note=note
-        ),
+        advance_handoff(store, handoff_id, "cancelled", person=_acting(store, as_person), clock=app_clock(), note=note),
         as_json,
     )
 
@@ -260,7 +269,7 @@ def advance(handoff_id: int, state: str, as_person: str, note: str | None, as_js
     """
     store = open_cli_store()
     emit(
-        advance_handoff(store, handoff_id, state, person=person_named(store, as_person), clock=app_clock(), note=note),
+        advance_handoff(store, handoff_id, state, person=_acting(store, as_person), clock=app_clock(), note=note),
         as_json,
     )
 

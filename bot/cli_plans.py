@@ -116,7 +116,7 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
 
 def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person: str, as_json: bool) -> None:
     store = open_cli_store()
-    person = person_named(store, as_person)
+    person = person_named(store, as_person, acting=local_actor("cli"))
     decision = decide_plan(store, plan_id, approve=approve, person=person, clock=app_clock(), lines=list(lines))
     client = bot_client()
     if client is not None:  # the posted plan shows the decision; each approved move is told

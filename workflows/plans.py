@@ -39,7 +39,7 @@ from workflows.handoffs import (
     resolve_csm,
 )
 from workflows.lookup import NameIndex
-from workflows.roles import Person, actor_name, holders, record_denial
+from workflows.roles import Person, actor_name, actor_of, holders, record_denial
 from workflows.tiers import one_account
 
 WEEKLY_LIMIT = 3  # moves a CSM takes part in per week, giving or taking: each needs an introduction
@@ -450,7 +450,7 @@ def decide_plan(
         )
     done: list[int] = []
     skipped: list[tuple[int, str]] = []
-    actor = person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
+    actor = actor_of(person)
     for line in wanted:
         if line.status != "planned":
             skipped.append((line.line, f"it is {line.status}" + (f" ({line.note})" if line.status == "held" else "")))
