@@ -178,10 +178,6 @@ class _Book:
         cumulative = np.concatenate([[0.0], np.cumsum(weights) / total])
         return cls(ordered, order, ordered[::-1], cuts, cumulative[cuts], weights / total)
 
-    def position_of(self, threshold: float) -> int:
-        above = len(self.ordered) - int(np.searchsorted(self.ascending, threshold, side="left"))
-        return int(np.searchsorted(self.cuts, above))
-
     def positions_of(self, thresholds: np.ndarray) -> np.ndarray:
         above = len(self.ordered) - np.searchsorted(self.ascending, thresholds, side="left")
         return np.searchsorted(self.cuts, above)
@@ -301,7 +297,7 @@ def band_thresholds(
         # Too few different amounts for this many tiers: every possible cut, and say so.
         chosen = list(range(1, inner_positions + 1))
         distinct = inner_positions + 1
-        notes = [f"The book has only {distinct} different ARR amounts, so at most {distinct} tiers."]
+        notes = [f"The accounts have only {distinct} different ARR amounts, so at most {max(distinct, 1)} tiers."]
         return Banding(
             tuple(float(book.ordered[book.cuts[p] - 1]) for p in chosen), _shares_at(book, chosen), tuple(notes)
         )

@@ -38,7 +38,7 @@ class Person:
     acting: str | None = None  # who really acts for them, off Slack: "cli:alice" (`--as`)
 
 
-_ON_BEHALF = re.compile(r"^(?P<surface>\S+) as (?P<who>\S+)$")
+_ON_BEHALF = re.compile(r"^(?P<surface>\S+) as (?P<who>.+)$")
 
 
 def actor_of(person: Person) -> str:
@@ -146,7 +146,7 @@ def record_denial(store: Store, person: Person, action: str, *, where: str, cloc
                     timestamp(clock),
                     actor,
                     f"{surface}.denied",
-                    f"slack_user:{person.slack_user_id}" if on_slack else f"csm:{person.csm_id}",
+                    f"slack_user:{person.slack_user_id}" if on_slack else f"csm:{person.csm_id or actor}",
                     None,
                     {"action": action, "where": where, "roles": sorted(person.roles)},
                 )
