@@ -189,9 +189,11 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
         raise AccountNotFound(query)
     best = ranked[0]
     key = name_tokens(best.name)
+    contenders = [r for r in ranked[1:] if r.score >= best.score - _ALTERNATIVE_GAP]
     # Every account as good as the best is listed, however many: none of them may be hidden.
-    tied = [r for r in ranked[1:] if r.score >= best.score or name_tokens(r.name) == key][:_SAME_NAME]
-    close = [r for r in ranked[1:] if r not in tied and r.score >= best.score - _ALTERNATIVE_GAP]
+    tied = [r for r in contenders if r.score >= best.score or name_tokens(r.name) == key][:_SAME_NAME]
+    listed = {r.crm_id for r in tied}
+    close = [r for r in contenders if r.crm_id not in listed]
     others = tied + close[: max(0, ALTERNATIVES - len(tied))]
     return FindResult(
         query=query,
