@@ -14,6 +14,7 @@ from bot.router import Router, Session
 from engine.errors import TierbotError
 from prompts import render_template
 from store import records
+from workflows.lookup import AmbiguousAccount
 
 QUIT = {"quit", "exit", "bye", ":q"}
 
@@ -90,5 +91,7 @@ def answer(router: Router, session: Session, line: str) -> str:
     """The text reply to one line; errors become their one-sentence message."""
     try:
         return render(router.dispatch(session, line))
+    except AmbiguousAccount as several:
+        return render(several.result)  # the matches one per line, as `find` lists them
     except TierbotError as exc:
         return str(exc)

@@ -526,10 +526,13 @@ def rules_propose(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Propose tier thresholds for target bands, rounded to numbers people use; saved as a draft.
+    """Propose tier thresholds for target bands; saved as a draft (whatever rule set is active).
 
-    Designated strategic accounts stay Strategic. The table shows accounts, ARR and their shares
-    per tier under the rounded thresholds.
+    Every band, the rest included, comes within 2 points of what was asked whenever the book
+    allows it, each threshold rounded to the coarsest number people use that keeps it so ($1M,
+    $150k, $1.2M…; finer only where needed); a band that cannot is named with the reason.
+    Designated strategic accounts stay Strategic. The table shows accounts, ARR and their
+    shares per tier, and the share asked and got.
 
     \b
     Examples:

@@ -89,7 +89,8 @@ class TierbotGroup(click.Group):
             ctx.exit(1)
         except TierbotError as exc:
             if ctx.meta.get(_JSON_KEY):
-                click.echo(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
+                failure = {"error": str(exc), "kind": type(exc).__name__, **exc.details()}
+                click.echo(json.dumps(failure, ensure_ascii=False, default=str))
                 ctx.exit(1)
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:

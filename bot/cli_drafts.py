@@ -95,7 +95,7 @@ def draft(
     if decision:
         if not as_person:
             raise InputError(f"Say who decides: `tierbot draft {handoff_id} --{decision} --as PERSON`.")
-        person = person_named(store, as_person)
+        person = person_named(store, as_person, acting=actor)
         if decision == "approve":
             domains = load_settings().notes.allowed_domains  # the checks run again: same allow-list
             note = approve_note(store, note.id, person=person, clock=clock, writer=NoteWriter(allowed_domains=domains))

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from store import Store
     from workflows.handoffs import Handoff
+    from workflows.roles import Person
 
 
 def bot_client() -> WebClient | None:
@@ -35,7 +36,19 @@ def required_bot_client() -> WebClient:
     return client
 
 
-AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
+AS_HELP = (
+    "Who is acting: a roster id, name, email or Slack id. Their role is checked; the record says "
+    "the command line acted as them (cli:YOU as THEM)."
+)
+
+
+def _acting(store: Store, as_person: str) -> Person:
+    """The person named by `--as`, acted as by whoever runs this command line."""
+    from workflows.handoffs import person_named
+
+    return person_named(store, as_person, acting=local_actor("cli"))
+
+
 LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
 
 
@@ -75,7 +88,7 @@ def propose(
     from workflows.tiers import parse_day
 
     store = open_cli_store()
-    person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
+    person = person_named(store, as_person, acting=local_actor("cli")) if as_person else operator(local_actor("cli"))
     proposed = propose_handoff(
         store,
         person,
@@ -168,10 +181,10 @@ def _decide(
     handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
 ) -> None:
     from bot.slack.outbound import tell_decision
-    from workflows.handoffs import decide_handoff, person_named
+    from workflows.handoffs import decide_handoff
 
     store = open_cli_store()
-    person = person_named(store, as_person)
+    person = _acting(store, as_person)
     done = decide_handoff(
         store,
         handoff_id,
@@ -238,13 +251,11 @@ def cancel(handoff_id: int, as_person: str, note: str | None, as_json: bool) -> 
     Example:
         tierbot handoff cancel 12 --as jordan-blake --note "customer renewed early"
     """
-    from workflows.handoffs import advance_handoff, person_named
+    from workflows.handoffs import advance_handoff
 
     store = open_cli_store()
     emit(
-        advance_handoff(
-            store, handoff_id, "cancelled", person=person_named(store, as_person), clock=app_clock(), note=note
-        ),
+        advance_handoff(store, handoff_id, "cancelled", person=_acting(store, as_person), clock=app_clock(), note=note),
         as_json,
     )
 
@@ -264,11 +275,11 @@ def advance(handoff_id: int, state: str, as_person: str, note: str | None, as_js
     Example:
         tierbot handoff advance 12 introduced --as sam-patel --note "intro call held"
     """
-    from workflows.handoffs import advance_handoff, person_named
+    from workflows.handoffs import advance_handoff
 
     store = open_cli_store()
     emit(
-        advance_handoff(store, handoff_id, state, person=person_named(store, as_person), clock=app_clock(), note=note),
+        advance_handoff(store, handoff_id, state, person=_acting(store, as_person), clock=app_clock(), note=note),
         as_json,
     )
 

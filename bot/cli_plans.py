@@ -115,7 +115,7 @@ def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person:
     from workflows.plans import decide_plan
 
     store = open_cli_store()
-    person = person_named(store, as_person)
+    person = person_named(store, as_person, acting=local_actor("cli"))
     decision = decide_plan(store, plan_id, approve=approve, person=person, clock=app_clock(), lines=list(lines))
     client = bot_client()
     if client is not None:  # the posted plan shows the decision; each approved move is told

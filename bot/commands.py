@@ -13,9 +13,9 @@ from workflows.drafting import note_for
 from workflows.gaps import data_gaps
 from workflows.handoffs import list_handoffs, operator, propose_handoff
 from workflows.lookup import find_account
-from workflows.rules import list_rule_sets, propose, simulate_rule_set
+from workflows.rules import list_rule_sets, propose, show_rule_set, simulate_rule_set
 from workflows.status import workspace_status
-from workflows.tiers import explain_tier, tier_history, tier_summary
+from workflows.tiers import explain_tier, parse_day, tier_history, tier_summary
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,30 @@ def _tier_history(session: Session, argument: str) -> Any:
     return tier_history(session.store, argument, names=session.names)
 
 
+_AS_OF = re.compile(r"^(?P<prefix>(?:as[\s-]+of|on)\s+)?(?P<day>.+)$", re.IGNORECASE)
+TIERS_USAGE = "`tiers` or `tiers as of 2026-06-30`"
+
+
 def _tiers(session: Session, argument: str) -> Any:
-    return tier_summary(session.store, clock=session.clock, books=session.books)
+    as_of = None
+    found = _AS_OF.match(argument.strip())
+    if found is not None:
+        if not found["prefix"] and not found["day"][:1].isdigit():
+            raise InputError(f"Say {TIERS_USAGE} (the tier table under the rule set in effect that day).")
+        as_of = parse_day(found["day"], "as of")
+    return tier_summary(session.store, clock=session.clock, books=session.books, as_of=as_of)
+
+
+RULES_USAGE = "`rules`, `rules show NAME` (or `rules show` for the active one)"
 
 
 def _rules(session: Session, argument: str) -> Any:
-    return list_rule_sets(session.store)
+    words = argument.split()
+    if not words or words == ["list"]:
+        return list_rule_sets(session.store)
+    if words[0].lower() == "show":
+        return show_rule_set(session.store, " ".join(words[1:]) or None)
+    raise InputError(f"Say {RULES_USAGE}.")
 
 
 _PROPOSE = re.compile(
@@ -184,9 +202,21 @@ def build_router() -> Router:
             _tier_history,
         ),
         Command(
-            "tiers", "tiers", "The tier table: accounts and ARR per tier.", "tiers", _tiers, ("segments", "segment")
+            "tiers",
+            "tiers [as of DATE]",
+            "The tier table: accounts and ARR per tier (under the rule set in effect on DATE).",
+            "tiers as of 2026-06-30",
+            _tiers,
+            ("segments", "segment"),
         ),
-        Command("rules", "rules", "The rule sets: active, drafts, archived.", "rules", _rules, ("rule sets",)),
+        Command(
+            "rules",
+            "rules [show NAME]",
+            "The rule sets (active, drafts, archived), or one rule set's rules in words.",
+            "rules show fy27-tiers",
+            _rules,
+            ("rule sets",),
+        ),
         Command(
             "propose",
             "propose tiers by arr share 15 40",

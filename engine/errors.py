@@ -27,6 +27,10 @@ from typing import Any
 class TierbotError(Exception):
     """Base of every error tierbot reports to a person."""
 
+    def details(self) -> dict[str, Any]:
+        """What a script needs besides the message (``--json`` adds it to the error)."""
+        return {}
+
 
 class InputError(TierbotError):
     """Something a person gave us is wrong; the message says how to fix it."""

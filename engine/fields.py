@@ -320,7 +320,7 @@ ACCOUNT_FIELDS = TableSpec(
             required=True,
             minimum=0,
             maximum=1e11,
-            used_by=("ARR tiering", "cost-to-serve economics", "cohort tables"),
+            used_by=("ARR tiering", "proposed thresholds"),
         ),
         Field(
             "plan",
@@ -329,7 +329,7 @@ ACCOUNT_FIELDS = TableSpec(
             "The subscription plan or edition.",
             synonyms=("plan", "subscription plan", "product plan", "pricing plan", "edition", "plan tier"),
             vocabulary=PLANS,
-            used_by=("plan-based tier rules", "cohort tables"),
+            used_by=("plan tier rules",),
         ),
         Field(
             "industry",
@@ -338,7 +338,7 @@ ACCOUNT_FIELDS = TableSpec(
             "The account's industry.",
             synonyms=("industry", "industry type", "primary industry", "sector", "industry sector"),
             vocabulary=INDUSTRIES,
-            used_by=("industry tier rules", "cohort tables"),
+            used_by=("industry tier rules", "the specialty guardrail on handoffs"),
         ),
         Field(
             "setting",
@@ -373,7 +373,7 @@ ACCOUNT_FIELDS = TableSpec(
             synonyms=("region", "sales region", "geo", "geography", "account region"),
             vocabulary=REGIONS,
             keep_as_written=True,
-            used_by=("territory balancing by region", "region tier rules"),
+            used_by=("region tier rules", "the region guardrail on handoffs"),
         ),
         Field(
             "country",
@@ -390,7 +390,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "country code",
                 "office location",
             ),
-            used_by=("territory balancing by geography",),
+            used_by=("country tier rules",),
         ),
         Field(
             "use_case",
@@ -419,7 +419,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "assigned csm",
                 "owner id",
             ),
-            used_by=("territory balancing", "workload per CSM", "handoffs", "App Home books"),
+            used_by=("handoffs", "App Home books", "hours per account in the workload summary"),
         ),
         Field(
             "health",
@@ -429,7 +429,7 @@ ACCOUNT_FIELDS = TableSpec(
             synonyms=("health", "health status", "customer health", "health color", "health rag"),
             vocabulary=HEALTH_VALUES,
             value_aliases=MappingProxyType(_HEALTH_ALIASES),
-            used_by=("red-health guardrail on handoffs", "cohort health"),
+            used_by=("red-health guardrail on handoffs", "health tier rules"),
         ),
         Field(
             "health_score",
@@ -439,7 +439,7 @@ ACCOUNT_FIELDS = TableSpec(
             synonyms=("health score", "healthscore", "customer health score", "account health score"),
             minimum=0,
             maximum=100,
-            used_by=("cohort health",),
+            used_by=("health-score tier rules",),
         ),
         Field(
             "nps",
@@ -449,7 +449,7 @@ ACCOUNT_FIELDS = TableSpec(
             synonyms=("nps", "nps score", "net promoter score", "avg nps score", "average nps score", "avg nps"),
             minimum=-100,
             maximum=100,
-            used_by=("cohort tables",),
+            used_by=("NPS tier rules",),
         ),
         Field(
             "renewal_date",
@@ -467,7 +467,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "renews on",
                 "end date",
             ),
-            used_by=("renewal guardrails on handoffs", "days-to-renewal rules", "forecasts"),
+            used_by=("renewal guardrails on handoffs", "days-to-renewal rules", "renewals in App Home"),
         ),
         Field(
             "contract_start",
@@ -481,7 +481,7 @@ ACCOUNT_FIELDS = TableSpec(
                 "customer since",
                 "subscription start date",
             ),
-            used_by=("cohorts by start year", "growth forecasts"),
+            used_by=("contract-start tier rules",),
         ),
         Field(
             "potential_arr",
@@ -609,7 +609,7 @@ CSM_FIELDS = TableSpec(
             synonyms=("region", "territory", "geo", "regional office"),
             vocabulary=REGIONS,
             keep_as_written=True,
-            used_by=("territory balancing by region", "the handoff region guardrail"),
+            used_by=("the region guardrail on handoffs",),
         ),
         Field(
             "capacity_hours",
@@ -630,7 +630,7 @@ CSM_FIELDS = TableSpec(
             ),
             minimum=0,
             maximum=168,
-            used_by=("workload and capacity", "handoff capacity guardrail"),
+            used_by=(),  # read by nothing yet: the workload estimate carries the capacity
         ),
         Field(
             "annual_cost",
@@ -640,7 +640,7 @@ CSM_FIELDS = TableSpec(
             synonyms=("annual cost", "fully loaded cost", "loaded cost", "cost", "annual loaded cost"),
             minimum=0,
             maximum=1e8,
-            used_by=("cost-to-serve economics",),
+            used_by=(),  # read by nothing yet
         ),
         Field(
             "manager",
@@ -656,7 +656,7 @@ CSM_FIELDS = TableSpec(
             "Specialties",
             "Segments or skills, separated by commas or semicolons.",
             synonyms=("specialties", "specialities", "skills", "specialty"),
-            used_by=("territory matching",),
+            used_by=("the specialty guardrail on handoffs",),
         ),
         Field(
             "active",
@@ -665,7 +665,7 @@ CSM_FIELDS = TableSpec(
             "Whether the CSM takes accounts (TRUE/FALSE; blank means active).",
             synonyms=("active", "is active", "status", "enabled"),
             default=1,
-            used_by=("territory balancing",),
+            used_by=("handoffs (who can take accounts)", "workload survey rounds"),
         ),
     ),
 )

@@ -37,12 +37,17 @@ class GapReport:
         return tuple(g for g in self.gaps if g.missing)
 
 
+# Blanks that are an answer, not a gap: a CSM without specialties takes accounts of any industry.
+_BLANK_IS_AN_ANSWER = {("csms", "specialties")}
+
+
 def summarize_gaps(spec: TableSpec, missing: Mapping[str, int], total: int) -> list[Gap]:
-    """Turn blank counts per field into gaps that say which later steps each blank blocks."""
+    """Turn blank counts per field into gaps that say which later steps each blank blocks; a field
+    no feature reads yet blocks nothing, so its blanks are no gap."""
     gaps = [
         Gap(spec.table, f.name, f.label, int(missing[f.name]), total, f.used_by)
         for f in spec.fields
-        if f.name in missing
+        if f.name in missing and f.used_by and (spec.table, f.name) not in _BLANK_IS_AN_ANSWER
     ]
     return sorted(gaps, key=lambda g: -g.missing)
 
@@ -55,7 +60,7 @@ def unlinked_owner_gap(unlinked: int, total: int) -> Gap:
         "Owner not in the CSM roster",
         unlinked,
         total,
-        ("workload per CSM", "territory balancing", "handoffs"),
+        ("handoffs", "App Home books", "hours per account in the workload summary"),
     )
 
 

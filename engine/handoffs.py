@@ -112,20 +112,39 @@ class MoveFacts:
     moves_this_quarter: Mapping[str, int] = field(default_factory=dict)  # csm id → moves already counted
 
 
+PASSED, FAILED, UNKNOWN = "passed", "failed", "unknown"
+
+
 @dataclass(frozen=True)
 class GuardrailResult:
+    """One guardrail for one move: passed, failed, or unknown (the data to check it is missing).
+
+    Unknown never counts as passed: it is shown and counted as such. It does not block an
+    approval (a failure does), so a decider sees it and decides knowing it was not checked.
+    """
+
     name: str  # "renewal", "strategic", "health", "moves", "capacity", "region", "specialty"
-    passed: bool
+    passed: bool | None  # None: unknown
     message: str
+    state: str = ""  # passed, failed or unknown; derived from ``passed`` for records kept before it
+
+    def __post_init__(self) -> None:
+        if not self.state:
+            state = UNKNOWN if self.passed is None else PASSED if self.passed else FAILED
+            object.__setattr__(self, "state", state)
+
+
+def _unknown(name: str, missing: str, what: str) -> GuardrailResult:
+    return GuardrailResult(name, None, f"{missing}, so {what} was not checked.", UNKNOWN)
 
 
 def check_guardrails(facts: MoveFacts, settings: GuardrailSettings) -> tuple[GuardrailResult, ...]:
-    """Every guardrail that applies, passed or not, each with a sentence saying why."""
+    """Every guardrail switched on, passed, failed or unknown, each with a sentence saying why."""
     out: list[GuardrailResult] = []
     to = facts.to_csm
     if settings.renewal_days:
         if facts.renewal_date is None:
-            out.append(GuardrailResult("renewal", True, "No renewal date on record."))
+            out.append(_unknown("renewal", f"No renewal date on record for {facts.account_name}", "the renewal window"))
         else:
             days = (facts.renewal_date - facts.effective).days
             ok = days < 0 or days > settings.renewal_days
@@ -136,18 +155,24 @@ def check_guardrails(facts: MoveFacts, settings: GuardrailSettings) -> tuple[Gua
             )
             rule = f"no move within {settings.renewal_days} days before a renewal"
             out.append(GuardrailResult("renewal", ok, f"{facts.account_name} {when} ({rule})."))
-    if settings.keep_strategic and facts.strategic:
+    if settings.keep_strategic:
+        # A blank Strategic cell means not strategic (the import's rule), so this one is always known.
         out.append(
             GuardrailResult(
                 "strategic", False, f"{facts.account_name} is strategic: strategic accounts keep their CSM."
             )
+            if facts.strategic
+            else GuardrailResult("strategic", True, f"{facts.account_name} is not designated strategic.")
         )
-    if settings.keep_red_health and (facts.health or "").lower() == "red":
-        out.append(
-            GuardrailResult(
-                "health", False, f"{facts.account_name}'s health is red: it keeps its CSM until it recovers."
-            )
-        )
+    if settings.keep_red_health:
+        health = (facts.health or "").lower()
+        if not health:
+            out.append(_unknown("health", f"{facts.account_name} has no health on record", "the red-health rule"))
+        elif health == "red":
+            message = f"{facts.account_name}'s health is red: it keeps its CSM until it recovers."
+            out.append(GuardrailResult("health", False, message))
+        else:
+            out.append(GuardrailResult("health", True, f"{facts.account_name}'s health is {health}."))
     if settings.max_moves_per_quarter:
         quarter = quarter_of(facts.effective)
         for csm in (c for c in (facts.from_csm, to) if c is not None):
@@ -169,7 +194,7 @@ def check_guardrails(facts: MoveFacts, settings: GuardrailSettings) -> tuple[Gua
         )
     if settings.check_capacity:
         if to.work_hours is None or to.capacity_hours is None:
-            out.append(GuardrailResult("capacity", True, f"{to.name} has no workload estimate on record."))
+            out.append(_unknown("capacity", f"{to.name} has no workload estimate on record", "their room"))
         else:
             ok = to.work_hours < to.capacity_hours
             out.append(
@@ -180,26 +205,35 @@ def check_guardrails(facts: MoveFacts, settings: GuardrailSettings) -> tuple[Gua
                     "of capacity" + ("." if ok else ": no room for another account."),
                 )
             )
-    if settings.match_region and facts.region and to.region:
-        ok = same_region(facts.region, to.region)
-        out.append(
-            GuardrailResult(
-                "region",
-                ok,
-                f"The account is in {facts.region}; {to.name} covers {to.region}.",
+    if settings.match_region:
+        if not facts.region:
+            out.append(_unknown("region", "The account has no region on record", "the region"))
+        elif not to.region:
+            out.append(_unknown("region", f"{to.name} has no region in the roster", "the region"))
+        else:
+            ok = same_region(facts.region, to.region)
+            out.append(
+                GuardrailResult("region", ok, f"The account is in {facts.region}; {to.name} covers {to.region}.")
             )
-        )
-    if settings.match_specialty and to.specialties and facts.industry:
-        ok = facts.industry.lower() in {s.lower() for s in to.specialties}
-        out.append(
-            GuardrailResult(
-                "specialty",
-                ok,
-                f"The account's industry is {facts.industry}; {to.name} specialises in {', '.join(to.specialties)}.",
+    if settings.match_specialty:
+        if not to.specialties:
+            out.append(GuardrailResult("specialty", True, f"{to.name} has no specialties: any industry."))
+        elif not facts.industry:
+            out.append(_unknown("specialty", "The account has no industry on record", "the specialty"))
+        else:
+            ok = facts.industry.lower() in {s.lower() for s in to.specialties}
+            message = (
+                f"The account's industry is {facts.industry}; {to.name} specialises in {', '.join(to.specialties)}."
             )
-        )
+            out.append(GuardrailResult("specialty", ok, message))
     return tuple(out)
 
 
 def failures(results: Sequence[GuardrailResult]) -> tuple[GuardrailResult, ...]:
-    return tuple(r for r in results if not r.passed)
+    """The guardrails a move fails: only a leader's exception approves it."""
+    return tuple(r for r in results if r.state == FAILED)
+
+
+def unknowns(results: Sequence[GuardrailResult]) -> tuple[GuardrailResult, ...]:
+    """The guardrails that could not be checked for want of data: shown and recorded, not blocking."""
+    return tuple(r for r in results if r.state == UNKNOWN)

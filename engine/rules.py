@@ -230,16 +230,51 @@ def comparisons_of(condition: Condition) -> Iterable[Comparison]:
 
 MAX_DEPTH = 20  # nested all/any/not
 MAX_COMPARISONS = 2_000  # in one rule set
+MAX_CONDITIONS = 5_000  # condition nodes (comparisons and all/any/not) in one rule set
+MAX_RULES = 500
+MAX_TIERS = 50
+MAX_LIST_VALUES = 1_000  # values of one `in`/`not_in` list
+# Characters of each text a rule set holds: a rule set is read aloud in Slack, the chat and the CRM.
+TEXT_LIMITS = {"name": 64, "description": 500, "tier": 60, "label": 200, "value": 200}
+_TEXT_WHAT = {
+    "name": "a rule set name",
+    "description": "a description",
+    "tier": "a tier name",
+    "label": "a label",
+    "value": "a text value",
+}
 RESERVED_TIERS = ("(untiered)",)
+
+
+class _TooLarge(Exception):
+    """A rule set past a hard limit: the walk stops at once (shared YAML nodes can make a small
+    file describe billions of comparisons)."""
 
 
 @dataclass
 class _Parser:
     problems: list[RuleProblem] = field(default_factory=list)
     comparisons: int = 0
+    conditions: int = 0
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(RuleProblem(where, message))
+
+    def stop(self, where: str, message: str) -> None:
+        self.error(where, message)
+        raise _TooLarge
+
+    def text(self, where: str, value: str, kind: str) -> bool:
+        """Whether ``value`` fits the limit for its kind; an error naming the field if not."""
+        limit = TEXT_LIMITS[kind]
+        if len(value) <= limit:
+            return True
+        shown = value[:20] + "…"
+        self.error(
+            where,
+            f"`{shown}` has {len(value):,} characters; {_TEXT_WHAT[kind]} may have at most {limit:,} characters",
+        )
+        return False
 
     def warn(self, where: str, message: str) -> None:
         self.problems.append(RuleProblem(where, message, "warning"))
@@ -255,6 +290,9 @@ class _Parser:
         if depth > MAX_DEPTH:
             self.error(where, f"conditions nest more than {MAX_DEPTH} levels deep: split the rule")
             return None
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            self.stop(where, f"more than {MAX_CONDITIONS:,} conditions in one rule set: simplify it")
         if not isinstance(raw, Mapping) or not raw:
             self.error(where, 'a condition is a mapping such as {arr: {">=": 150000}} or {all: [...]}')
             return None
@@ -296,8 +334,8 @@ class _Parser:
 
     def _test(self, rule_field: RuleField, op: str, operand: Any, where: str) -> Comparison | None:
         self.comparisons += 1
-        if self.comparisons == MAX_COMPARISONS + 1:
-            self.error(where, f"more than {MAX_COMPARISONS:,} comparisons in one rule set: simplify it")
+        if self.comparisons > MAX_COMPARISONS:
+            self.stop(where, f"more than {MAX_COMPARISONS:,} comparisons in one rule set: simplify it")
         op = _OPERATOR_ALIASES.get(op, op)
         allowed = _ALLOWED[rule_field.kind]
         if op not in OPERATORS:
@@ -319,6 +357,10 @@ class _Parser:
             if not isinstance(operand, list) or not operand:
                 self.error(where, f"`{op}` takes a non-empty list, e.g. [NA, EMEA]")
                 return None
+            if len(operand) > MAX_LIST_VALUES:
+                self.stop(
+                    where, f"{len(operand):,} values; a list may have at most {MAX_LIST_VALUES:,}: split the rule"
+                )
             values = [self._value(rule_field, v, where) for v in operand]
             if any(v is None for v in values):
                 return None
@@ -376,7 +418,8 @@ class _Parser:
         if raw is None or isinstance(raw, Mapping | list):
             self.error(where, f"`{name}` compares with a single text value; use `empty: true` for blanks")
             return None
-        return str(raw).strip()
+        text = str(raw).strip()
+        return text if self.text(where, text, "value") else None
 
     # -- rules and the set
 
@@ -396,9 +439,13 @@ class _Parser:
         if not isinstance(tier_name, str) or not tier_name.strip():
             self.error(where, "every rule needs a `tier`")
             valid = False
+        elif not self.text(f"{where} › tier", tier_name.strip(), "tier"):
+            valid = False
         elif tiers and tier_name not in tiers:
             self.unknown(where, "tier", tier_name, list(tiers))
         label = raw.get("label") or ""
+        if not self.text(f"{where} › label", str(label).strip(), "label"):
+            valid = False
         default = raw.get("default", False)
         if not isinstance(default, bool):
             self.error(where, "`default` is true or false")
@@ -469,6 +516,16 @@ def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet
     parser = _Parser()
     if not isinstance(document, Mapping):
         raise RuleSetInvalid(source, [RuleProblem("", "a rule set is a mapping with name, tiers and rules")])
+    try:
+        rule_set = _parse_document(parser, document)
+    except _TooLarge:
+        rule_set = None  # a hard limit: nothing past it was read
+    if rule_set is None or any(p.severity == "error" for p in parser.problems):
+        raise RuleSetInvalid(source, parser.problems)
+    return rule_set, [p for p in parser.problems if p.severity == "warning"] + reachability(rule_set)
+
+
+def _parse_document(parser: _Parser, document: Mapping[Any, Any]) -> RuleSet:
     for key in document:
         if key not in _TOP_KEYS:
             parser.unknown("", "key", str(key), _TOP_KEYS)
@@ -476,13 +533,21 @@ def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet
     if not isinstance(name, str) or not _NAME.match(name.strip()):
         parser.error("name", "give the rule set a name of letters, digits, dots, dashes or underscores (fy27-tiers)")
         name = ""
+    elif not parser.text("name", name.strip(), "name"):
+        name = ""
     description = str(document.get("description") or "").strip()
+    if not parser.text("description", description, "description"):
+        description = ""
     tiers_raw = document.get("tiers")
     tiers: list[str] = []
     if not isinstance(tiers_raw, list) or not tiers_raw or not all(isinstance(t, str) and t.strip() for t in tiers_raw):
         parser.error("tiers", "list the tiers, highest first: [Strategic, Enterprise, Mid-Market, SMB]")
+    elif len(tiers_raw) > MAX_TIERS:
+        parser.stop("tiers", f"{len(tiers_raw):,} tiers; a rule set may have at most {MAX_TIERS}")
     else:
         tiers = [t.strip() for t in tiers_raw]
+        for tier in tiers:
+            parser.text("tiers", tier, "tier")
         repeated = sorted({t for t in tiers if tiers.count(t) > 1})
         if repeated:
             parser.error("tiers", f"each tier once; repeated: {', '.join(repeated)}")
@@ -493,15 +558,18 @@ def parse_rule_set(document: Any, source: str = "The rule set") -> tuple[RuleSet
     rules: list[Rule] = []
     if not isinstance(rules_raw, list) or not rules_raw:
         parser.error("rules", "give at least one rule")
+    elif len(rules_raw) > MAX_RULES:
+        parser.stop(
+            "rules",
+            f"{len(rules_raw):,} rules; a rule set may have at most {MAX_RULES:,}: "
+            "combine rules with `in` lists or ranges",
+        )
     else:
         for position, raw in enumerate(rules_raw, start=1):
             rule = parser.rule(raw, position, tiers)
             if rule is not None:
                 rules.append(rule)
-    if any(p.severity == "error" for p in parser.problems):
-        raise RuleSetInvalid(source, parser.problems)
-    rule_set = RuleSet(name=str(name).strip(), description=description, tiers=tuple(tiers), rules=tuple(rules))
-    return rule_set, [p for p in parser.problems if p.severity == "warning"] + reachability(rule_set)
+    return RuleSet(name=str(name).strip(), description=description, tiers=tuple(tiers), rules=tuple(rules))
 
 
 # ---------------------------------------------------------------------------------- reachability

@@ -87,7 +87,7 @@ def failed(facts: MoveFacts, settings: GuardrailSettings | None = None) -> dict[
 def test_a_clean_move_passes_every_guardrail_and_says_why() -> None:
     results = check_guardrails(move(), GuardrailSettings())
     assert failures(results) == ()
-    assert {r.name for r in results} == {"renewal", "moves", "capacity", "region", "specialty"}
+    assert {r.name for r in results} == {"renewal", "strategic", "health", "moves", "capacity", "region", "specialty"}
     assert any("renews 2027-06-01, 182 days after the move" in r.message for r in results)
 
 

@@ -56,7 +56,7 @@ from store import rules as stored_rules
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
 from workflows.handoffs import Handoff, deciders, get_handoff
-from workflows.roles import Person, actor_name, record_denial
+from workflows.roles import Person, actor_name, actor_of, record_denial
 
 if TYPE_CHECKING:  # LangChain loads only when a model drafts (the templates need none of it)
     from langchain_core.language_models import BaseChatModel
@@ -436,10 +436,6 @@ def _envelope(store: Store, handoff: Handoff) -> dict[str, Any]:
     }
 
 
-def _actor(person: Person) -> str:
-    return person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
-
-
 def draft_note(store: Store, handoff_id: int, *, writer: NoteWriter, actor: str, clock: Clock) -> CustomerNote:
     """Draft the customer note of an approved handoff and keep it (an earlier note not sent yet is
     replaced: it is discarded on the record)."""
@@ -590,7 +586,7 @@ def discard_note(store: Store, draft_id: int, *, person: Person, clock: Clock) -
 
 
 def _decide(store: Store, note: CustomerNote, state: str, person: Person, clock: Clock) -> CustomerNote:
-    at, actor = timestamp(clock), _actor(person)
+    at, actor = timestamp(clock), actor_of(person)
     with store.transaction():
         if not stored.decide(store, note.id, state, at=at, actor=actor):
             raise _already(get_note(store, note.id))
@@ -614,7 +610,7 @@ def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock)
     """Record that the approved note went to the customer (tierbot does not send email itself)."""
     note = get_note(store, draft_id)
     _allowed(store, person, note, "mark as sent", clock)
-    at, actor = timestamp(clock), _actor(person)
+    at, actor = timestamp(clock), actor_of(person)
     with store.transaction():
         if not stored.mark_sent(store, note.id, at=at, actor=actor):
             current = get_note(store, note.id)
@@ -703,7 +699,7 @@ def edit_note(
         raise _already(note)
     check_edit(store, draft_id, subject=subject, body=body, person=person, writer=writer)
     draft = Draft(subject.strip(), body.strip())
-    at, actor = timestamp(clock), _actor(person)
+    at, actor = timestamp(clock), actor_of(person)
     record: dict[str, Any] = {
         "subject": draft.subject,
         "body": draft.body,

@@ -27,6 +27,7 @@ from engine.handoffs import (
     check_guardrails,
     check_transition,
     failures,
+    unknowns,
 )
 from engine.matching import did_you_mean, fold
 from engine.people import build_roster
@@ -40,7 +41,7 @@ from store import workload as stored_workload
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
 from workflows.lookup import NameIndex
-from workflows.roles import Person, actor_name, holders, identify, record_denial
+from workflows.roles import Person, actor_name, actor_of, actor_slack_id, holders, identify, is_actor, record_denial
 from workflows.tiers import one_account
 
 REASON_LENGTH = 500
@@ -130,6 +131,7 @@ class Handoff:
     ts: str | None = None
     from_slack: str | None = None
     to_slack: str | None = None
+    requested_by_slack: str | None = None  # whom to tell of the decision in Slack, however they asked
     requested_by_name: str | None = None  # the actors as people know them (roster names)
     decided_by_name: str | None = None
     exception_by_name: str | None = None
@@ -137,6 +139,11 @@ class Handoff:
     @property
     def failed(self) -> tuple[GuardrailResult, ...]:
         return failures(self.guardrails)
+
+    @property
+    def unknown(self) -> tuple[GuardrailResult, ...]:
+        """Guardrails that could not be checked for want of data: shown, not blocking."""
+        return unknowns(self.guardrails)
 
     @property
     def next_states(self) -> tuple[str, ...]:
@@ -178,6 +185,7 @@ def _handoff(row: dict, store: Store) -> Handoff:
         ts=row["ts"],
         from_slack=row["from_slack"],
         to_slack=row["to_slack"],
+        requested_by_slack=actor_slack_id(store, row["requested_by"]),
         requested_by_name=actor_name(store, row["requested_by"]),
         decided_by_name=actor_name(store, decision["actor"]) if decision else None,
         exception_by_name=actor_name(store, row["exception_by"]) if row["exception_by"] else None,
@@ -280,14 +288,18 @@ def resolve_csm(store: Store, text: str) -> str:
     raise InputError(f"`{typed}` is not someone in the CSM roster" + (f"; did you mean `{hint}`?" if hint else "."))
 
 
-def person_named(store: Store, text: str) -> Person:
-    """A roster person (by id, name, email or Slack id) as the person acting on the command line."""
+def person_named(store: Store, text: str, *, acting: str | None = None) -> Person:
+    """A roster person (by id, name, email or Slack id). ``acting`` is who acts as them off Slack
+    ("cli:alice", for `--as`): their roles decide what may be done, and the record says who
+    really acted; without it the person acts themselves."""
     csm_id = resolve_csm(store, text)
     row = csms.get(store, csm_id) or {}
     slack_id = row.get("slack_user_id")
     if slack_id:
-        return identify(store, str(slack_id))
-    return Person(f"roster:{csm_id}", frozenset({str(row.get("role"))}), csm_id, row.get("name"), row.get("manager"))
+        return replace(identify(store, str(slack_id)), acting=acting)
+    return Person(
+        f"roster:{csm_id}", frozenset({str(row.get("role"))}), csm_id, row.get("name"), row.get("manager"), acting
+    )
 
 
 # ---------------------------------------------------------------------------------- guardrails
@@ -412,7 +424,7 @@ def request_handoff(
 ) -> Handoff:
     """Record a proposed move of ``crm_id`` to ``to_csm`` with its guardrails; problems by field."""
     at = timestamp(clock)
-    actor = _actor(person)
+    actor = actor_of(person)
     with store.transaction():
         # Checked under the write lock: two requests for one account at once record one.
         checked = check_request(store, crm_id=crm_id, to_csm=to_csm, reason=reason, effective=effective, clock=clock)
@@ -444,6 +456,7 @@ def request_handoff(
                         "reason": checked.reason,
                         "effective": checked.effective_date,
                         "guardrails_failed": [r.name for r in failures(results)],
+                        "guardrails_unknown": [r.name for r in unknowns(results)],
                     },
                 )
             ],
@@ -477,11 +490,6 @@ def propose_handoff(
         )
     except InvalidFields as invalid:
         raise InputError(" ".join(invalid.errors.values())) from None
-
-
-def _actor(person: Person) -> str:
-    """How the audit log names who acted: "slack:U…", or as given ("cli:alice", "roster:dana")."""
-    return person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
 
 
 def operator(actor: str) -> Person:
@@ -557,7 +565,7 @@ def decide_handoff(
         )
     state = "approved" if approve else "rejected"
     at = timestamp(clock)
-    actor = _actor(person)
+    actor = actor_of(person)
     with store.transaction():
         current = get_handoff(store, handoff_id)
         if current.state != "proposed":
@@ -601,6 +609,8 @@ def decide_handoff(
                         "note": note,
                         "exception": (exception or "").strip() or None,
                         "guardrails_failed": [r.name for r in failures(results)],
+                        # Decided without these: the data to check them was missing.
+                        "guardrails_unknown": [r.name for r in unknowns(results)],
                     },
                 )
             ],
@@ -617,7 +627,7 @@ def may_move_on(store: Store, person: Person, handoff: Handoff, state: str) -> b
     if may_decide(store, person, handoff):
         return True
     if state == "cancelled" and handoff.state == "proposed":
-        return _actor(person) == handoff.requested_by
+        return is_actor(person, handoff.requested_by)
     return state in ("introduced", "completed") and person.csm_id is not None and person.csm_id == handoff.to_csm
 
 
@@ -644,7 +654,7 @@ def advance_handoff(
             deciders(store, handoff.from_csm, handoff.to_csm),
         )
     at = timestamp(clock)
-    actor = _actor(person)
+    actor = actor_of(person)
     with store.transaction():
         current = get_handoff(store, handoff_id)
         check_transition(current.id, current.state, state)  # again under the lock: one of two clicks wins

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import bisect
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from engine.errors import AccountNotFound, InputError
+from engine.formatting import money
 from engine.matching import LEGAL_SUFFIXES, Candidate, correct_word, name_tokens, rank_names
 from store import Store, meta, records
 from store import accounts as account_queries
@@ -21,6 +22,8 @@ ALTERNATIVES = 4
 _MIN_SCORE = 50.0
 _ALTERNATIVE_GAP = 25.0
 _SUGGEST = 60.0  # whole-name similarity a "did you mean" needs
+_NEAR_TIE = 3.0  # below a perfect match, scores this close are as good as equal
+_SAME_NAME = 50  # accounts sharing one name, all listed (past ALTERNATIVES) so none is hidden
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,22 @@ class FindResult:
 
     @property
     def ambiguous(self) -> bool:
-        """Several accounts match about equally well: a person should pick one."""
+        """Several accounts match about equally well: a person should pick one.
+
+        One rule for every surface: the CRM id always picks one; two accounts with the same name
+        (or the same score, even a perfect one) never resolve to either; nor do near ties.
+        """
+        return len(self.matches) > 1
+
+    @property
+    def matches(self) -> tuple[AccountMatch, ...]:
+        """The accounts the query may mean: the best alone, or every match a person must choose from."""
         if self.matched_by == "crm id" or not self.alternatives:
-            return False
-        return self.best.score < 100 and self.alternatives[0].score >= self.best.score - 3
+            return (self.best,)
+        key = name_tokens(self.best.name)
+        tied = any(m.score >= self.best.score or name_tokens(m.name) == key for m in self.alternatives)
+        close = self.best.score < 100 and self.alternatives[0].score >= self.best.score - _NEAR_TIE
+        return (self.best, *self.alternatives) if tied or close else (self.best,)
 
 
 @dataclass
@@ -172,7 +187,13 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
     if not ranked:
         raise AccountNotFound(query)
     best = ranked[0]
-    others = [r for r in ranked[1:] if r.score >= best.score - _ALTERNATIVE_GAP][:ALTERNATIVES]
+    key = name_tokens(best.name)
+    contenders = [r for r in ranked[1:] if r.score >= best.score - _ALTERNATIVE_GAP]
+    # Every account as good as the best is listed, however many: none of them may be hidden.
+    tied = [r for r in contenders if r.score >= best.score or name_tokens(r.name) == key][:_SAME_NAME]
+    listed = {r.crm_id for r in tied}
+    close = [r for r in contenders if r.crm_id not in listed]
+    others = tied + close[: max(0, ALTERNATIVES - len(tied))]
     return FindResult(
         query=query,
         best=_match(store, best.crm_id, best.score),
@@ -180,6 +201,32 @@ def find_account(store: Store, text: str, index: NameIndex | None = None) -> Fin
         corrections=tuple(corrections),
         matched_by="corrected name" if corrections else "name",
     )
+
+
+class AmbiguousAccount(InputError):
+    """Several accounts match about equally well; the person should pick one."""
+
+    def __init__(self, result: FindResult):
+        choices = ", ".join(
+            f"{m.name} ({m.crm_id}, {money(m.arr)} ARR, {m.owner_name or m.owner or 'no owner'})"
+            for m in result.matches
+        )
+        super().__init__(
+            f"Several accounts match `{result.query}`: {choices}. Give the CRM id (or more of the name) to pick one."
+        )
+        self.result = result
+
+    def details(self) -> dict[str, object]:
+        return {"ambiguous": True, "query": self.result.query, "matches": [asdict(m) for m in self.result.matches]}
+
+
+def one_account(store: Store, text: str, names: NameIndex | None) -> AccountMatch:
+    """The account ``text`` names, refusing to guess between equally good matches (the one rule
+    find, tier, overrides, history, handoffs and plans share)."""
+    result = find_account(store, text, names)
+    if result.ambiguous:
+        raise AmbiguousAccount(result)
+    return result.best
 
 
 def _match(store: Store, crm_id: str, score: float) -> AccountMatch:

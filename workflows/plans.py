@@ -49,7 +49,7 @@ from workflows.handoffs import (
     resolve_csm,
 )
 from workflows.lookup import NameIndex
-from workflows.roles import Person, actor_name, holders, record_denial
+from workflows.roles import Person, actor_name, actor_of, holders, record_denial
 from workflows.tiers import one_account
 
 # The plan file's columns, by the header spellings people use.
@@ -456,7 +456,7 @@ def decide_plan(
         )
     done: list[int] = []
     skipped: list[tuple[int, str]] = []
-    actor = person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
+    actor = actor_of(person)
     for line in wanted:
         if line.status != "planned":
             skipped.append((line.line, f"it is {line.status}" + (f" ({line.note})" if line.status == "held" else "")))
@@ -556,6 +556,9 @@ WORKSHEET_COLUMNS = (
 )
 
 
+_WORKSHEET_MARKS = {"passed": "ok: ", "failed": "FAILS: ", "unknown": "UNKNOWN: "}
+
+
 def worksheet(plan: TransitionPlan) -> pd.DataFrame:
     """The plan as a table: one row per move, batches in date order, held moves last."""
     rows = [
@@ -571,7 +574,7 @@ def worksheet(plan: TransitionPlan) -> pd.DataFrame:
             line.handoff_id,
             line.handoff_state,
             line.check_in_date,
-            "; ".join(("ok: " if g.passed else "FAILS: ") + g.message for g in line.guardrails),
+            "; ".join(_WORKSHEET_MARKS[g.state] + g.message for g in line.guardrails),
             line.note,
         )
         for line in sorted(plan.lines, key=lambda ln: (ln.batch is None, ln.batch or 0, ln.line))

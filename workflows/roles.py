@@ -28,13 +28,47 @@ SHOWN_HOLDERS = 5
 
 @dataclass(frozen=True)
 class Person:
-    """A Slack user as tierbot knows them."""
+    """A Slack user as tierbot knows them (or a roster person someone acts as)."""
 
     slack_user_id: str
     roles: frozenset[str]
     csm_id: str | None = None  # their roster entry, when they are on it
     name: str | None = None
     manager: str | None = None
+    acting: str | None = None  # who really acts for them, off Slack: "cli:alice" (`--as`)
+
+
+_ON_BEHALF = re.compile(r"^(?P<surface>\S+) as (?P<who>.+)$")
+
+
+def actor_of(person: Person) -> str:
+    """How the audit log names who acted: "slack:U…" for a Slack user, "cli:alice as marcus-chen"
+    for the command line acting as a roster person, or as given ("cli:alice", "roster:dana")."""
+    if person.acting:
+        return f"{person.acting} as {person.csm_id or person.slack_user_id}"
+    return person.slack_user_id if ":" in person.slack_user_id else f"slack:{person.slack_user_id}"
+
+
+def is_actor(person: Person, actor: str) -> bool:
+    """Whether an audit actor names ``person``, whichever surface they acted through."""
+    if actor == actor_of(person):
+        return True
+    on_behalf = _ON_BEHALF.match(actor)
+    if on_behalf:
+        return person.csm_id is not None and on_behalf["who"] == person.csm_id
+    if actor.startswith("roster:"):
+        return person.csm_id is not None and actor.removeprefix("roster:") == person.csm_id
+    return actor.startswith("slack:") and ":" not in person.slack_user_id and actor[6:] == person.slack_user_id
+
+
+def actor_slack_id(store: Store, actor: str) -> str | None:
+    """The Slack user id of the person an audit actor names, to DM them (None: nobody on Slack)."""
+    if actor.startswith("slack:"):
+        return actor.removeprefix("slack:")
+    on_behalf = _ON_BEHALF.match(actor)
+    csm_id = on_behalf["who"] if on_behalf else actor.removeprefix("roster:") if actor.startswith("roster:") else None
+    row = csms.get(store, csm_id) if csm_id else None
+    return str(row["slack_user_id"]) if row and row.get("slack_user_id") else None
 
 
 def identify(store: Store, slack_user_id: str, groups: Iterable[str] = ()) -> Person:
@@ -99,16 +133,20 @@ def granters(store: Store) -> list[str]:
 
 
 def record_denial(store: Store, person: Person, action: str, *, where: str, clock: Clock) -> None:
-    """Write a refused attempt to the audit log: who tried what, where, holding which roles."""
+    """Write a refused attempt to the audit log: who tried what, where (the surface too: a refusal
+    on the command line is `cli.denied`, in Slack `slack.denied`), holding which roles."""
+    actor = actor_of(person)
+    surface = actor.split(":", 1)[0]
+    on_slack = ":" not in person.slack_user_id
     with store.transaction():
         audit.record(
             store,
             [
                 AuditEntry(
                     timestamp(clock),
-                    f"slack:{person.slack_user_id}",
-                    "slack.denied",
-                    f"slack_user:{person.slack_user_id}",
+                    actor,
+                    f"{surface}.denied",
+                    f"slack_user:{person.slack_user_id}" if on_slack else f"csm:{person.csm_id or actor}",
                     None,
                     {"action": action, "where": where, "roles": sorted(person.roles)},
                 )
@@ -117,11 +155,16 @@ def record_denial(store: Store, person: Person, action: str, *, where: str, cloc
 
 
 def actor_name(store: Store, actor: str) -> str:
-    """An audit actor as people know them: "slack:U024BE7LH" → the roster name, if any."""
+    """An audit actor as people know them: "slack:U024BE7LH" → the roster name; "cli:alice as
+    marcus-chen" → "Marcus Chen (via cli:alice)"."""
     if actor.startswith("slack:"):
         entry = stored_roles.roster_person(store, actor.removeprefix("slack:"))
         if entry:
             return str(entry["name"])
+    on_behalf = _ON_BEHALF.match(actor)
+    if on_behalf:
+        row = csms.get(store, on_behalf["who"])
+        return f"{row['name'] if row and row.get('name') else on_behalf['who']} (via {on_behalf['surface']})"
     return actor
 
 

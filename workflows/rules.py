@@ -17,7 +17,7 @@ from engine.fields import region_of, text_matches
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
 from engine.rule_diff import RuleSetDiff, diff_rule_sets
-from engine.rules import RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
+from engine.rules import MAX_RULES, RULE_FIELDS, TEXT, RuleProblem, RuleSet, comparisons_of, parse_rule_set, to_document
 from store import Store, audit, imports, records
 from store import rules as stored_rules
 from store import tiers as stored_tiers
@@ -57,14 +57,53 @@ class _RuleSetLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
         return super().construct_mapping(node, deep=deep)
 
 
-_ALIAS = re.compile(r"(?:^|[\s\[{,:-])[&*][A-Za-z0-9_]+(?=[\s,\]}]|$)", re.MULTILINE)
+_ANCHOR_NAME = re.compile(r"[^\s,\[\]{}]+")
+_ANCHOR_CONTEXTS = {"while scanning an anchor": "&", "while scanning an alias": "*"}
+
+
+def _refuse_anchors(text: str, source: str) -> None:
+    """Refuse anchors and aliases in any spelling, from YAML's own tokens, before anything is built:
+    an alias repeats a whole subtree, so 14 lines can describe billions of comparisons."""
+    found: tuple[str, str, int] | None = None
+    try:
+        for token in yaml.scan(text, Loader=_RuleSetLoader):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                sign = "&" if isinstance(token, yaml.AnchorToken) else "*"
+                found = (sign, sign + str(token.value), token.start_mark.line)
+                break
+    except yaml.YAMLError as exc:
+        # YAML refuses names outside [A-Za-z0-9_-] (`&a.b`, `&ä`): still an anchor, said as one.
+        refused = _ANCHOR_CONTEXTS.get(str(getattr(exc, "context", "") or ""))
+        mark = getattr(exc, "context_mark", None)
+        if refused is None or mark is None:
+            return  # another YAML error: loading reports it with its line
+        lines = text.splitlines()
+        name = _ANCHOR_NAME.match(lines[mark.line] if mark.line < len(lines) else "", mark.column)
+        found = (refused, name.group(0) if name else refused, mark.line)
+    if found is not None:
+        sign, shown, line_number = found
+        kind = "anchor" if sign == "&" else "alias"
+        raise InputError(
+            f"{source} uses YAML anchors or aliases (the {kind} `{shown}` on line {line_number + 1}): rule files "
+            "allow no &name or *name, so write each condition out instead."
+        )
+
+
+MAX_FILE_BYTES = 1_000_000
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{source} is {size / 1_000_000:.1f} MB; a rule file may be at most {MAX_FILE_BYTES // 1_000_000} MB "
+            f"(and {MAX_RULES:,} rules): is it the right file?"
+        )
 
 
 def parse_yaml(text: str, source: str) -> tuple[RuleSet, list[RuleProblem]]:
     """A rule set from its YAML text; every error listed."""
-    if _ALIAS.search(text):
-        # Anchors and aliases can make a short file expand a thousandfold: write rules out.
-        raise InputError(f"{source} uses YAML anchors or aliases (&name, *name): write each condition out instead.")
+    _check_size(len(text.encode("utf-8")), source)
+    _refuse_anchors(text, source)
     try:
         document = yaml.load(text, Loader=_RuleSetLoader)
     except yaml.YAMLError as exc:
@@ -242,6 +281,7 @@ def store_rule_set(
 def load_rule_set(store: Store, path: Path, *, actor: str, clock: Clock) -> LoadReport:
     """Check a YAML file and store it as a draft; a file with errors is refused whole."""
     try:
+        _check_size(path.stat().st_size, path.name)  # before reading: a huge file never reaches memory
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise FileRefused(f"There is no file at {path}. Check the path.") from None
@@ -407,6 +447,7 @@ class ProposalReport:
     yaml: str
     warnings: tuple[str, ...]
     saved: bool
+    tolerance: float  # every band within this of its ask, whenever the book allows it
 
 
 def _proposal_name(store: Store, wanted: str | None, default: str) -> str:
@@ -447,7 +488,7 @@ def propose(
     Without tier names, the active rule set's names are used when the count fits, so a what-if
     compares like with like; otherwise Tier 1, Tier 2…
     """
-    from engine.proposals import propose_rules, tier_table
+    from engine.proposals import TOLERANCE, propose_rules, tier_table
     from engine.tiering import assign_tiers
 
     categories = [f for f, spec in RULE_FIELDS.items() if spec.kind == TEXT and f not in ("crm_id", "name", "owner")]
@@ -466,14 +507,19 @@ def propose(
     book = books.book(store, today(clock), columns)
     if book.empty:
         raise InputError("There are no accounts to propose tiers for: import a CRM export or load the demo first.")
-    levels = len(bands or cuts or []) + 1
     current = stored_rules.active(store)
-    if not tier_names and current is not None:
-        active_tiers = [t for t in rule_set_named(store, current.name)[1].tiers if t != "Strategic"]
-        if len(active_tiers) == levels:
-            tier_names = active_tiers
+    # The active set's names, when the count fits: a what-if then compares like with like. They are
+    # a preference, not the person's choice, so a book that allows fewer tiers is no refusal.
+    active_tiers = [t for t in rule_set_named(store, current.name)[1].tiers if t != "Strategic"] if current else []
     proposal = propose_rules(
-        book, name=name, by=by, bands=bands or [], cuts=cuts or [], tier_names=tier_names or [], within=within
+        book,
+        name=name,
+        by=by,
+        bands=bands or [],
+        cuts=cuts or [],
+        tier_names=tier_names or [],
+        preferred_names=active_tiers,
+        within=within,
     )
     rule_set = proposal.rule_set
     problems = parse_rule_set(to_document(rule_set), name)[1]
@@ -487,6 +533,7 @@ def propose(
         yaml=to_yaml(rule_set),
         warnings=tuple(proposal.notes) + tuple(str(p) for p in problems if "no default" not in p.message),
         saved=save,
+        tolerance=TOLERANCE,
     )
     if save:
         store_rule_set(store, rule_set, list(report.warnings), source=f"proposed ({by})", actor=actor, clock=clock)

@@ -20,7 +20,8 @@ from store.audit import AuditEntry
 from store.rules import Activation
 from store.tiers import HistoryEntry, Override, Run
 from workflows.clock import Clock, timestamp, today
-from workflows.lookup import AccountMatch, FindResult, NameIndex, find_account
+from workflows.lookup import AccountMatch, NameIndex, one_account
+from workflows.lookup import AmbiguousAccount as AmbiguousAccount  # where the surfaces have met it
 from workflows.rules import active_rule_set, previous_rule_set, rule_set_on
 
 if TYPE_CHECKING:  # the whole book (pandas) loads only for apply, summary and curves
@@ -30,23 +31,6 @@ if TYPE_CHECKING:  # the whole book (pandas) loads only for apply, summary and c
     from workflows.books import BookCache
 
 SHOWN_HISTORY = 10
-
-
-class AmbiguousAccount(InputError):
-    """Several accounts match about equally well; the person should pick one."""
-
-    def __init__(self, result: FindResult):
-        choices = ", ".join(f"{m.name} ({m.crm_id})" for m in (result.best, *result.alternatives))
-        super().__init__(f"Several accounts match `{result.query}`: {choices}. Type more of the name or the CRM id.")
-        self.result = result
-
-
-def one_account(store: Store, text: str, names: NameIndex | None) -> AccountMatch:
-    """The account ``text`` names, refusing to guess between equally good matches."""
-    result = find_account(store, text, names)
-    if result.ambiguous:
-        raise AmbiguousAccount(result)
-    return result.best
 
 
 # ---------------------------------------------------------------------------------- apply

@@ -37,6 +37,7 @@ def plain_data(value: Any) -> Any:
         out = {f.name: plain_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, FindResult):
             out["ambiguous"] = value.ambiguous
+            out["matches"] = plain_data(value.matches)
         return out
     if isinstance(value, list | tuple):
         return [plain_data(v) for v in value]

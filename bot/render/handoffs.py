@@ -17,8 +17,20 @@ from workflows.plans import Announcement, Checkins, PlanDecision, PlanList, Tran
 # ---------------------------------------------------------------------------------- handoffs
 
 
+GUARDRAIL_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?"}
+
+
 def guardrail_lines(results: Sequence[GuardrailResult]) -> list[str]:
-    return [f"{'✓' if r.passed else '✗'} {r.name}: {r.message}" for r in results]
+    return [f"{GUARDRAIL_MARKS[r.state]} {r.name}: {r.message}" for r in results]
+
+
+def guardrail_counts(results: Sequence[GuardrailResult]) -> str:
+    """ "5 passed, 1 failed, 1 not checked (no data)": what a decider weighs, counted."""
+    counted = [(sum(r.state == state for r in results), words) for state, words in _COUNTED]
+    return ", ".join(f"{n} {words}" for n, words in counted if n)
+
+
+_COUNTED = (("passed", "passed"), ("failed", "failed"), ("unknown", "not checked (no data)"))
 
 
 @render.register
@@ -30,7 +42,7 @@ def _(h: Handoff) -> str:
         f"  Reason: “{h.reason}” — proposed by {h.requested_by_name} at {h.requested_at}.",
     ]
     if h.guardrails:
-        lines.append("  Guardrails:")
+        lines.append(f"  Guardrails: {guardrail_counts(h.guardrails)}:")
         lines += [f"    {line}" for line in guardrail_lines(h.guardrails)]
     if h.decided_by:
         rejected = h.state == "rejected"  # final: a rejected handoff never moves on
@@ -41,6 +53,11 @@ def _(h: Handoff) -> str:
         lines.append(
             f"  It fails {len(h.failed)} guardrail(s): a leader can approve it as an exception "
             f'(`tierbot handoff approve {h.id} --as LEADER --exception "why"`).'
+        )
+    if h.state == "proposed" and h.unknown:
+        lines.append(
+            f"  {len(h.unknown)} guardrail(s) could not be checked for want of data "
+            f"({', '.join(r.name for r in h.unknown)}): an approval decides without them."
         )
     if h.next_states:
         lines.append(f"  Next: {', '.join(h.next_states)}.")
@@ -60,7 +77,11 @@ def _(listing: HandoffList) -> str:
             money(h.arr),
             f"{h.from_name or '—'} → {h.to_name or h.to_csm}",
             h.effective_date or "—",
-            "ok" if not h.failed else f"✗ {', '.join(r.name for r in h.failed)}",
+            "; ".join(
+                [f"✗ {', '.join(r.name for r in h.failed)}"] * bool(h.failed)
+                + [f"? {', '.join(r.name for r in h.unknown)}"] * bool(h.unknown)
+            )
+            or "ok",
         ]
         for h in listing.handoffs
     ]

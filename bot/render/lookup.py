@@ -21,7 +21,7 @@ def _(result: FindResult) -> str:
         lines.append(f"(read {fixed})")
     if result.ambiguous:
         lines.append(f"Several accounts match `{result.query}`:")
-        lines.append(bullet([_match_line(m) for m in (result.best, *result.alternatives)]))
+        lines.append(bullet([_match_line(m) for m in result.matches]))
         lines.append("Type more of the name or the CRM id to pick one.")
         return "\n".join(lines)
     lines.append(_match_line(result.best))

@@ -97,12 +97,18 @@ def _(difference: RuleSetDiff) -> str:
 def _(proposal: ProposalReport) -> str:
     lines = [f"Proposed {proposal.name} ({proposal.rule_set.description}):"]
     lines += rules_text(proposal.rule_set)
-    lines.append(tier_table_text(proposal.table))
+    lines.append(tier_table_text(proposal.table, bands=proposal.bands))
     if proposal.bands:
         base = "ARR" if proposal.by == "arr-share" else "accounts"
         strategic = " outside Strategic" if "Strategic" in proposal.rule_set.tiers else ""
         asked = "; ".join(f"{b.tier} {percent(b.target, 0)} → {percent(b.actual)}" for b in proposal.bands)
-        lines.append(f"Asked for vs. got, as shares of the {base}{strategic} (thresholds rounded): {asked}.")
+        missed = sum(1 for b in proposal.bands if not b.within)
+        verdict = (
+            f"every band within {proposal.tolerance * 100:g} points"
+            if not missed
+            else f"{missed} band(s) further than {proposal.tolerance * 100:g} points, see below"
+        )
+        lines.append(f"Asked for vs. got, as shares of the {base}{strategic}: {asked} ({verdict}).")
     if proposal.table:
         lines.append(headline(proposal.table))
     if proposal.warnings:

@@ -13,14 +13,19 @@ from store.tiers import HistoryEntry
 from workflows.tiers import AccountHistory, ApplyReport, OverrideReport, TierExplanation, TierSummary
 
 if TYPE_CHECKING:
-    from engine.proposals import TierRow
+    from engine.proposals import BandShare, TierRow
 
 # ---------------------------------------------------------------------------------- tiering
 
 
-def tier_table_text(rows: Sequence[TierRow], title: str = "Tier") -> str:
-    table = [
-        [
+def tier_table_text(rows: Sequence[TierRow], title: str = "Tier", bands: Sequence[BandShare] = ()) -> str:
+    """The tier table; with ``bands`` (a proposal), the share asked and got beside each tier."""
+    from tabulate import tabulate  # not loaded to explain one account
+
+    asked = {b.tier: b for b in bands}
+    table = []
+    for r in rows:
+        line = [
             r.tier,
             count(r.accounts),
             percent(r.account_share),
@@ -29,11 +34,14 @@ def tier_table_text(rows: Sequence[TierRow], title: str = "Tier") -> str:
             f"{money(r.min_arr)}–{money(r.max_arr)}" if r.accounts else "—",
             money(r.average_arr),
         ]
-        for r in rows
-    ]
+        if bands:
+            band = asked.get(r.tier)
+            got = percent(band.actual) + ("" if band.within else " ✗") if band else "—"
+            line += [percent(band.target, 0) if band else "—", got]
+        table.append(line)
     headers = [title, "Accounts", "% accounts", "ARR", "% ARR", "ARR range", "Average ARR"]
-    from tabulate import tabulate  # not loaded to explain one account
-
+    if bands:
+        headers += ["Asked", "Got"]
     return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
 
 

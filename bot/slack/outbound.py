@@ -92,8 +92,8 @@ def send_note(client: WebClient, store: Store, handoff_id: int, *, writer: NoteW
 
 def dm_decision(client: WebClient, store: Store, handoff: Handoff, *, decider: str | None = None) -> None:
     """DM the decision to the requester and both CSMs (each once; not to whoever decided)."""
-    people = [handoff.requested_by.removeprefix("slack:"), *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
-    for user_id in dict.fromkeys(p for p in people if p and ":" not in p and p != decider):
+    people = [handoff.requested_by_slack, *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
+    for user_id in dict.fromkeys(p for p in people if p and p != decider):
         client.chat_postMessage(channel=user_id, **handoff_decided_message(handoff).as_kwargs())
 
 

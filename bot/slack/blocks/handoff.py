@@ -104,12 +104,19 @@ def handoff_line(h: Handoff) -> str:
     )
 
 
+_MARKS = {"failed": ":x:", "unknown": ":grey_question:", "passed": ":white_check_mark:"}
+
+
 def guardrail_text(h: Handoff) -> str:
-    """The guardrails, failures first: what a decider must weigh."""
-    ordered = sorted(h.guardrails, key=lambda r: r.passed)
-    lines = [f"{':white_check_mark:' if r.passed else ':x:'} {escape(r.message)}" for r in ordered]
+    """The guardrails, failures first, then those not checked: what a decider must weigh."""
+    ordered = sorted(h.guardrails, key=lambda r: list(_MARKS).index(r.state))
+    lines = [f"{_MARKS[r.state]} {escape(r.message)}" for r in ordered]
     if h.failed:
         lines.append(f"_Fails {len(h.failed)} guardrail(s): only a leader can approve it, as an exception._")
+    if h.unknown:
+        lines.append(
+            f"_{len(h.unknown)} guardrail(s) could not be checked for want of data: approving decides without them._"
+        )
     return "\n".join(lines) or "_No guardrail applies._"
 
 
