@@ -39,12 +39,15 @@ def test_a_csm_sees_their_book_renewals_and_workload(slack: Workspace) -> None:
 
 
 def test_the_book_pages_ten_accounts_at_a_time(slack: Workspace) -> None:
-    home_of(slack, CSM)
-    slack.click("home_page", "1", user=CSM, home=True)
-    view = slack.fake.wait_for("views.publish", 2)[-1].body["view"]
+    first = home_of(slack, CSM)
+    assert buttons_of(first) == {"workload_open": "", "home_page:next": "1"}
+    slack.click("home_page:next", "1", user=CSM, home=True)
+    published = slack.fake.wait_for("views.publish", 2)[-1]
+    assert published.response["ok"], published.response  # Slack takes it: one action_id per button of a block
+    view = published.body["view"]
     assert "(page 2 of 15)" in text_of(view)
     assert "Acme Corp · Strategic" not in text_of(view)
-    assert {"home_page"} <= set(buttons_of(view))
+    assert {"home_page:previous": "0", "home_page:next": "2"}.items() <= buttons_of(view).items()
 
 
 def test_a_leader_sees_the_tier_table_and_no_empty_book(slack: Workspace) -> None:

@@ -13,7 +13,8 @@
   `stop()` sends a close frame and waits for the client to hang up.
 
 It records every request as a `Call` and enforces what would make real Slack refuse a request, so a test that passes
-here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`), single-use trigger ids that expire,
+here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`: sizes, a block_id once per message or
+view, an action_id once per block), single-use trigger ids that expire,
 `views.update` hash conflicts, at most 5 posts per response URL, and `chat.update` only of messages it posted.
 `fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries.
 
@@ -143,8 +144,15 @@ class _Checker:
                 if not (isinstance(element, dict) and element.get("type") == "image"):
                     self.text(element, f"{where}/elements/{j}", 3000)
         elif kind == "actions":
+            action_ids: set[str] = set()
             for j, element in enumerate(self.items(block.get("elements"), 25, f"{where}/elements")):
                 self.element(element, f"{where}/elements/{j}")
+                action_id = element.get("action_id") if isinstance(element, dict) else None
+                # Slack refuses the whole message when two elements of one block share an action_id.
+                if action_id in action_ids:
+                    self.bad(f"duplicate action_id {action_id!r}", f"{where}/elements/{j}/action_id")
+                if action_id is not None:
+                    action_ids.add(action_id)
         elif kind == "image":
             if not block.get("alt_text"):
                 self.bad("must provide alt_text", where)
