@@ -12,6 +12,7 @@ from bot.cli_drafts import writer_or_templates
 from bot.config import app_clock, load_settings, local_actor
 from bot.slack.app import web_client
 from bot.slack.outbound import send_for_decision, tell_decision
+from bot.slack.retries import COMMAND_LINE_PATIENCE_S
 from engine.errors import InputError
 from engine.handoffs import STATES
 from store import Store
@@ -35,7 +36,7 @@ from workflows.tiers import parse_day
 def bot_client() -> WebClient | None:
     """The bot's Web API client when SLACK_BOT_TOKEN is set: the command line then keeps Slack in step."""
     slack = load_settings().slack
-    return web_client(slack, slack.bot_token) if slack.bot_token else None
+    return web_client(slack, slack.bot_token, patience_s=COMMAND_LINE_PATIENCE_S) if slack.bot_token else None
 
 
 def required_bot_client() -> WebClient:

@@ -216,15 +216,18 @@ class Workspace:
         return self.fake.wait_for("response_url", count, timeout)
 
     def replies_to(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """The posts to one request's response URL, once at least ``count`` arrived."""
-        self.fake.wait_until(
-            lambda calls: sum(c.method == "response_url" and c.url == path for c in calls) >= count, timeout
-        )
-        return [c for c in self.fake.calls_to("response_url") if c.url == path]
+        """The posts Slack accepted to one request's response URL, once at least ``count`` arrived
+        (a post Slack refused, say with a 503 before a retry, never reached the person)."""
+
+        def accepted(call: Call) -> bool:
+            return call.method == "response_url" and call.url == path and call.status == 200
+
+        self.fake.wait_until(lambda calls: sum(accepted(c) for c in calls) >= count, timeout)
+        return [c for c in self.fake.calls if accepted(c)]
 
     def last_reply(self, nth: int = 1) -> dict[str, Any]:
-        """The ``nth`` post to the response URL of the latest command or click sent (a request may
-        answer, then replace its answer): never a late reply to an earlier request."""
+        """The ``nth`` accepted post to the response URL of the latest command or click sent (a
+        request may answer, then replace its answer): never a late reply to an earlier request."""
         assert self._asked is not None, "no command or click sent yet"
         return self.replies_to(self._asked, nth)[nth - 1].body
 

@@ -14,11 +14,6 @@ from slack_bolt import App
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.config import SlackSettings
 from bot.slack.deps import SlackDeps
@@ -26,6 +21,7 @@ from bot.slack.installations import StoreInstallations, StoreOAuthStates
 from bot.slack.listeners import handoff, home, notes, plans, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
 from bot.slack.registry import Registry
+from bot.slack.retries import ANSWER_PATIENCE_S, retry_handlers
 from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
@@ -55,17 +51,15 @@ class SlackNotConfigured(InputError):
     """Slack settings are missing or contradict each other."""
 
 
-def web_client(settings: SlackSettings, token: str | None = None) -> WebClient:
-    """A Web API client for ``SLACK_API_URL`` that waits out rate limits and retries server errors."""
+def web_client(
+    settings: SlackSettings, token: str | None = None, *, patience_s: float = ANSWER_PATIENCE_S
+) -> WebClient:
+    """A Web API client for ``SLACK_API_URL`` that retries server errors and waits out short rate limits."""
     return WebClient(
         token=token,
         base_url=settings.api_url or SLACK_API,
         timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),  # sleeps for Retry-After, then retries
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(patience_s),
     )
 
 

@@ -93,6 +93,11 @@ class SlackDeps:
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
     )
+    # Bookkeeping (keys received, refusals' audit entries) waits for the store's write lock, which
+    # another process may hold for a while: on its own thread, so it never takes a work thread.
+    bookkeeping: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-bookkeeping")
+    )
     # A second connection for what runs before the ack (who is asking, was this seen): reads on
     # it never queue behind a write transaction on the main connection (WAL readers do not wait).
     reader: Store = field(init=False)
@@ -113,9 +118,10 @@ class SlackDeps:
             except Exception:
                 log.exception("background bookkeeping failed (%s)", getattr(job, "__name__", job))
 
-        self.work.submit(run)
+        self.bookkeeping.submit(run)
 
     def close(self) -> None:
         """Finish the work already accepted, then stop."""
         self.work.shutdown(wait=True)
+        self.bookkeeping.shutdown(wait=True)
         self.reader.close()

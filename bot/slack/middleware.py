@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot.slack.blocks.common import denied_message, notice_view
 from bot.slack.deps import SlackDeps
+from bot.slack.retries import ResponseUrlRefused, respond_through
 from engine.errors import NotAllowed
 from engine.permissions import Permission
 from workflows.roles import Person, denial, identify, record_denial
@@ -73,7 +74,6 @@ def requires(deps: SlackDeps, permission: Permission, where: str) -> Callable[..
         ack: Any,
         body: dict[str, Any],
         context: dict[str, Any],
-        respond: Any,
         client: WebClient,
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
@@ -83,7 +83,7 @@ def requires(deps: SlackDeps, permission: Permission, where: str) -> Callable[..
             return next()
         # Returning the ack's response (and not calling next) is how Bolt listener middleware
         # answers a request itself.
-        return deny(ack, respond, client, body, person.slack_user_id, refused)
+        return deny(ack, client, body, person.slack_user_id, refused)
 
     return middleware
 
@@ -96,9 +96,7 @@ def check(deps: SlackDeps, person: Person, permission: Permission, where: str) -
     return refused
 
 
-def deny(
-    ack: Any, respond: Any, client: WebClient, body: dict[str, Any], user_id: str, denial: NotAllowed
-) -> BoltResponse:
+def deny(ack: Any, client: WebClient, body: dict[str, Any], user_id: str, denial: NotAllowed) -> BoltResponse:
     """Tell the person, privately, that they may not, and who may; return the ack's response."""
     note = denied_message(denial)
     kind = kind_of(body)
@@ -108,7 +106,13 @@ def deny(
         return ack(response_action="update", view=notice_view("Not allowed", note))
     acked = ack()
     if body.get("response_url"):
-        respond(response_type="ephemeral", replace_original=False, **note.as_kwargs())
-    else:  # a button in App Home or a DM without a response URL: answer in the app's DM
-        client.chat_postMessage(channel=user_id, **note.as_kwargs())
+        try:
+            respond_through(
+                str(body["response_url"]), {"response_type": "ephemeral", "replace_original": False} | note.as_kwargs()
+            )
+            return acked
+        except ResponseUrlRefused as refused:
+            log.warning("telling %s of a denial by DM: %s", user_id, refused)
+    # A button in App Home or a DM without a response URL: answer in the app's DM
+    client.chat_postMessage(channel=user_id, **note.as_kwargs())
     return acked

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks.common import Message, denied_message, error_message, notice_view
 from bot.slack.deps import SlackDeps
 from bot.slack.middleware import check, kind_of, requires
+from bot.slack.retries import ResponseUrlRefused, respond_through
 from engine.errors import InvalidFields, NotAllowed, TierbotError
 from engine.permissions import Permission
 from workflows.roles import Person
@@ -76,15 +77,19 @@ class Req:
 
     def reply(self, note: Message, *, replace: bool = False, public: bool = False) -> None:
         """Answer where the request came from: through its response URL (privately unless
-        ``public``), or, from App Home where there is none, in the person's DM with the app."""
-        if self.body.get("response_url"):
-            self._respond(
-                response_type="in_channel" if public else "ephemeral",
-                replace_original=replace,
-                **note.as_kwargs(),
-            )
-        else:
-            self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
+        ``public``; retried like any call to Slack), or, from App Home where there is none or
+        when Slack no longer takes it, in the person's DM with the app."""
+        url = self.body.get("response_url")
+        if url:
+            message = {"response_type": "in_channel" if public else "ephemeral", "replace_original": replace}
+            try:
+                respond_through(str(url), message | note.as_kwargs())
+                return
+            except ResponseUrlRefused as refused:
+                if public:
+                    raise
+                log.warning("answering %s by DM: %s", self.user_id, refused)
+        self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
 
     def open_modal(self, view: dict[str, Any]) -> None:
         """Ack, then open ``view`` with the request's trigger id: at once and without waiting out a

@@ -8,8 +8,6 @@ import logging
 import re
 from datetime import timedelta
 
-from slack_sdk.webhook import WebhookClient
-
 from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
@@ -27,6 +25,7 @@ from bot.slack.blocks.plans import posted_message
 from bot.slack.listeners.home import publish_home
 from bot.slack.outbound import post_digest, post_plan, send_for_decision, tell_decision
 from bot.slack.registry import Registry, Req
+from bot.slack.retries import respond_through
 from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
@@ -106,7 +105,7 @@ def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None
 def replace_through(response_url: str, note: Message) -> None:
     """Replace the message a person clicked, through its response URL (valid 30 minutes)."""
     try:
-        WebhookClient(response_url, timeout=5).send(replace_original=True, **note.as_kwargs())
+        respond_through(response_url, {"replace_original": True} | note.as_kwargs())
     except Exception as failure:  # the decision stands; a stale copy of the buttons says so when clicked
         log.warning("could not replace the clicked handoff message: %s", failure)
 
