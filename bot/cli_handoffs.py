@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import click
@@ -10,8 +11,9 @@ from slack_sdk import WebClient
 from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
 from bot.config import app_clock, load_settings, local_actor
-from bot.slack.app import web_client
-from bot.slack.outbound import send_for_decision, tell_decision
+from bot.slack.app import delivery_clients, web_client
+from bot.slack.outbound import RequestDelivery
+from bot.slack.outbox import WHAT, Deliverer, Outcome
 from bot.slack.retries import COMMAND_LINE_PATIENCE_S
 from engine.errors import InputError
 from engine.handoffs import STATES
@@ -20,6 +22,7 @@ from workflows.handoffs import (
     Handoff,
     advance_handoff,
     decide_handoff,
+    decision_effects,
     get_handoff,
     handoff_detail,
     handoff_settings,
@@ -27,9 +30,11 @@ from workflows.handoffs import (
     operator,
     person_named,
     propose_handoff,
+    request_effects,
     set_handoff_channel,
     update_guardrail_settings,
 )
+from workflows.outbox import Effect, due_now, effect_ids, effects_with, record_effects
 from workflows.tiers import parse_day
 
 
@@ -37,6 +42,31 @@ def bot_client() -> WebClient | None:
     """The bot's Web API client when SLACK_BOT_TOKEN is set: the command line then keeps Slack in step."""
     slack = load_settings().slack
     return web_client(slack, slack.bot_token, patience_s=COMMAND_LINE_PATIENCE_S) if slack.bot_token else None
+
+
+def slack_outbox(store: Store) -> Deliverer | None:
+    """With SLACK_BOT_TOKEN set, what a command owes Slack goes through the outbox like the bot's:
+    recorded with the decision, delivered now, and what Slack cannot take now left for `tierbot
+    serve`. None without a token (the command line then keeps to the store)."""
+    slack = load_settings().slack
+    if not slack.bot_token:
+        return None
+    return Deliverer(store, app_clock(), delivery_clients(slack, store), writer_or_templates())
+
+
+def deliver(outbox: Deliverer, keys: list[str], subject: str) -> list[Outcome]:
+    """Deliver these effects now; say what failed and what waits for `tierbot serve`."""
+    outcomes = outbox.deliver_now(keys, patience_s=OUTBOX_PATIENCE_S)
+    for outcome in outcomes:
+        what = WHAT.get(outcome.kind, outcome.kind)
+        if outcome.state == "failed":
+            progress(f"{subject}, but tierbot could not {what} ({outcome.error}).")
+        elif outcome.state == "later":
+            progress(
+                f"{subject}; tierbot could not {what} yet ({outcome.error}): it waits in the outbox, and "
+                "`tierbot serve` delivers it as soon as Slack takes it."
+            )
+    return outcomes
 
 
 def required_bot_client() -> WebClient:
@@ -47,6 +77,7 @@ def required_bot_client() -> WebClient:
     return client
 
 
+OUTBOX_PATIENCE_S = 5.0  # how long a command waits for Slack before leaving the rest to `tierbot serve`
 AS_HELP = "Who is acting: a roster id, name, email or Slack id. Their role is checked."
 LATER_STATES = [s for s in STATES if s not in ("proposed", "approved", "rejected")]
 
@@ -85,6 +116,7 @@ def propose(
     """
     store = open_cli_store()
     person = person_named(store, as_person) if as_person else operator(local_actor("cli"))
+    outbox = slack_outbox(store)
     proposed = propose_handoff(
         store,
         person,
@@ -93,27 +125,37 @@ def propose(
         reason=reason,
         effective=parse_day(effective, "--effective"),
         clock=app_clock(),
+        then=request_effects if outbox else None,  # the request goes with the record, or not at all
     )
-    proposed = _send_to_slack(store, proposed)
+    if outbox is not None:
+        proposed = _send_to_slack(store, outbox, proposed, f"handoff:{proposed.id}:request")
     emit(proposed, as_json)
 
 
-def _send_to_slack(store: Store, proposed: Handoff) -> Handoff:
-    """With a bot token, the managers get the request in Slack; if Slack cannot be reached the
-    record stands and `tierbot handoff post ID` sends it later."""
-    client = bot_client()
-    if client is None:
-        return proposed
-    try:
-        _, channel = send_for_decision(client, store, proposed)
-    except Exception as failure:  # the network, or Slack: the proposal is recorded either way
-        progress(
-            f"Recorded handoff #{proposed.id}, but could not send it to Slack ({failure}); "
-            f"`tierbot handoff post {proposed.id}` sends it."
-        )
-        return proposed
-    progress(f"Sent for a decision {'in ' + channel if channel else 'by DM'}.")
+def _send_to_slack(store: Store, outbox: Deliverer, proposed: Handoff, key: str) -> Handoff:
+    """Send the recorded request to the managers, and say where it actually went."""
+    for outcome in deliver(outbox, [key], f"Recorded handoff #{proposed.id}"):
+        if outcome.state == "done" and outcome.result is not None:
+            progress(request_said(proposed.id, RequestDelivery.from_result(outcome.result)))
     return get_handoff(store, proposed.id)
+
+
+def request_said(handoff_id: int, sent: RequestDelivery) -> str:
+    """Where a request for a decision went, in a line for the terminal."""
+    if sent.channel:
+        said = f"Sent handoff #{handoff_id} for a decision in channel {sent.channel}."
+    elif sent.asked:
+        said = f"Sent handoff #{handoff_id} for a decision by DM to {', '.join(sent.asked)}."
+    else:
+        said = (
+            f"Recorded handoff #{handoff_id}, but Slack took it nowhere: nobody was reached. "
+            f"`tierbot handoff post {handoff_id}` sends it again."
+        )
+    if sent.channel_refused:
+        said += f" Not in the managers' channel: {sent.channel_refused}."
+    if sent.unreached:
+        said += f" Slack refused the DM to {', '.join(sent.unreached)}."
+    return said
 
 
 @handoff.command(name="post", context_settings=CONTEXT)
@@ -132,8 +174,17 @@ def post(handoff_id: int, as_json: bool) -> None:
     handoff = get_handoff(store, handoff_id)
     if handoff.state != "proposed":
         raise InputError(f"Handoff #{handoff_id} is {handoff.state}: only a proposed handoff waits for a decision.")
-    required_bot_client()
-    emit(_send_to_slack(store, handoff), as_json)
+    outbox = slack_outbox(store)
+    if outbox is None:
+        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    waiting = [e.key for e in effects_with(store, "handoff.request", "handoff", handoff.id) if e.state == "pending"]
+    if waiting:  # the request Slack could not take before goes now (never a second copy later)
+        due_now(store, effect_ids(store, waiting))
+        key = waiting[0]
+    else:
+        key = f"handoff:{handoff.id}:request:again:{uuid.uuid4().hex[:8]}"
+        record_effects(store, request_effects(handoff, key=key), actor=local_actor("cli"), clock=app_clock())
+    emit(_send_to_slack(store, outbox, handoff, key), as_json)
 
 
 @handoff.command(name="list", context_settings=CONTEXT)
@@ -169,6 +220,15 @@ def _decide(
 ) -> None:
     store = open_cli_store()
     person = person_named(store, as_person)
+    outbox = slack_outbox(store)
+    keys: list[str] = []
+
+    def then(decided: Handoff) -> list[Effect]:
+        # Decided here: Slack hears it like a click (note, DMs, the request's message), recorded with it.
+        effects = decision_effects(store, decided, decider=person.slack_user_id)
+        keys.extend(e.key for e in effects)
+        return effects
+
     done = decide_handoff(
         store,
         handoff_id,
@@ -177,13 +237,10 @@ def _decide(
         clock=app_clock(),
         note=note,
         exception=exception,
+        then=then if outbox else None,
     )
-    client = bot_client()
-    if client is not None:  # decided here: Slack hears it like a click (note, DMs, the request's message)
-        for failed in tell_decision(
-            client, store, done, writer=writer_or_templates(), clock=app_clock(), decider=person.slack_user_id
-        ):
-            progress(f"Handoff #{done.id} is {done.state}, but tierbot {failed}.")
+    if outbox is not None:
+        deliver(outbox, keys, f"Handoff #{done.id} is {done.state}")
     emit(done, as_json)
 
 

@@ -58,7 +58,7 @@ def serve(port: int, host: str) -> None:
         click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
         socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()
         return
-    server = HttpServer(registry.bolt, host=host, port=port)
+    server = HttpServer.serving(registry, host=host, port=port)
     click.echo(f"tierbot is listening on {server.url}{EVENTS_PATH} (Ctrl-C stops it).", err=True)
     if settings.slack.oauth:
         click.echo(f"Install it into a workspace from {server.url}{INSTALL_PATH}.", err=True)

@@ -312,7 +312,7 @@ def workspace(store: Store, clock: Clock, **fake_options: Any) -> Iterator[Works
         listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-test")
         registry = build_app(settings, store, clock, executor=listeners)
         try:
-            with HttpServer(registry.bolt, port=0) as server:
+            with HttpServer.serving(registry, port=0) as server:
                 yield Workspace(fake, server, registry)
         finally:
             # Work after an ack finishes before the fake Slack goes away.

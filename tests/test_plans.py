@@ -4,6 +4,7 @@ as a whole or line by line, check-ins and the announcement digest (command line,
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -310,32 +311,30 @@ def test_checkins_and_the_digest_are_posted_to_slack_once(db: str, tmp_path: Pat
 
 
 def test_a_long_digest_is_split_and_paced(db: str) -> None:
-    from bot.config import SlackSettings
-    from bot.slack.app import web_client
-    from bot.slack.outbound import PER_CHANNEL_INTERVAL_S, post_digest
-    from workflows.clock import SystemClock
-
-    with open_store(db) as store, FakeSlack() as fake:
-        with store.transaction():
-            for n, crm_id in enumerate(r[0] for r in store.rows("SELECT crm_id FROM accounts LIMIT 85")):
-                store.execute(
-                    "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, state, requested_by, "
-                    "requested_at, updated_at) VALUES (?, 'jordan-blake', 'sam-patel', 'r', '2027-01-04', 'approved', "
-                    "'cli:t', ?, ?)",
-                    (
-                        crm_id,
-                        f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z",
-                        f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z",
-                    ),
-                )
-        pauses: list[float] = []
-        client = web_client(SlackSettings(api_url=fake.api_url), "xoxb-test")
-        done = post_digest(client, store, "C0TEAM", actor="test", clock=SystemClock(), pause=pauses.append)
-        assert (done.messages, pauses) == (3, [PER_CHANNEL_INTERVAL_S, PER_CHANNEL_INTERVAL_S])
+    with open_store(db) as store, store.transaction():
+        for n, crm_id in enumerate(r[0] for r in store.rows("SELECT crm_id FROM accounts LIMIT 85")):
+            at = f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z"
+            store.execute(
+                "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, state, requested_by, "
+                "requested_at, updated_at) VALUES (?, 'jordan-blake', 'sam-patel', 'r', '2027-01-04', 'approved', "
+                "'cli:t', ?, ?)",
+                (crm_id, at, at),
+            )
+    with FakeSlack() as fake:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        posted = tierbot("--db", db, "handoff", "announce", "--post", "--channel", "C0TEAM", env=env)
+        assert posted.exit_code == 0, posted.stderr
+        assert "Posted 85 approved handoff(s) in 3 message(s) to C0TEAM." in posted.stdout
         posts = fake.calls_to("chat.postMessage")
         assert [json.dumps(p.body, ensure_ascii=False).count("→") for p in posts] == [40, 40, 5]
         assert "part 1 of 3" in posts[0].body["text"]
+        assert all(later.at - earlier.at >= 1.0 for earlier, later in itertools.pairwise(posts))  # paced
+    with open_store(db) as store:
         assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+        announced = [
+            json.loads(r[0]) for r in store.rows("SELECT after FROM audit_log WHERE action = 'handoff.announce'")
+        ]
+        assert sorted(len(a["handoffs"]) for a in announced) == [5, 40, 40]  # each message, once Slack took it
 
 
 # ---------------------------------------------------------------------------------- found in review

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
 
-from bot.slack.outbound import post_digest, send_checkins
+from bot.slack.outbound import send_checkins
 from bot.slack.signing import signed_headers
 from store import Store
 from workflows.clock import FixedClock
@@ -401,16 +400,35 @@ def test_a_leader_is_offered_the_exception_when_a_guardrail_fails_at_approval(
     assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
 
 
-def test_a_digest_slack_refuses_is_announced_next_time(slack: Workspace, tmp_path: Path) -> None:
+def test_an_announcement_slack_refuses_says_to_invite_the_bot_and_is_not_recorded_as_announced(
+    slack: Workspace, tmp_path: Path
+) -> None:
     plan_id = make_plan(slack, tmp_path)
     deps = slack.registry.deps
     decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
-    slack.fake.fail_next("chat.postMessage", status=500, times=5)
-    with pytest.raises(SlackApiError):
-        post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
-    assert deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
-    done = post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
-    assert done.messages == 1 and deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+    slack.fake.outside.add("C0TEAM")  # the bot was never invited there
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 0 of 3 approved handoff(s)" in said and "/invite @tierbot" in said, said
+    store = deps.store
+    assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
+    assert store.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'handoff.announce'") == 0
+    slack.fake.outside.discard("C0TEAM")  # invited
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 3 approved handoff(s) in <#C0TEAM>." in said
+    assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+    [entry] = store.query("SELECT after FROM audit_log WHERE action = 'handoff.announce'")
+    assert json.loads(entry["after"])["channel"] == "C0TEAM"
+
+
+def test_a_digest_slack_cannot_take_now_is_posted_when_it_can(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    deps = slack.registry.deps
+    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    slack.fake.fail_next("chat.postMessage", status=500, times=3)  # the client's own retries, then the outbox's
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 3 approved handoff(s) in <#C0TEAM>." in said
+    posts = [c for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == "C0TEAM"]
+    assert [c.status for c in posts] == [500, 500, 500, 200]
 
 
 def test_the_new_csms_home_lists_their_customer_notes_and_acts_on_them(slack: Workspace) -> None:

@@ -86,11 +86,14 @@ def test_request_handoff_opens_a_form_and_sends_the_request_to_the_owners_manage
         "SELECT name FROM accounts WHERE crm_id = ?", (movable_account(slack.registry.deps.store),)
     )
     assert answer["response_action"] == "update"
-    assert f"Asked <@{MANAGER_NA}> to approve moving *{name}* to Sam Patel" in text_of(answer["view"])
-    dm = slack.fake.wait_for("chat.postMessage")[-1].body
+    said = text_of(answer["view"])  # the request is recorded; where it went comes once it went
+    assert f"Recorded your request to move *{name}* to Sam Patel" in said and f"<@{MANAGER_NA}>" in said
+    dm = slack.fake.wait_for("chat.postMessage")[0].body
     assert dm["channel"] == MANAGER_NA
     assert name in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
     assert set(buttons_of(dm)) == {"handoff_approve", "handoff_reject"}
+    told = slack.fake.wait_for("chat.postMessage", 2)[1].body  # then the requester hears where it went
+    assert told["channel"] == CSM and f"asked <@{MANAGER_NA}> by DM" in text_of(told)
     assert "Waiting for your decision" in text_of(home_of(slack, MANAGER_NA))
     assert "Waiting for your decision" not in text_of(home_of(slack, MANAGER_EMEA, 2))
 

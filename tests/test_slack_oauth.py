@@ -26,7 +26,7 @@ def installable(demo_store: Store, clock: FixedClock) -> Iterator[Workspace]:
             client_id="1111.2222", client_secret="oauth-secret", signing_secret=SECRET, api_url=fake.api_url
         )
         registry = build_app(settings, demo_store, clock)
-        with HttpServer(registry.bolt, port=0) as server:
+        with HttpServer.serving(registry, port=0) as server:
             yield Workspace(fake, server, registry)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -40,7 +41,8 @@ from store import workload as stored_workload
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
 from workflows.lookup import NameIndex
-from workflows.roles import Person, actor_name, holders, identify, record_denial
+from workflows.outbox import Effect, Effects, record_effects
+from workflows.roles import Person, actor_name, holders, identify, record_denial, slack_ids_of
 from workflows.tiers import one_account
 
 REASON_LENGTH = 500
@@ -409,8 +411,10 @@ def request_handoff(
     reason: str | None,
     effective: str | None,
     clock: Clock,
+    then: Effects | None = None,
 ) -> Handoff:
-    """Record a proposed move of ``crm_id`` to ``to_csm`` with its guardrails; problems by field."""
+    """Record a proposed move of ``crm_id`` to ``to_csm`` with its guardrails; problems by field.
+    ``then`` gives what must follow (sending it for a decision), recorded in the same transaction."""
     at = timestamp(clock)
     actor = _actor(person)
     with store.transaction():
@@ -448,6 +452,8 @@ def request_handoff(
                 )
             ],
         )
+        if then is not None:
+            record_effects(store, then(get_handoff(store, handoff_id)), actor=actor, clock=clock)
     return get_handoff(store, handoff_id)
 
 
@@ -461,6 +467,7 @@ def propose_handoff(
     effective: date | None,
     clock: Clock,
     names: NameIndex | None = None,
+    then: Effects | None = None,
 ) -> Handoff:
     """`tierbot handoff propose ACCOUNT --to CSM`: the account by any name, the CSM by any reference."""
     match = one_account(store, account, names)
@@ -474,6 +481,7 @@ def propose_handoff(
             reason=reason,
             effective=effective.isoformat() if effective else None,
             clock=clock,
+            then=then,
         )
     except InvalidFields as invalid:
         raise InputError(" ".join(invalid.errors.values())) from None
@@ -541,9 +549,11 @@ def decide_handoff(
     clock: Clock,
     note: str | None = None,
     exception: str | None = None,
+    then: Effects | None = None,
 ) -> Handoff:
     """Approve or reject a proposed move. Only a manager of either CSM, or a leader, may; a move
-    failing a guardrail is approved only by a leader, with ``exception`` saying why."""
+    failing a guardrail is approved only by a leader, with ``exception`` saying why. ``then``
+    gives what must follow the decision (``decision_effects``), recorded in its transaction."""
     handoff = get_handoff(store, handoff_id)
     if not may_decide(store, person, handoff):
         action = f"decide handoff #{handoff.id}"
@@ -605,7 +615,39 @@ def decide_handoff(
                 )
             ],
         )
+        if then is not None:
+            record_effects(store, then(get_handoff(store, handoff_id)), actor=actor, clock=clock)
     return get_handoff(store, handoff_id)
+
+
+def request_effects(
+    handoff: Handoff, *, reply: Mapping[str, Any] | None = None, key: str | None = None
+) -> list[Effect]:
+    """What follows a proposal: the request sent for a decision (the managers' channel, or DMs to
+    the deciders), then, to ``reply`` (a Slack user or response URL), where it actually went.
+    Another ``key`` sends it once more (`tierbot handoff post`)."""
+    payload: dict[str, Any] = {"handoff": handoff.id} | ({"reply": dict(reply)} if reply else {})
+    return [Effect(key or f"handoff:{handoff.id}:request", "handoff.request", payload)]
+
+
+def decision_effects(
+    store: Store, handoff: Handoff, *, decider: str | None = None, tell: Mapping[str, Any] | None = None
+) -> list[Effect]:
+    """What must follow a decision: the customer note drafted for the new CSM (when approved), the
+    decision DM'd to the requester and both CSMs (not to ``decider``, the Slack id of whoever
+    decided), the request's channel message and its thread. ``tell``: whom to tell what could not
+    be done (a Slack user, a response URL)."""
+    base: dict[str, Any] = {"handoff": handoff.id} | ({"tell": dict(tell)} if tell else {})
+    key = f"handoff:{handoff.id}:{handoff.state}"
+    effects = [Effect(f"handoff:{handoff.id}:note", "handoff.note", base)] if handoff.state == "approved" else []
+    people = [handoff.requested_by.removeprefix("slack:"), *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
+    for user in dict.fromkeys(p for p in people if p and ":" not in p and p != decider):
+        effects.append(Effect(f"{key}:dm:{user}", "handoff.dm", base | {"user": user}))
+    effects += [
+        Effect(f"{key}:message", "handoff.update", base),
+        Effect(f"{key}:thread", "handoff.thread", base),
+    ]
+    return effects
 
 
 # ---------------------------------------------------------------------------------- later steps

@@ -8,6 +8,7 @@ errors; a listener pool large enough that acks never queue behind slow work.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -16,10 +17,12 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.config import SlackSettings
+from bot.slack import intents  # noqa: F401  (registers the handlers of recorded Slack requests)
 from bot.slack.deps import SlackDeps
 from bot.slack.installations import StoreInstallations, StoreOAuthStates
 from bot.slack.listeners import handoff, home, notes, plans, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
+from bot.slack.outbox import Deliverer
 from bot.slack.registry import Registry
 from bot.slack.retries import ANSWER_PATIENCE_S, retry_handlers
 from engine.errors import InputError
@@ -61,6 +64,24 @@ def web_client(
         timeout=10,
         retry_handlers=retry_handlers(patience_s),
     )
+
+
+def delivery_clients(settings: SlackSettings, store: Store) -> Callable[[str | None], WebClient]:
+    """The Web API client to deliver the outbox with, per workspace: the bot token's, or the
+    token a workspace's install left in the store. It never sleeps on a rate limit: the outbox
+    tries again after Slack's Retry-After instead."""
+    if settings.bot_token:
+        client = web_client(settings, settings.bot_token, patience_s=0)
+        return lambda team: client
+    installations = StoreInstallations(store, str(settings.client_id))
+
+    def for_team(team: str | None) -> WebClient:
+        bot = installations.find_bot(enterprise_id=None, team_id=team)
+        if bot is None or not bot.bot_token:
+            raise SlackNotConfigured(f"tierbot is not installed in workspace {team}: install it from /slack/install.")
+        return web_client(settings, bot.bot_token, patience_s=0)
+
+    return for_team
 
 
 def authorization_url(settings: SlackSettings) -> str:
@@ -127,6 +148,7 @@ def build_app(
         logger=log,
     )
     deps = SlackDeps(store=store, clock=clock, settings=settings, writer=writer or NoteWriter())
+    deps.deliverer = Deliverer(store, clock, delivery_clients(settings, store), deps.writer, deps=deps).start()
     bolt.use(at_most_once(deps))
     bolt.use(identify_person(deps))
     registry = Registry(bolt, deps)

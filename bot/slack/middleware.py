@@ -16,7 +16,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.slack.blocks.common import denied_message, notice_view
-from bot.slack.deps import SlackDeps
+from bot.slack.deps import UNVERIFIED, SlackDeps
 from bot.slack.retries import ResponseUrlRefused, respond_through
 from engine.errors import NotAllowed
 from engine.permissions import Permission
@@ -45,6 +45,8 @@ def at_most_once(deps: SlackDeps) -> Callable[..., BoltResponse | None]:
         # the event id below catches it. Anything else seen twice was replayed by someone else.
         if signature and not retried and not deps.recent.first_time(f"signature:{signature}"):
             log.warning("refused a replayed request (signature seen before)")
+            user = req.context.user_id
+            deps.refused("replayed request (signature seen before)", actor=f"slack:{user}" if user else UNVERIFIED)
             return BoltResponse(status=401, body="This request was already received once; replays are refused.")
         event_id = body.get("event_id")
         if kind_of(body) == "event" and event_id and not deps.recent.first_time(f"event:{event_id}"):

@@ -22,8 +22,9 @@ from bot.slack.blocks.common import Message, denied_message, error_message, noti
 from bot.slack.deps import SlackDeps
 from bot.slack.middleware import check, kind_of, requires
 from bot.slack.retries import ResponseUrlRefused, respond_through
-from engine.errors import InvalidFields, NotAllowed, TierbotError
+from engine.errors import InputError, InvalidFields, NotAllowed, StoreBusy, TierbotError
 from engine.permissions import Permission
+from workflows.outbox import Effect, record_effects
 from workflows.roles import Person
 
 log = logging.getLogger("tierbot.slack")
@@ -129,6 +130,41 @@ class Req:
         refused = check(self.deps, self.person, permission, where)
         if refused is not None:
             raise refused
+
+    @property
+    def asker(self) -> dict[str, str]:
+        """Where to answer this person later: the request's response URL (while it lasts), else their DM."""
+        url = self.body.get("response_url")
+        return {"user": self.user_id} | ({"response_url": str(url)} if url else {})
+
+    @property
+    def team_id(self) -> str | None:
+        team = self.body.get("team")
+        return self.body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+
+    def record(self, kind: str, **payload: Any) -> str:
+        """Record this request in the outbox before the ack, so an acked request is never lost;
+        the deliverer carries it out at once (``bot.slack.intents``). Returns its key. When
+        another process holds the store for longer than the ack can wait, says so and records
+        nothing."""
+        deps = self.deps
+        key = f"slack:{uuid.uuid4().hex}"
+        asked = {
+            "user": self.user_id,
+            "groups": deps.groups.groups_of(deps.reader, self.client, self.user_id),
+            "team": self.team_id,
+            "response_url": self.body.get("response_url"),
+        }
+        effect = Effect(key, kind, {k: v for k, v in asked.items() if v} | payload)
+        try:
+            record_effects(deps.intake, [effect], actor=f"slack:{self.user_id}", clock=deps.clock)
+        except StoreBusy:
+            raise InputError(
+                "tierbot's store is busy with another change (an import or a re-tiering) and could not record "
+                "this: nothing was done. Try again in a minute."
+            ) from None
+        deps.kick()
+        return key
 
     def once(self, key: str) -> bool:
         """True the first time this effect is asked for: a double click or a retry does nothing."""
