@@ -13,7 +13,7 @@ from bot.cli_drafts import note_writer
 from bot.config import DEFAULT_PORT, app_clock, load_settings, local_actor
 from bot.logs import configure_logging
 from bot.render import render
-from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings
+from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings, wait_for_slack
 from bot.slack.replay import Replay, read_payload, replay
 from bot.slack.schedule import start_checkins
 from bot.slack.server import HttpServer, socket_mode_handler
@@ -43,8 +43,13 @@ def serve(port: int, host: str) -> None:
         debug=settings.debug,
         secrets=(slack_settings.signing_secret, slack_settings.client_secret, slack_settings.app_token),
     )
+    check_settings(settings.slack)
+    if settings.slack.bot_token:  # a revoked token or Slack out of reach: said, and tried again
+        found = wait_for_slack(settings.slack, say=lambda line: click.echo(line, err=True))
+        click.echo(f"Connected to Slack as {found.get('user')} in {found.get('team')}.", err=True)
     store = open_cli_store()
-    registry = build_app(settings.slack, store, app_clock(), writer=note_writer())
+    # Checked just above (and again, lazily, by Bolt on the first request).
+    registry = build_app(settings.slack, store, app_clock(), writer=note_writer(), verify_token=False)
     # Load the book and the name index now, not on the first /tier of the morning.
     threading.Thread(
         target=warm_up,

@@ -419,3 +419,18 @@ def test_concurrent_posts_are_all_recorded(fake: FakeSlack, client: WebClient) -
     calls = fake.wait_for("chat.postMessage", 50)
     assert len(answers) == len(set(answers)) == 50
     assert sorted(c.body["text"] for c in calls) == sorted(f"m{n}" for n in range(50))
+
+
+def test_revoked_tokens_unreachable_users_and_channels_without_the_bot_are_refused(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.outside.add("C0NOTIN")
+    fake.unreachable.add("U0GONE")
+    for channel, error in (("C0NOTIN", "not_in_channel"), ("U0GONE", "user_not_found")):
+        with pytest.raises(SlackApiError) as raised:
+            client.chat_postMessage(channel=channel, text="hi")
+        assert error_of(raised)["error"] == error
+    fake.revoked.add("xoxb-test")
+    with pytest.raises(SlackApiError) as raised:
+        client.auth_test()
+    assert error_of(raised)["error"] == "token_revoked"

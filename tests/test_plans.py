@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -412,3 +413,28 @@ def test_a_long_plan_keeps_approve_all_and_the_held_moves_within_50_blocks(db: s
     assert len(shown.blocks) <= 50 and check_blocks(shown.blocks, surface="message") == []
     text = json.dumps(shown.blocks)
     assert "plan_approve" in text and "Held: these need a handoff" in text and "more blocks not shown" not in text
+
+
+def test_a_plan_whose_post_fails_is_kept_whole_shown_and_can_be_posted_again(db: str, tmp_path: Path) -> None:
+    moves = write_moves(tmp_path / "moves.csv", [[a, "sam-patel", "capacity"] for a in movable(db, 2)])
+    refused = tierbot("--db", db, "handoff", "plan", str(moves), "--post", "--channel", "C0PLANS")
+    assert refused.exit_code == 1 and "SLACK_BOT_TOKEN" in refused.stderr
+    assert "No transition plans yet" in tierbot("--db", db, "handoff", "plans").stdout  # checked before saving
+    with FakeSlack() as fake:
+        fake.outside.add("C0PLANS")  # tierbot was never invited there
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        made = tierbot("--db", db, "handoff", "plan", str(moves), "--post", "--channel", "C0PLANS", env=env)
+        assert made.exit_code == 1
+        assert "Transition plan #1 from moves.csv: 2 move(s)" in made.stdout  # shown whole
+        assert "Saved plan #1 (below), but could not post it (tierbot is not in that channel" in made.stderr
+        assert "/invite @tierbot" in made.stderr and "`tierbot handoff plans 1 --post --channel" in made.stderr
+        listed = tierbot("--db", db, "handoff", "plans").stdout
+        assert "posted in" in listed and re.search(r"moves\.csv .* no\s*$", listed, re.M), listed
+        shown = tierbot("--db", db, "handoff", "plans", "1").stdout
+        assert "Not posted in Slack: `tierbot handoff plans 1 --post" in shown
+        posted = tierbot("--db", db, "handoff", "plans", "1", "--post", "--channel", "C0OK", env=env)
+        assert posted.exit_code == 0, posted.stderr
+        assert "Posted plan #1 in channel C0OK for approval." in posted.stderr
+        assert "Posted for approval in Slack channel C0OK." in posted.stdout
+        assert [c.body["channel"] for c in fake.calls_to("chat.postMessage") if c.response.get("ok")] == ["C0OK"]
+    assert "C0OK" in tierbot("--db", db, "handoff", "plans").stdout

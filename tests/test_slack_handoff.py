@@ -205,8 +205,21 @@ def test_without_a_channel_or_when_slack_refuses_it_the_deciders_get_dms(slack: 
     slack.fake.outside.add("C0NOTIN")
     post = propose(slack, movable_account(store))
     assert post.body["channel"] == MANAGER_NA and set(buttons_of(post.body)) == {"handoff_approve", "handoff_reject"}
-    slack.wait_until(lambda: any("by DM" in text_of(c.body) for c in slack.fake.calls_to("response_url")))
+    said = text_of(slack.last_reply())
+    assert f"asked <@{MANAGER_NA}> by DM" in said
+    assert "tierbot is not in that channel" in said and "/invite @tierbot" in said
     assert handoff_detail(store, 1).handoff.channel is None
+
+
+def test_the_requester_hears_only_what_was_delivered(slack: Workspace) -> None:
+    store = store_of(slack)
+    slack.fake.unreachable.add(MANAGER_NA)  # the one decider's DM cannot be delivered (deactivated)
+    slack.command("/handoff", f"{movable_account(store)} to <@{SAM}|sam> because capacity", user=CSM)
+    said = text_of(slack.last_reply())
+    assert "Asked" not in said and "asked" not in said, said
+    assert "Handoff #1" in said and "could not reach anyone in Slack" in said and "`tierbot handoff post 1`" in said
+    assert f"Slack refused the DM to <@{MANAGER_NA}>" in said
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"  # it waits in App Home
 
 
 def test_handoff_naming_no_reason_opens_the_form_with_the_csm_picked(slack: Workspace) -> None:

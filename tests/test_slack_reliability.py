@@ -17,7 +17,7 @@ from store import Store
 from workflows.clock import FixedClock
 from workflows.roles import grant_role
 
-from .slack_support import CSM, STRANGER, Workspace, text_of, workspace
+from .slack_support import CSM, STRANGER, Workspace, holding_write_lock, text_of, workspace
 
 
 def test_forty_concurrent_tier_commands_are_all_acked_and_answered(slack: Workspace) -> None:
@@ -138,36 +138,9 @@ def test_acks_do_not_wait_while_the_store_is_busy_writing(slack: Workspace) -> N
     assert len(slack.fake.wait_for("response_url", 2, timeout=15)) == 2  # the answers followed
 
 
-def hold_write_lock(path: object, seconds: float) -> Iterator[None]:
-    """Another process's long write (an import): the store's write lock held for ``seconds``."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sqlite3, sys, time\n"
-        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE')\n"
-        "print('held', flush=True)\n"
-        "time.sleep(float(sys.argv[2]))\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield
-    finally:
-        holder.kill()
-        holder.wait()
-        if holder.stdout is not None:
-            holder.stdout.close()
-
-
 def test_answers_do_not_wait_behind_another_process_holding_the_write_lock(slack: Workspace) -> None:
-    from contextlib import contextmanager
-
     store = slack.registry.deps.store
-    with contextmanager(hold_write_lock)(store.path, 30):
+    with holding_write_lock(store.path, 30):
         # Every request writes a little bookkeeping, and a denial writes its audit entry: all of it
         # waits for the lock, none of it may hold up an answer.
         for _ in range(6):

@@ -375,6 +375,7 @@ class PlanSummary:
     held: int
     approved: int
     rejected: int
+    channel: str | None = None  # where it was posted for approval (None: not posted)
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,7 @@ def list_plans(store: Store) -> PlanList:
                 int(r["held"] or 0),
                 int(r["approved"] or 0),
                 int(r["rejected"] or 0),
+                r["channel"],
             )
             for r in stored.listing(store)
         )

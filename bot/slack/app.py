@@ -8,13 +8,16 @@ errors; a listener pool large enough that acks never queue behind slow work.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSettings
 from bot.slack import intents  # noqa: F401  (registers the handlers of recorded Slack requests)
@@ -82,6 +85,38 @@ def delivery_clients(settings: SlackSettings, store: Store) -> Callable[[str | N
         return web_client(settings, bot.bot_token, patience_s=0)
 
     return for_team
+
+
+STARTUP_PAUSE_S = 1.0
+STARTUP_MAX_PAUSE_S = 60.0
+
+
+def wait_for_slack(
+    settings: SlackSettings,
+    *,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Check the bot token with Slack (auth.test) before serving: a revoked or mistyped token,
+    or a Slack that cannot be reached, is said in a sentence and tried again, waiting longer each
+    time (up to a minute), until it works or someone stops the bot. Returns Slack's answer."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url or SLACK_API, timeout=10)
+    pause = STARTUP_PAUSE_S
+    while True:
+        try:
+            return dict(client.auth_test().data)  # type: ignore[arg-type]
+        except SlackApiError as refused:
+            error = refused.response.get("error")
+            problem = (
+                f"Slack refused the bot token ({error}): check SLACK_BOT_TOKEN (your app's OAuth & Permissions "
+                "page, Bot User OAuth Token; reinstall the app if the token was revoked)"
+            )
+        except (OSError, TimeoutError) as failure:
+            reason = getattr(failure, "reason", None) or failure
+            problem = f"Cannot reach Slack at {client.base_url} ({reason}): check SLACK_API_URL and the network"
+        say(f"{problem}. Trying again in {pause:.0f} s (Ctrl-C stops).")
+        sleep(pause)
+        pause = min(pause * 2, STARTUP_MAX_PAUSE_S)
 
 
 def authorization_url(settings: SlackSettings) -> str:

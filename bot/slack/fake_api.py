@@ -16,7 +16,9 @@ It records every request as a `Call` and enforces what would make real Slack ref
 here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`: sizes, a block_id once per message or
 view, an action_id once per block), single-use trigger ids that expire,
 `views.update` hash conflicts, at most 5 posts per response URL, and `chat.update` only of messages it posted.
-`fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries.
+`fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries; `outside` (channels the bot
+was not invited to: not_in_channel), `unreachable` (users a DM cannot reach: user_not_found) and `revoked` (tokens an
+admin revoked: token_revoked) make Slack refuse the way it does.
 
 Socket Mode in tests: connect the app (`handler.connect()`), then `socket_send(type, payload)` delivers an envelope
 (`events_api`, `slash_commands` or `interactive`) to the newest connection and returns its envelope id;
@@ -448,6 +450,8 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self.views: dict[str, dict] = {}
         self.outside: set[str] = set()  # channels the bot is not in: posts there are refused (not_in_channel)
+        self.unreachable: set[str] = set()  # users a DM cannot reach (deactivated): posts refused (user_not_found)
+        self.revoked: set[str] = set()  # tokens an admin revoked: every call answers token_revoked
         # One condition guards all state; handlers are quick dictionary work, so serialising them costs nothing.
         self._cond = threading.Condition()
         self._calls: list[Call] = []
@@ -582,6 +586,11 @@ class FakeSlack:
             raise ValueError(f"fail_next fakes 429 or 5xx answers, not {status}")
         with self._cond:
             self._failures[method].extend([(status, retry_after)] * times)
+
+    def clear_failures(self) -> None:
+        """Forget the failures ``fail_next`` still had to give."""
+        with self._cond:
+            self._failures.clear()
 
     # --- Socket Mode ----------------------------------------------------------------------------------------------
 
@@ -792,6 +801,8 @@ class FakeSlack:
             return _error("not_allowed_token_type" if token.startswith("xox") else "invalid_auth")
         if not token.startswith("xox"):
             return _error("invalid_auth")
+        if token in self.revoked:
+            return _error("token_revoked")
         self._token = token
         return handler(args)
 
@@ -876,6 +887,8 @@ class FakeSlack:
             return _error("channel_not_found")
         if args["channel"] in self.outside:
             return _error("not_in_channel")
+        if args["channel"] in self.unreachable:
+            return _error("user_not_found")
         if problem := self._message_problem(args):
             return problem
         channel, ts = self._channel(args["channel"]), self._new_ts()
