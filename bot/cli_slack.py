@@ -7,9 +7,11 @@ import threading
 from pathlib import Path
 
 import click
+from tabulate import tabulate
 
-from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import note_writer
+from bot.cli_handoffs import deliver, slack_outbox
 from bot.config import DEFAULT_PORT, app_clock, load_settings, local_actor
 from bot.logs import configure_logging
 from bot.render import render
@@ -17,6 +19,7 @@ from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings, 
 from bot.slack.replay import Replay, read_payload, replay
 from bot.slack.schedule import start_checkins
 from bot.slack.server import HttpServer, socket_mode_handler
+from workflows.outbox import OutboxList, outbox_listing, retry_failed
 from workflows.roles import grant_role, list_roles, revoke_role
 from workflows.tiers import warm_up
 
@@ -215,3 +218,46 @@ def _(result: Replay) -> str:
         refused = "" if call.status == 200 and call.response.get("ok", True) else f"  → refused: {call.response}"
         lines.append(f"{number}. {call.method}{refused}\n{shown}")
     return "\n".join(lines)
+
+
+@slack.command(name="outbox", context_settings=CONTEXT)
+@click.option("--retry", is_flag=True, help="Put the effects Slack refused back in the queue (after fixing why).")
+@json_option
+@db_option
+def outbox_command(retry: bool, as_json: bool) -> None:
+    """What tierbot still owes Slack: effects waiting to be delivered, and those Slack refused.
+
+    \b
+    Every decision records what must follow it (the customer note, DMs, the request's
+    channel message, replies) in the outbox; `tierbot serve` delivers each once, trying
+    again while Slack is busy or out of reach. An effect Slack refuses for good (the bot
+    not invited to a channel, a deleted message) stays here as failed.
+
+    \b
+    Example:
+        tierbot slack outbox
+        tierbot slack outbox --retry     # after inviting the bot, say
+    """
+    store = open_cli_store()
+    if retry:
+        failed = [e for e in outbox_listing(store).entries if e.state == "failed"]
+        again = retry_failed(store, [e.id for e in failed])
+        outbox = slack_outbox(store)
+        if outbox is None:
+            progress(f"{again} effect(s) back in the queue: `tierbot serve` delivers them.")
+        else:  # with the bot's token, now
+            done = deliver(outbox, [e.key for e in failed], "Tried again")
+            progress(f"Tried {again} effect(s) again: {sum(o.state == 'done' for o in done)} delivered.")
+    emit(outbox_listing(store), as_json)
+
+
+@render.register
+def _(listing: OutboxList) -> str:
+    if not listing.entries:
+        return "Nothing waits in the outbox: everything tierbot owed Slack was delivered."
+    rows = [(e.id, e.kind, e.state, e.attempts, e.created_at, e.key, clip(e.error or "", 80)) for e in listing.entries]
+    return tabulate(rows, headers=("id", "what", "state", "tries", "recorded", "key", "last error"))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

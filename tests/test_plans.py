@@ -432,9 +432,19 @@ def test_a_plan_whose_post_fails_is_kept_whole_shown_and_can_be_posted_again(db:
         assert "posted in" in listed and re.search(r"moves\.csv .* no\s*$", listed, re.M), listed
         shown = tierbot("--db", db, "handoff", "plans", "1").stdout
         assert "Not posted in Slack: `tierbot handoff plans 1 --post" in shown
+        owed = tierbot("--db", db, "slack", "outbox").stdout
+        assert re.search(r"plan\.post\s+failed\s+1 .*plan:1:post .*not_in_channel", owed), owed
+        fake.outside.discard("C0PLANS")  # someone invited tierbot
+        retried = tierbot("--db", db, "slack", "outbox", "--retry", env=env)
+        assert "Tried 1 effect(s) again: 1 delivered." in retried.stderr, retried.stderr
+        assert "Nothing waits in the outbox" in retried.stdout
+        assert "Posted for approval in Slack channel C0PLANS." in tierbot("--db", db, "handoff", "plans", "1").stdout
         posted = tierbot("--db", db, "handoff", "plans", "1", "--post", "--channel", "C0OK", env=env)
         assert posted.exit_code == 0, posted.stderr
         assert "Posted plan #1 in channel C0OK for approval." in posted.stderr
         assert "Posted for approval in Slack channel C0OK." in posted.stdout
-        assert [c.body["channel"] for c in fake.calls_to("chat.postMessage") if c.response.get("ok")] == ["C0OK"]
+        assert [c.body["channel"] for c in fake.calls_to("chat.postMessage") if c.response.get("ok")] == [
+            "C0PLANS",
+            "C0OK",
+        ]
     assert "C0OK" in tierbot("--db", db, "handoff", "plans").stdout

@@ -32,6 +32,7 @@ def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
             "m007_transition_plans",
             "m008_account_name_keys",
             "m009_note_records",
+            "m010_outbox",
         ]
 
 

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from store import Store
@@ -200,9 +201,21 @@ def retry_failed(store: Store, effect_ids: Sequence[int], *, now: Callable[[], f
         return stored.requeue(store, effect_ids, due_at=now())
 
 
-def forget_delivered(store: Store, *, before: str) -> int:
+def forget_delivered(store: Store, *, clock: Clock, days: int = KEEP_DONE_DAYS) -> int:
+    """Drop effects delivered more than ``days`` ago (a decision is not made twice a month later)."""
+    before = timestamp(_ago(clock, days))
     with store.transaction():
         return stored.forget_done_before(store, before)
+
+
+class _ago:
+    """A clock ``days`` behind ``clock``."""
+
+    def __init__(self, clock: Clock, days: int):
+        self.clock, self.days = clock, days
+
+    def now(self) -> datetime:
+        return self.clock.now() - timedelta(days=self.days)
 
 
 def _entry(row: dict[str, Any]) -> OutboxEntry:

@@ -59,6 +59,7 @@ from workflows.outbox import (
     effect_later,
     effect_state,
     effects_with,
+    forget_delivered,
     next_due_in,
     record_effects,
     release_dead_claims,
@@ -220,6 +221,7 @@ class Deliverer:
     def _loop(self) -> None:
         try:
             release_dead_claims(self.store, alive=_alive, now=self.now)
+            forget_delivered(self.store, clock=self.clock)
         except Exception:
             log.exception("could not take back the outbox claims of stopped processes")
         while not self._stop.is_set():
