@@ -158,6 +158,8 @@ def test_a_move_failing_a_guardrail_needs_a_leaders_exception(slack: Workspace, 
     refusal = slack.next_reply(lambda: click_in_channel(slack, "handoff_exception", 1, MANAGER_NA, post["ts"]))
     assert "only a leader can approve it" in text_of(refusal)  # a manager: no form
     assert slack.fake.calls_to("views.open") == []
+    slack.wait_until(lambda: "as an exception" in str(denials(slack)))  # and the refusal is on the record
+    assert denials(slack)[-1] == (f"slack:{MANAGER_NA}", "approve handoff #1 as an exception")
     stale = slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, MANAGER_NA, post["ts"]))
     assert "fails a guardrail" in text_of(stale)
 
@@ -275,6 +277,19 @@ def test_the_new_csm_gets_the_customer_note_and_approves_it(slack: Workspace) ->
         "decided_by": f"slack:{SAM}",
         "sent_by": f"slack:{SAM}",
     }
+
+
+def denials(slack: Workspace) -> list[tuple[str, str]]:
+    rows = store_of(slack).query("SELECT actor, after FROM audit_log WHERE action = 'slack.denied' ORDER BY id")
+    return [(r["actor"], json.loads(r["after"])["action"]) for r in rows]
+
+
+def test_someone_refused_the_note_form_is_on_the_record(slack: Workspace) -> None:
+    approved_with_note(slack)
+    refusal = slack.next_reply(lambda: slack.click("note_edit", "1", user=CSM_EMEA))
+    assert ":no_entry:" in text_of(refusal) and slack.fake.calls_to("views.open") == []
+    slack.wait_until(lambda: bool(denials(slack)))
+    assert denials(slack) == [(f"slack:{CSM_EMEA}", "edit the customer note of handoff #1")]
 
 
 def test_editing_the_note_checks_it_and_updates_the_message(slack: Workspace) -> None:

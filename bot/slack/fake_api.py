@@ -1052,6 +1052,8 @@ class FakeSlack:
         return 200, {"ok": True}, {}
 
     def _complete_upload(self, args: dict) -> dict:
+        if args.get("channel_id") in self.outside:
+            return _error("not_in_channel")
         entries = args.get("files")
         if not isinstance(entries, list) or not entries:
             return _invalid_arguments(["missing required field: files"])

@@ -21,11 +21,12 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks.common import Message, denied_message, error_message, notice_view
 from bot.slack.deps import SlackDeps
 from bot.slack.middleware import check, kind_of, requires
+from bot.slack.outbound import slack_said
 from bot.slack.retries import ResponseUrlRefused, respond_through
 from engine.errors import InputError, InvalidFields, NotAllowed, StoreBusy, TierbotError
 from engine.permissions import Permission
 from workflows.outbox import Effect, record_effects
-from workflows.roles import Person
+from workflows.roles import Person, record_denial
 
 log = logging.getLogger("tierbot.slack")
 TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
@@ -124,6 +125,13 @@ class Req:
                 answer_error(self, exc)
 
         self.deps.work.submit(run)
+
+    def refuse(self, denial: NotAllowed, where: str) -> NotAllowed:
+        """A denial found by a check that only reads (before the ack): audited like any other,
+        after the answer. Raise what it returns."""
+        deps = self.deps
+        deps.in_background(record_denial, deps.store, self.person, denial.action, where=where, clock=deps.clock)
+        return denial
 
     def require(self, permission: Permission, where: str) -> None:
         """Raise ``NotAllowed`` unless this person may (for a check inside a listener)."""
@@ -246,6 +254,8 @@ def slack_refusal(error: str) -> str:
         return "Slack closed the window for opening the form (it allows 3 seconds): please try again."
     if error == "ratelimited":
         return "Slack asked tierbot to slow down: please try again in a few seconds."
+    if error in ("not_in_channel", "channel_not_found"):
+        return f"Slack refused it: {slack_said(error)}, then try again."
     return f"Slack refused what tierbot tried to do (`{error}`); the bot's log has the details."
 
 

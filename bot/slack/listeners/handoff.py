@@ -145,11 +145,14 @@ def register(registry: Registry) -> None:
         handoff = get_handoff(deps.reader, int(req.value))
         if "leader" not in req.person.roles:
             # Checked at click time like every role: managers see who may, nothing opens.
-            raise NotAllowed(
-                f"Handoff #{handoff.id} fails a guardrail: only a leader can approve it, as an exception.",
-                f"approve handoff #{handoff.id} as an exception",
-                ("leader",),
-                holders(deps.reader, ("leader",)),
+            raise req.refuse(
+                NotAllowed(
+                    f"Handoff #{handoff.id} fails a guardrail: only a leader can approve it, as an exception.",
+                    f"approve handoff #{handoff.id} as an exception",
+                    ("leader",),
+                    holders(deps.reader, ("leader",)),
+                ),
+                "button handoff_exception",
             )
         where = {"id": handoff.id, "response_url": req.body.get("response_url")}
         req.open_modal(exception_modal(handoff, metadata=json.dumps(where)))
