@@ -17,6 +17,7 @@ message again after the restart, rather than never.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -95,7 +96,7 @@ class Delivery:
 
     effect: Pending
     store: Store
-    client: WebClient
+    client_for: Callable[[str | None], WebClient]
     clock: Clock
     writer: NoteWriter
     deps: SlackDeps | None = None  # the running bot (intents need it); None on the command line
@@ -103,6 +104,19 @@ class Delivery:
     @property
     def payload(self) -> dict[str, Any]:
         return self.effect.payload
+
+    @functools.cached_property
+    def client(self) -> WebClient:
+        """The Web API client of the workspace the effect is for (asked only by handlers that call Slack)."""
+        return self.client_for(self.payload.get("team"))
+
+
+def in_team_of(effect: Pending, effects: Sequence[Effect]) -> list[Effect]:
+    """What follows an effect goes to the same workspace (multi-workspace installs)."""
+    team = effect.payload.get("team")
+    if not team:
+        return list(effects)
+    return [e if "team" in e.payload else Effect(e.key, e.kind, {"team": team} | e.payload, e.delay_s) for e in effects]
 
 
 Handler = Callable[[Delivery], Done]
@@ -290,9 +304,7 @@ class Deliverer:
 
     def deliver_one(self, effect: Pending) -> Outcome:
         handler = HANDLERS.get(effect.kind)
-        delivery = Delivery(
-            effect, self.store, self.client_for(effect.payload.get("team")), self.clock, self.writer, self.deps
-        )
+        delivery = Delivery(effect, self.store, self.client_for, self.clock, self.writer, self.deps)
         try:
             if handler is None:
                 raise InputError(
@@ -301,10 +313,11 @@ class Deliverer:
             done = handler(delivery)
         except Exception as failure:
             return self._failed(delivery, failure)
+        then = in_team_of(effect, done.then)
         self._record(
-            lambda: effect_done(self.store, effect.id, done.result, clock=self.clock, then=done.then, also=done.also)
+            lambda: effect_done(self.store, effect.id, done.result, clock=self.clock, then=then, also=done.also)
         )
-        if done.then:
+        if then:
             self.kick()
         return Outcome(effect.id, effect.key, effect.kind, "done", done.result)
 
@@ -322,7 +335,11 @@ class Deliverer:
             return Outcome(effect.id, effect.key, effect.kind, "later", None, error)
         log.warning("%s: %s; giving up", effect.key, error)
         undo = ON_FAILURE.get(effect.kind)
-        tell = tell_effects(delivery, error)
+        try:
+            tell = in_team_of(effect, tell_effects(delivery, error))
+        except Exception:  # telling must not keep the failure from being recorded
+            log.exception("could not say that %s failed", effect.key)
+            tell = []
         self._record(
             lambda: effect_failed(
                 self.store, effect.id, error, clock=self.clock, then=tell, also=undo(delivery, error) if undo else None
