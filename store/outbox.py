@@ -164,8 +164,9 @@ def siblings(store: Store, kind: str, field: str, value: object) -> list[dict[st
     return [_row(r) for r in rows]
 
 
-def next_due(store: Store) -> float | None:
-    value = store.scalar("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'")
+def next_due(store: Store, ids: Sequence[int] | None = None) -> float | None:
+    only = f" AND id IN ({', '.join(str(int(i)) for i in ids)})" if ids else ""
+    value = store.scalar(f"SELECT MIN(due_at) FROM outbox WHERE state = 'pending'{only}")
     return float(value) if value is not None else None  # type: ignore[arg-type]
 
 

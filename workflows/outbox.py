@@ -184,9 +184,12 @@ def release_dead_claims(store: Store, *, alive: Callable[[int], bool], now: Call
         return stored.release_claims_of(store, dead, now=now())
 
 
-def next_due_in(store: Store, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds until the next pending effect is due (0 when one is due now); None when none waits."""
-    due = stored.next_due(store)
+def next_due_in(
+    store: Store, *, now: Callable[[], float] = time.time, ids: Sequence[int] | None = None
+) -> float | None:
+    """Seconds until the next pending effect (of ``ids``) is due (0 when one is due now); None
+    when none waits."""
+    due = stored.next_due(store, ids)
     return None if due is None else max(0.0, due - now())
 
 

@@ -173,7 +173,7 @@ def decide_plan_lines(d: Delivery) -> Done:
         )
     except TierbotError as failure:
         return refused(d, failure)
-    note = plan_decision_message(decision, [])
+    note = plan_decision_message(decision)
     return Done(
         {"approved": list(decision.approved), "rejected": list(decision.rejected)},
         in_team(reply_effect(f"{key}:reply", asker(d), note), team),

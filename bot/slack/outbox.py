@@ -64,6 +64,7 @@ from workflows.outbox import (
     next_due_in,
     record_effects,
     release_dead_claims,
+    this_process,
 )
 from workflows.plans import confirm_announcement, get_plan, record_plan_message, release_announcement
 
@@ -75,6 +76,7 @@ log = logging.getLogger("tierbot.slack")
 MAX_ATTEMPTS = 12  # with pauses doubling from 2 s to 5 min: about half an hour of Slack being away
 MAX_PAUSE_S = 300.0
 POLL_S = 2.0  # how often a bot looks for effects another process (the command line) recorded
+TIDY_S = 60.0  # how often it takes back what processes that are gone had claimed
 DELIVERY_THREADS = 4
 # Slack's pace for one channel: a digest's messages go this far apart.
 PER_CHANNEL_INTERVAL_S = 1.1
@@ -199,7 +201,7 @@ class Deliverer:
         self._busy = 0
         self._pool: ThreadPoolExecutor | None = None
         self._loop_thread: threading.Thread | None = None
-        self.claimer = f"{os.uname().nodename}:{os.getpid()}"
+        self.claimer = this_process()
 
     # -- running in the bot
 
@@ -234,14 +236,17 @@ class Deliverer:
 
     def _loop(self) -> None:
         try:
-            release_dead_claims(self.store, alive=_alive, now=self.now)
             forget_delivered(self.store, clock=self.clock)
         except Exception:
-            log.exception("could not take back the outbox claims of stopped processes")
+            log.exception("could not drop the outbox's old deliveries")
+        tidied = 0.0
         while not self._stop.is_set():
             self._wake.clear()
             wait = self.poll_s
             try:
+                if time.monotonic() - tidied > TIDY_S:  # at start, then now and then: a command killed mid-way
+                    release_dead_claims(self.store, alive=_alive, now=self.now)
+                    tidied = time.monotonic()
                 with self._idle:
                     free = self.threads - self._busy
                 claimed = claim_effects(self.store, limit=free, claimer=self.claimer, now=self.now) if free > 0 else []
@@ -282,7 +287,7 @@ class Deliverer:
             ):
                 outcomes[effect.id] = self.deliver_one(effect)
             left = [i for i in ids if i not in outcomes or outcomes[i].state == "later"]
-            due = next_due_in(self.store, now=self.now) if left else None
+            due = next_due_in(self.store, now=self.now, ids=left) if left else None
             if not left or due is None or time.monotonic() + due > deadline:
                 break
             time.sleep(max(due, 0.05))

@@ -179,9 +179,10 @@ def digest_part(part: Sequence[Handoff], n: int, parts: int, total: int) -> Mess
     return message(title, [header(title), *sections(lines)])
 
 
-def plan_decision_message(decision: PlanDecision, failed: Sequence[str]) -> Message:
-    """The decider's answer: what was decided, what was left and why, what Slack would not do."""
-    text = " ".join(plan_decision_lines(decision)) + (f" But tierbot {'; '.join(failed)}." if failed else "")
+def plan_decision_message(decision: PlanDecision) -> Message:
+    """The decider's answer: what was decided, and what was left and why (what Slack then will
+    not do is told separately, as it happens)."""
+    text = " ".join(plan_decision_lines(decision))
     return plain(text) if decision.approved or decision.rejected else error_message(text)
 
 
