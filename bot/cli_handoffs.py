@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,6 +16,8 @@ from engine.handoffs import STATES
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from bot.slack.outbound import RequestDelivery
+    from bot.slack.outbox import Deliverer, Outcome
     from store import Store
     from workflows.handoffs import Handoff
     from workflows.roles import Person
@@ -23,9 +26,40 @@ if TYPE_CHECKING:
 def bot_client() -> WebClient | None:
     """The bot's Web API client when SLACK_BOT_TOKEN is set: the command line then keeps Slack in step."""
     from bot.slack.app import web_client
+    from bot.slack.retries import COMMAND_LINE_PATIENCE_S
 
     slack = load_settings().slack
-    return web_client(slack, slack.bot_token) if slack.bot_token else None
+    return web_client(slack, slack.bot_token, patience_s=COMMAND_LINE_PATIENCE_S) if slack.bot_token else None
+
+
+def slack_outbox(store: Store) -> Deliverer | None:
+    """With SLACK_BOT_TOKEN set, what a command owes Slack goes through the outbox like the bot's:
+    recorded with the decision, delivered now, and what Slack cannot take now left for `tierbot
+    serve`. None without a token (the command line then keeps to the store)."""
+    from bot.slack.app import delivery_clients
+    from bot.slack.outbox import Deliverer
+
+    slack = load_settings().slack
+    if not slack.bot_token:
+        return None
+    return Deliverer(store, app_clock(), delivery_clients(slack, store), writer_or_templates())
+
+
+def deliver(outbox: Deliverer, keys: list[str], subject: str) -> list[Outcome]:
+    """Deliver these effects now; say what failed and what waits for `tierbot serve`."""
+    from bot.slack.outbox import WHAT
+
+    outcomes = outbox.deliver_now(keys, patience_s=OUTBOX_PATIENCE_S)
+    for outcome in outcomes:
+        what = WHAT.get(outcome.kind, outcome.kind)
+        if outcome.state == "failed":
+            progress(f"{subject}, but tierbot could not {what} ({outcome.error}).")
+        elif outcome.state == "later":
+            progress(
+                f"{subject}; tierbot could not {what} yet ({outcome.error}): it waits in the outbox, and "
+                "`tierbot serve` delivers it as soon as Slack takes it."
+            )
+    return outcomes
 
 
 def required_bot_client() -> WebClient:
@@ -36,6 +70,7 @@ def required_bot_client() -> WebClient:
     return client
 
 
+OUTBOX_PATIENCE_S = 5.0  # how long a command waits for Slack before leaving the rest to `tierbot serve`
 AS_HELP = (
     "Who is acting: a roster id, name, email or Slack id. Their role is checked; the record says "
     "the command line acted as them (cli:YOU as THEM)."
@@ -84,11 +119,12 @@ def propose(
     Example:
         tierbot handoff propose ACC-0000042 --to sam-patel --reason "Jordan is over capacity" --effective 2027-01-04
     """
-    from workflows.handoffs import operator, person_named, propose_handoff
+    from workflows.handoffs import operator, person_named, propose_handoff, request_effects
     from workflows.tiers import parse_day
 
     store = open_cli_store()
     person = person_named(store, as_person, acting=local_actor("cli")) if as_person else operator(local_actor("cli"))
+    outbox = slack_outbox(store)
     proposed = propose_handoff(
         store,
         person,
@@ -97,30 +133,40 @@ def propose(
         reason=reason,
         effective=parse_day(effective, "--effective"),
         clock=app_clock(),
+        then=request_effects if outbox else None,  # the request goes with the record, or not at all
     )
-    proposed = _send_to_slack(store, proposed)
+    if outbox is not None:
+        proposed = _send_to_slack(store, outbox, proposed, f"handoff:{proposed.id}:request")
     emit(proposed, as_json)
 
 
-def _send_to_slack(store: Store, proposed: Handoff) -> Handoff:
-    """With a bot token, the managers get the request in Slack; if Slack cannot be reached the
-    record stands and `tierbot handoff post ID` sends it later."""
-    from bot.slack.outbound import send_for_decision
+def _send_to_slack(store: Store, outbox: Deliverer, proposed: Handoff, key: str) -> Handoff:
+    """Send the recorded request to the managers, and say where it actually went."""
+    from bot.slack.outbound import RequestDelivery
     from workflows.handoffs import get_handoff
 
-    client = bot_client()
-    if client is None:
-        return proposed
-    try:
-        _, channel = send_for_decision(client, store, proposed)
-    except Exception as failure:  # the network, or Slack: the proposal is recorded either way
-        progress(
-            f"Recorded handoff #{proposed.id}, but could not send it to Slack ({failure}); "
-            f"`tierbot handoff post {proposed.id}` sends it."
-        )
-        return proposed
-    progress(f"Sent for a decision {'in ' + channel if channel else 'by DM'}.")
+    for outcome in deliver(outbox, [key], f"Recorded handoff #{proposed.id}"):
+        if outcome.state == "done" and outcome.result is not None:
+            progress(request_said(proposed.id, RequestDelivery.from_result(outcome.result)))
     return get_handoff(store, proposed.id)
+
+
+def request_said(handoff_id: int, sent: RequestDelivery) -> str:
+    """Where a request for a decision went, in a line for the terminal."""
+    if sent.channel:
+        said = f"Sent handoff #{handoff_id} for a decision in channel {sent.channel}."
+    elif sent.asked:
+        said = f"Sent handoff #{handoff_id} for a decision by DM to {', '.join(sent.asked)}."
+    else:
+        said = (
+            f"Recorded handoff #{handoff_id}, but Slack took it nowhere: nobody was reached. "
+            f"`tierbot handoff post {handoff_id}` sends it again."
+        )
+    if sent.channel_refused:
+        said += f" Not in the managers' channel: {sent.channel_refused}."
+    if sent.unreached:
+        said += f" Slack refused the DM to {', '.join(sent.unreached)}."
+    return said
 
 
 @handoff.command(name="post", context_settings=CONTEXT)
@@ -135,14 +181,24 @@ def post(handoff_id: int, as_json: bool) -> None:
     Example:
         tierbot handoff post 12
     """
-    from workflows.handoffs import get_handoff
+    from workflows.handoffs import get_handoff, request_effects
+    from workflows.outbox import due_now, effect_ids, effects_with, record_effects
 
     store = open_cli_store()
     handoff = get_handoff(store, handoff_id)
     if handoff.state != "proposed":
         raise InputError(f"Handoff #{handoff_id} is {handoff.state}: only a proposed handoff waits for a decision.")
-    required_bot_client()
-    emit(_send_to_slack(store, handoff), as_json)
+    outbox = slack_outbox(store)
+    if outbox is None:
+        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    waiting = [e.key for e in effects_with(store, "handoff.request", "handoff", handoff.id) if e.state == "pending"]
+    if waiting:  # the request Slack could not take before goes now (never a second copy later)
+        due_now(store, effect_ids(store, waiting))
+        key = waiting[0]
+    else:
+        key = f"handoff:{handoff.id}:request:again:{uuid.uuid4().hex[:8]}"
+        record_effects(store, request_effects(handoff, key=key), actor=local_actor("cli"), clock=app_clock())
+    emit(_send_to_slack(store, outbox, handoff, key), as_json)
 
 
 @handoff.command(name="list", context_settings=CONTEXT)
@@ -180,11 +236,20 @@ def show(handoff_id: int, as_json: bool) -> None:
 def _decide(
     handoff_id: int, approve: bool, as_person: str, note: str | None, exception: str | None, as_json: bool
 ) -> None:
-    from bot.slack.outbound import tell_decision
-    from workflows.handoffs import decide_handoff
+    from workflows.handoffs import decide_handoff, decision_effects
+    from workflows.outbox import Effect
 
     store = open_cli_store()
     person = _acting(store, as_person)
+    outbox = slack_outbox(store)
+    keys: list[str] = []
+
+    def then(decided: Handoff) -> list[Effect]:
+        # Decided here: Slack hears it like a click (note, DMs, the request's message), recorded with it.
+        effects = decision_effects(store, decided, decider=person.slack_user_id)
+        keys.extend(e.key for e in effects)
+        return effects
+
     done = decide_handoff(
         store,
         handoff_id,
@@ -193,13 +258,10 @@ def _decide(
         clock=app_clock(),
         note=note,
         exception=exception,
+        then=then if outbox else None,
     )
-    client = bot_client()
-    if client is not None:  # decided here: Slack hears it like a click (note, DMs, the request's message)
-        for failed in tell_decision(
-            client, store, done, writer=writer_or_templates(), clock=app_clock(), decider=person.slack_user_id
-        ):
-            progress(f"Handoff #{done.id} is {done.state}, but tierbot {failed}.")
+    if outbox is not None:
+        deliver(outbox, keys, f"Handoff #{done.id} is {done.state}")
     emit(done, as_json)
 
 

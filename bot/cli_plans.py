@@ -3,16 +3,22 @@ their worksheet and approval, check-ins and the announcement digest."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
-from bot.cli_drafts import writer_or_templates
-from bot.cli_handoffs import AS_HELP, bot_client, handoff, required_bot_client
+from bot.cli_handoffs import AS_HELP, OUTBOX_PATIENCE_S, deliver, handoff, required_bot_client, slack_outbox
 from bot.config import app_clock, local_actor
 from engine.errors import InputError
 from engine.plans import HORIZON_WEEKS, WEEKLY_LIMIT
+
+if TYPE_CHECKING:
+    from bot.slack.outbox import Deliverer
+    from store import Store
+    from workflows.outbox import Effect
 
 POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
 
@@ -63,11 +69,11 @@ def plan(
     Example:
         tierbot handoff plan moves.csv --start 2027-01-04 --weekly-limit 2 --worksheet plan.xlsx --post
     """
-    from bot.slack.outbound import post_plan
     from workflows.plans import create_plan, get_plan
     from workflows.tiers import parse_day
 
     store = open_cli_store()
+    outbox = _outbox_to_post(store, channel) if post else None  # checked before anything is saved
     made = create_plan(
         store,
         file,
@@ -76,53 +82,122 @@ def plan(
         start=parse_day(start, "--start"),
         weekly_limit=weekly_limit,
         horizon_weeks=horizon,
+        # Saved whole with its post, or not at all: a plan never waits unseen for a post that failed.
+        then=(lambda plan_id: _post_effects(plan_id, channel, "")) if post else None,
     )
     _worksheet(made.id, worksheet)
-    if post:
-        posted = post_plan(required_bot_client(), store, made.id, channel)
-        progress(f"Posted plan #{made.id} in <#{posted.channel}> for approval.")
+    posted = _post(store, outbox, made.id, "") if outbox is not None else True
     emit(get_plan(store, made.id), as_json)
+    if not posted:
+        click.get_current_context().exit(1)
+
+
+def _outbox_to_post(store: Store, channel: str | None) -> Deliverer:
+    from workflows.handoffs import handoff_channel
+
+    outbox = slack_outbox(store)
+    if outbox is None:
+        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    if not (channel or handoff_channel(store)):
+        raise InputError(
+            "Say where to post the plan (`--channel C0123ABCD`), or set the managers' channel: "
+            "`tierbot handoff settings --channel C0123ABCD`."
+        )
+    return outbox
+
+
+def _post_effects(plan_id: int, channel: str | None, again: str) -> list[Effect]:
+    from workflows.outbox import Effect
+
+    return [Effect(f"plan:{plan_id}:post{again}", "plan.post", {"plan": plan_id, "channel": channel})]
+
+
+def _post(store: Store, outbox: Deliverer, plan_id: int, again: str) -> bool:
+    """Post the plan (recorded already); say where, or why not and how to post it again."""
+    for outcome in outbox.deliver_now([f"plan:{plan_id}:post{again}"], patience_s=OUTBOX_PATIENCE_S):
+        if outcome.state == "done" and outcome.result:
+            progress(f"Posted plan #{plan_id} in channel {outcome.result['channel']} for approval.")
+            return True
+        if outcome.state == "later":
+            progress(
+                f"Saved plan #{plan_id} (below), but Slack could not take it yet ({outcome.error}): it waits in the "
+                "outbox, and `tierbot serve` posts it as soon as Slack takes it."
+            )
+            return False
+        progress(
+            f"Saved plan #{plan_id} (below), but could not post it ({outcome.error}). It is kept whole: "
+            f"`tierbot handoff plans {plan_id} --post --channel C0123ABCD` posts it, or `/handoff plan {plan_id}` "
+            "in the channel."
+        )
+    return False
 
 
 @handoff.command(name="plans", context_settings=CONTEXT)
 @click.argument("plan_id", metavar="[ID]", type=int, required=False)
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), help="Write plan ID as CSV or XLSX.")
+@click.option("--post", is_flag=True, help="Post plan ID for approval (again). " + POST_HELP)
+@click.option("--channel", metavar="CHANNEL", help="With --post: this channel instead of the managers'.")
 @json_option
 @db_option
-def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
-    """List the transition plans, or show one (and write its worksheet).
+def plans(plan_id: int | None, worksheet: Path | None, post: bool, channel: str | None, as_json: bool) -> None:
+    """List the transition plans, or show one (and write its worksheet, or post it).
 
     \b
     Example:
         tierbot handoff plans
         tierbot handoff plans 3 --worksheet plan-3.csv
+        tierbot handoff plans 3 --post --channel C0123ABCD
     """
+    from workflows.outbox import record_effects
     from workflows.plans import get_plan, list_plans
 
     store = open_cli_store()
     if plan_id is None:
-        if worksheet:
-            raise InputError("Say which plan to write: `tierbot handoff plans ID --worksheet FILE`.")
+        if worksheet or post:
+            raise InputError("Say which plan: `tierbot handoff plans ID --worksheet FILE` or `… ID --post`.")
         emit(list_plans(store), as_json)
         return
     _worksheet(plan_id, worksheet)
+    posted = True
+    if post:
+        get_plan(store, plan_id)  # no such plan: said before anything is recorded
+        outbox = _outbox_to_post(store, channel)
+        again = f":again:{uuid.uuid4().hex[:8]}"
+        record_effects(store, _post_effects(plan_id, channel, again), actor=local_actor("cli"), clock=app_clock())
+        posted = _post(store, outbox, plan_id, again)
     emit(get_plan(store, plan_id), as_json)
+    if not posted:
+        click.get_current_context().exit(1)
 
 
 def _decide_plan(plan_id: int, lines: tuple[int, ...], approve: bool, as_person: str, as_json: bool) -> None:
-    from bot.slack.outbound import tell_plan_decision
-    from workflows.handoffs import person_named
+    from workflows.handoffs import Handoff, decision_effects, person_named
+    from workflows.outbox import Effect
     from workflows.plans import decide_plan
 
     store = open_cli_store()
     person = person_named(store, as_person, acting=local_actor("cli"))
-    decision = decide_plan(store, plan_id, approve=approve, person=person, clock=app_clock(), lines=list(lines))
-    client = bot_client()
-    if client is not None:  # the posted plan shows the decision; each approved move is told
-        for failed in tell_plan_decision(
-            client, store, decision, writer=writer_or_templates(), clock=app_clock(), decider=person.slack_user_id
-        ):
-            progress(f"Decided, but tierbot {failed}.")
+    outbox = slack_outbox(store)
+    keys: list[str] = []
+
+    def then(line: int, decided: Handoff | None) -> list[Effect]:
+        # The posted plan shows the decision; each approved move is told like a click.
+        effects = decision_effects(store, decided, decider=person.slack_user_id) if decided else []
+        effects.append(Effect(f"plan:{plan_id}:refresh:{line}", "plan.refresh", {"plan": plan_id}))
+        keys.extend(e.key for e in effects)
+        return effects
+
+    decision = decide_plan(
+        store,
+        plan_id,
+        approve=approve,
+        person=person,
+        clock=app_clock(),
+        lines=list(lines),
+        then=then if outbox else None,
+    )
+    if outbox is not None:
+        deliver(outbox, keys, "Decided")
     emit(decision, as_json)
 
 
@@ -197,8 +272,10 @@ def announce(post: bool, channel: str | None, as_json: bool) -> None:
         tierbot handoff announce                       # what would be announced
         tierbot handoff announce --post --channel C0TEAM
     """
-    from bot.slack.outbound import post_digest
-    from workflows.plans import pending_announcement
+    from bot.slack.outbox import announcement_effects
+    from bot.slack.results import Posted
+    from workflows.handoffs import Handoff
+    from workflows.plans import pending_announcement, queue_announcement
 
     store = open_cli_store()
     if not post:
@@ -206,4 +283,20 @@ def announce(post: bool, channel: str | None, as_json: bool) -> None:
         return
     if not channel:
         raise InputError("Say which channel to announce in: `--channel C0123ABCD`.")
-    emit(post_digest(required_bot_client(), store, channel, actor=local_actor("cli"), clock=app_clock()), as_json)
+    outbox = slack_outbox(store)
+    if outbox is None:
+        raise InputError("Posting to Slack from the command line needs SLACK_BOT_TOKEN (the bot's xoxb- token).")
+    keys: list[str] = []
+
+    def parts(handoffs: list[Handoff]) -> list[Effect]:
+        effects = announcement_effects(handoffs, channel, reply=None, team=None)
+        keys.extend(e.key for e in effects)
+        return effects
+
+    claimed = queue_announcement(store, actor=local_actor("cli"), clock=app_clock(), then=parts)
+    outcomes = deliver(outbox, keys, "Announcing") if claimed else []
+    posted = sum(len((o.result or {}).get("handoffs", [])) for o in outcomes if o.state == "done")
+    what = f"{posted} approved handoff(s)" if claimed else "no approved handoff waiting to be announced"
+    emit(Posted(what, sum(o.state == "done" for o in outcomes), channel), as_json)
+    if posted < len(claimed):
+        click.get_current_context().exit(1)

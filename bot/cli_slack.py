@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store
+from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
 from bot.cli_drafts import note_writer
+from bot.cli_handoffs import deliver, slack_outbox
 from bot.config import DEFAULT_PORT, app_clock, load_settings, local_actor
 
 
@@ -30,7 +31,7 @@ def serve(port: int, host: str) -> None:
         SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… tierbot serve --port 3000
     """
     from bot.logs import configure_logging
-    from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app
+    from bot.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, check_settings, wait_for_slack
     from bot.slack.schedule import start_checkins
     from bot.slack.server import HttpServer, socket_mode_handler
     from workflows.tiers import warm_up
@@ -41,8 +42,13 @@ def serve(port: int, host: str) -> None:
         debug=settings.debug,
         secrets=(slack_settings.signing_secret, slack_settings.client_secret, slack_settings.app_token),
     )
+    check_settings(settings.slack)
+    if settings.slack.bot_token:  # a revoked token or Slack out of reach: said, and tried again
+        found = wait_for_slack(settings.slack, say=lambda line: click.echo(line, err=True))
+        click.echo(f"Connected to Slack as {found.get('user')} in {found.get('team')}.", err=True)
     store = open_cli_store()
-    registry = build_app(settings.slack, store, app_clock(), writer=note_writer())
+    # Checked just above (and again, lazily, by Bolt on the first request).
+    registry = build_app(settings.slack, store, app_clock(), writer=note_writer(), verify_token=False)
     # Load the book and the name index now, not on the first /tier of the morning.
     threading.Thread(
         target=warm_up,
@@ -56,7 +62,7 @@ def serve(port: int, host: str) -> None:
         click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
         socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()
         return
-    server = HttpServer(registry.bolt, host=host, port=port)
+    server = HttpServer.serving(registry, host=host, port=port)
     click.echo(f"tierbot is listening on {server.url}{EVENTS_PATH} (Ctrl-C stops it).", err=True)
     if settings.slack.oauth:
         click.echo(f"Install it into a workspace from {server.url}{INSTALL_PATH}.", err=True)
@@ -204,3 +210,36 @@ def slack_replay(payload: Path, as_json: bool) -> None:
         emit(result, False)
     if result.status >= 400:  # printed either way; a refusal also shows in the exit code, for scripts
         click.get_current_context().exit(1)
+
+
+@slack.command(name="outbox", context_settings=CONTEXT)
+@click.option("--retry", is_flag=True, help="Put the effects Slack refused back in the queue (after fixing why).")
+@json_option
+@db_option
+def outbox_command(retry: bool, as_json: bool) -> None:
+    """What tierbot still owes Slack: effects waiting to be delivered, and those Slack refused.
+
+    \b
+    Every decision records what must follow it (the customer note, DMs, the request's
+    channel message, replies) in the outbox; `tierbot serve` delivers each once, trying
+    again while Slack is busy or out of reach. An effect Slack refuses for good (the bot
+    not invited to a channel, a deleted message) stays here as failed.
+
+    \b
+    Example:
+        tierbot slack outbox
+        tierbot slack outbox --retry     # after inviting the bot, say
+    """
+    from workflows.outbox import outbox_listing, retry_failed
+
+    store = open_cli_store()
+    if retry:
+        failed = [e for e in outbox_listing(store).entries if e.state == "failed"]
+        again = retry_failed(store, [e.id for e in failed])
+        outbox = slack_outbox(store)
+        if outbox is None:
+            progress(f"{again} effect(s) back in the queue: `tierbot serve` delivers them.")
+        else:  # with the bot's token, now
+            done = deliver(outbox, [e.key for e in failed], "Tried again")
+            progress(f"Tried {again} effect(s) again: {sum(o.state == 'done' for o in done)} delivered.")
+    emit(outbox_listing(store), as_json)

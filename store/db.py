@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 DEFAULT_BUSY_TIMEOUT_S = 60.0
+_TRY_MS = 20  # one try at the write lock; the rest of the wait happens with the connection free
 
 
 def _utc_today() -> str:
@@ -41,6 +43,7 @@ class Store:
         today: Callable[[], str] | None = None,
     ):
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
         # What "today" is for SQL that needs it (an override in force): the app's clock, not
         # SQLite's date('now'), so a pinned day (TIERBOT_TODAY, tests) reads the same everywhere.
         self.today = today or _utc_today
@@ -140,20 +143,50 @@ class Store:
                 # A workflow calling another workflow: join the outer transaction.
                 yield self
                 return
+        self._begin()  # returns holding self._lock, inside BEGIN IMMEDIATE
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._lock.release()
+
+    def _begin(self) -> None:
+        """Take SQLite's write lock, waiting up to the busy timeout, and return holding ``_lock``.
+
+        The wait for another process's write (an import can hold it for seconds) happens in short
+        tries with ``_lock`` released in between: the threads reading on this connection (a Slack
+        answer, a lookup) go on meanwhile instead of queueing behind a writer that cannot start.
+        """
+        deadline = time.monotonic() + self.busy_timeout_s
+        pause = 0.002
+        self._lock.acquire()
+        while True:
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute(f"PRAGMA busy_timeout = {_TRY_MS}")
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                finally:
+                    self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+                return
             except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
+                if not ("locked" in str(exc) or "busy" in str(exc)):
+                    self._lock.release()
+                    raise
+                if time.monotonic() >= deadline:
+                    self._lock.release()
                     raise StoreBusy(f"The store {self.path} stayed locked by another writer; try again.") from exc
-                raise
-            try:
-                yield self
             except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                self._lock.release()
                 raise
-            else:
-                self.conn.execute("COMMIT")
+            self._lock.release()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            self._lock.acquire()
 
     def require_transaction(self) -> None:
         """Fail loudly when a write is attempted outside ``transaction()``."""

@@ -589,3 +589,32 @@ def m010_values_as_written(db: Database) -> None:
         ALTER TABLE accounts ADD COLUMN written TEXT;
         """,
     )
+
+
+@migration
+def m011_outbox(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- What must still happen after a decision or a request (a note drafted and sent, DMs, a
+        -- channel message updated, a reply): written in the same transaction as the decision,
+        -- then delivered by whoever runs `tierbot serve` (or the command that made it), once.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at REAL NOT NULL,
+            claimed_by TEXT,
+            lease_until REAL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            done_at TEXT,
+            result TEXT,
+            error TEXT
+        );
+        CREATE INDEX outbox_due ON outbox(state, due_at);
+        """,
+    )

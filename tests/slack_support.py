@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -216,15 +218,18 @@ class Workspace:
         return self.fake.wait_for("response_url", count, timeout)
 
     def replies_to(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """The posts to one request's response URL, once at least ``count`` arrived."""
-        self.fake.wait_until(
-            lambda calls: sum(c.method == "response_url" and c.url == path for c in calls) >= count, timeout
-        )
-        return [c for c in self.fake.calls_to("response_url") if c.url == path]
+        """The posts Slack accepted to one request's response URL, once at least ``count`` arrived
+        (a post Slack refused, say with a 503 before a retry, never reached the person)."""
+
+        def accepted(call: Call) -> bool:
+            return call.method == "response_url" and call.url == path and call.status == 200
+
+        self.fake.wait_until(lambda calls: sum(accepted(c) for c in calls) >= count, timeout)
+        return [c for c in self.fake.calls if accepted(c)]
 
     def last_reply(self, nth: int = 1) -> dict[str, Any]:
-        """The ``nth`` post to the response URL of the latest command or click sent (a request may
-        answer, then replace its answer): never a late reply to an earlier request."""
+        """The ``nth`` accepted post to the response URL of the latest command or click sent (a
+        request may answer, then replace its answer): never a late reply to an earlier request."""
         assert self._asked is not None, "no command or click sent yet"
         return self.replies_to(self._asked, nth)[nth - 1].body
 
@@ -233,12 +238,42 @@ class Workspace:
         send()
         return self.last_reply()
 
+    def calls_after(self, send: Callable[[], object], method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The calls to ``method`` that what ``send`` does makes, once ``count`` arrived (never an
+        earlier request's call that happens to be the latest so far)."""
+        before = len(self.fake.calls_to(method))
+        send()
+        return self.fake.wait_for(method, before + count, timeout)[before:]
+
     def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait for work done after the ack (on the work pool) to show."""
         deadline = time.monotonic() + timeout
         while not condition():
             assert time.monotonic() < deadline, "timed out waiting for the app"
             time.sleep(0.02)
+
+
+@contextmanager
+def holding_write_lock(path: object, seconds: float) -> Iterator[None]:
+    """Another process's long write (an import): the store's write lock held for up to ``seconds``."""
+    script = (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 def movable_account(store: Store, owner: str = "jordan-blake") -> str:
@@ -309,7 +344,7 @@ def workspace(store: Store, clock: Clock, **fake_options: Any) -> Iterator[Works
         listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-test")
         registry = build_app(settings, store, clock, executor=listeners)
         try:
-            with HttpServer(registry.bolt, port=0) as server:
+            with HttpServer.serving(registry, port=0) as server:
                 yield Workspace(fake, server, registry)
         finally:
             # Work after an ack finishes before the fake Slack goes away.

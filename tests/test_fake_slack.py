@@ -143,6 +143,28 @@ def test_messages_breaking_block_kit_limits_are_rejected(client: WebClient, bloc
     assert error_of(raised) == {"ok": False, "error": "invalid_blocks", "errors": [expected]}
 
 
+def button(action_id: str, text: str = "b") -> dict:
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}}
+
+
+def test_two_buttons_with_one_action_id_in_a_block_are_refused_like_slack(fake: FakeSlack, client: WebClient) -> None:
+    paging = {"type": "actions", "elements": [button("page", "Previous"), button("page", "Next")]}
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="C1", text="t", blocks=[paging])
+    assert error_of(raised)["errors"] == ["duplicate action_id 'page' [json-pointer:/blocks/0/elements/1/action_id]"]
+    with pytest.raises(SlackApiError) as raised:
+        client.views_publish(user_id="U1", view={"type": "home", "blocks": [paging]})
+    assert raised.value.response["response_metadata"]["messages"] == [
+        "[ERROR] duplicate action_id 'page' [json-pointer:/view/blocks/0/elements/1/action_id]"
+    ]
+    # The same action_id in two blocks is fine (each row of a list has its own Approve button).
+    rows = [{"type": "actions", "elements": [button("approve")]}, {"type": "actions", "elements": [button("approve")]}]
+    assert client.chat_postMessage(channel="C1", text="t", blocks=rows)["ok"]
+    assert check_view({"type": "home", "blocks": [section("a", "x"), section("b", "x")]}, surface="home") == [
+        "duplicate block_id 'x' [json-pointer:/view/blocks/1/block_id]"
+    ]
+
+
 def test_check_blocks_covers_fields_contexts_selects_and_inputs() -> None:
     fields = {
         "type": "section",
@@ -397,3 +419,18 @@ def test_concurrent_posts_are_all_recorded(fake: FakeSlack, client: WebClient) -
     calls = fake.wait_for("chat.postMessage", 50)
     assert len(answers) == len(set(answers)) == 50
     assert sorted(c.body["text"] for c in calls) == sorted(f"m{n}" for n in range(50))
+
+
+def test_revoked_tokens_unreachable_users_and_channels_without_the_bot_are_refused(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.outside.add("C0NOTIN")
+    fake.unreachable.add("U0GONE")
+    for channel, error in (("C0NOTIN", "not_in_channel"), ("U0GONE", "user_not_found")):
+        with pytest.raises(SlackApiError) as raised:
+            client.chat_postMessage(channel=channel, text="hi")
+        assert error_of(raised)["error"] == error
+    fake.revoked.add("xoxb-test")
+    with pytest.raises(SlackApiError) as raised:
+        client.auth_test()
+    assert error_of(raised)["error"] == "token_revoked"

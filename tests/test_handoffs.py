@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from store import open_store
+
 from .test_cli import tierbot
 
 
@@ -175,7 +177,7 @@ def test_with_a_bot_token_the_command_line_keeps_slack_in_step(db: str) -> None:
         record = json.loads(proposed.stdout)
         post = fake.calls_to("chat.postMessage")[0]
         assert post.body["channel"] == "C0MANAGERS" and record["ts"] == post.response["ts"]
-        assert "Sent for a decision in C0MANAGERS." in proposed.stderr
+        assert "Sent handoff #1 for a decision in channel C0MANAGERS." in proposed.stderr
         decided = tierbot("--db", db, "handoff", "approve", "1", "--as", "marcus-chen", env=env)
         assert decided.exit_code == 0, decided.stderr
         update = fake.calls_to("chat.update")[0].body
@@ -193,13 +195,16 @@ def test_when_slack_cannot_be_reached_the_proposal_stands_and_can_be_posted_late
     down = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
     proposed = tierbot("--db", db, "handoff", "propose", "acme health", "--to", "sam-patel", "--reason", "r", env=down)
     assert proposed.exit_code == 0, proposed.stderr
-    assert "Recorded handoff #1, but could not send it to Slack" in proposed.stderr
-    assert "`tierbot handoff post 1` sends it" in proposed.stderr
+    assert "Recorded handoff #1; tierbot could not send the request for a decision yet" in proposed.stderr
+    assert "it waits in the outbox, and `tierbot serve` delivers it" in proposed.stderr
     with FakeSlack() as fake:
         env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
-        posted = tierbot("--db", db, "handoff", "post", "1", env=env)
-        assert posted.exit_code == 0 and "Sent for a decision by DM." in posted.stderr
+        posted = tierbot("--db", db, "handoff", "post", "1", env=env)  # sends the waiting request, not a second
+        assert posted.exit_code == 0 and "Sent handoff #1 for a decision by DM to UDEMO0002." in posted.stderr
         assert [c.body["channel"] for c in fake.calls_to("chat.postMessage")] == ["UDEMO0002"]  # Marcus
+        store = open_store(db)
+        assert store.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'done'") == 0
+        store.close()
         decided = tierbot("--db", db, "handoff", "approve", "1", "--as", "marcus-chen", env=env)
         assert decided.exit_code == 0, decided.stderr
         sent = [c.body for c in fake.calls_to("chat.postMessage")][1:]

@@ -4,7 +4,9 @@ as a whole or line by line, check-ins and the announcement digest (command line,
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -310,32 +312,30 @@ def test_checkins_and_the_digest_are_posted_to_slack_once(db: str, tmp_path: Pat
 
 
 def test_a_long_digest_is_split_and_paced(db: str) -> None:
-    from bot.config import SlackSettings
-    from bot.slack.app import web_client
-    from bot.slack.outbound import PER_CHANNEL_INTERVAL_S, post_digest
-    from workflows.clock import SystemClock
-
-    with open_store(db) as store, FakeSlack() as fake:
-        with store.transaction():
-            for n, crm_id in enumerate(r[0] for r in store.rows("SELECT crm_id FROM accounts LIMIT 85")):
-                store.execute(
-                    "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, state, requested_by, "
-                    "requested_at, updated_at) VALUES (?, 'jordan-blake', 'sam-patel', 'r', '2027-01-04', 'approved', "
-                    "'cli:t', ?, ?)",
-                    (
-                        crm_id,
-                        f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z",
-                        f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z",
-                    ),
-                )
-        pauses: list[float] = []
-        client = web_client(SlackSettings(api_url=fake.api_url), "xoxb-test")
-        done = post_digest(client, store, "C0TEAM", actor="test", clock=SystemClock(), pause=pauses.append)
-        assert (done.messages, pauses) == (3, [PER_CHANNEL_INTERVAL_S, PER_CHANNEL_INTERVAL_S])
+    with open_store(db) as store, store.transaction():
+        for n, crm_id in enumerate(r[0] for r in store.rows("SELECT crm_id FROM accounts LIMIT 85")):
+            at = f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}Z"
+            store.execute(
+                "INSERT INTO handoffs(crm_id, from_csm, to_csm, reason, effective_date, state, requested_by, "
+                "requested_at, updated_at) VALUES (?, 'jordan-blake', 'sam-patel', 'r', '2027-01-04', 'approved', "
+                "'cli:t', ?, ?)",
+                (crm_id, at, at),
+            )
+    with FakeSlack() as fake:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        posted = tierbot("--db", db, "handoff", "announce", "--post", "--channel", "C0TEAM", env=env)
+        assert posted.exit_code == 0, posted.stderr
+        assert "Posted 85 approved handoff(s) in 3 message(s) to C0TEAM." in posted.stdout
         posts = fake.calls_to("chat.postMessage")
         assert [json.dumps(p.body, ensure_ascii=False).count("→") for p in posts] == [40, 40, 5]
         assert "part 1 of 3" in posts[0].body["text"]
+        assert all(later.at - earlier.at >= 1.0 for earlier, later in itertools.pairwise(posts))  # paced
+    with open_store(db) as store:
         assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+        announced = [
+            json.loads(r[0]) for r in store.rows("SELECT after FROM audit_log WHERE action = 'handoff.announce'")
+        ]
+        assert sorted(len(a["handoffs"]) for a in announced) == [5, 40, 40]  # each message, once Slack took it
 
 
 # ---------------------------------------------------------------------------------- found in review
@@ -413,3 +413,38 @@ def test_a_long_plan_keeps_approve_all_and_the_held_moves_within_50_blocks(db: s
     assert len(shown.blocks) <= 50 and check_blocks(shown.blocks, surface="message") == []
     text = json.dumps(shown.blocks)
     assert "plan_approve" in text and "Held: these need a handoff" in text and "more blocks not shown" not in text
+
+
+def test_a_plan_whose_post_fails_is_kept_whole_shown_and_can_be_posted_again(db: str, tmp_path: Path) -> None:
+    moves = write_moves(tmp_path / "moves.csv", [[a, "sam-patel", "capacity"] for a in movable(db, 2)])
+    refused = tierbot("--db", db, "handoff", "plan", str(moves), "--post", "--channel", "C0PLANS")
+    assert refused.exit_code == 1 and "SLACK_BOT_TOKEN" in refused.stderr
+    assert "No transition plans yet" in tierbot("--db", db, "handoff", "plans").stdout  # checked before saving
+    with FakeSlack() as fake:
+        fake.outside.add("C0PLANS")  # tierbot was never invited there
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+        made = tierbot("--db", db, "handoff", "plan", str(moves), "--post", "--channel", "C0PLANS", env=env)
+        assert made.exit_code == 1
+        assert "Transition plan #1 from moves.csv: 2 move(s)" in made.stdout  # shown whole
+        assert "Saved plan #1 (below), but could not post it (tierbot is not in that channel" in made.stderr
+        assert "/invite @tierbot" in made.stderr and "`tierbot handoff plans 1 --post --channel" in made.stderr
+        listed = tierbot("--db", db, "handoff", "plans").stdout
+        assert "posted in" in listed and re.search(r"moves\.csv .* no\s*$", listed, re.M), listed
+        shown = tierbot("--db", db, "handoff", "plans", "1").stdout
+        assert "Not posted in Slack: `tierbot handoff plans 1 --post" in shown
+        owed = tierbot("--db", db, "slack", "outbox").stdout
+        assert re.search(r"plan\.post\s+failed\s+1 .*plan:1:post .*not_in_channel", owed), owed
+        fake.outside.discard("C0PLANS")  # someone invited tierbot
+        retried = tierbot("--db", db, "slack", "outbox", "--retry", env=env)
+        assert "Tried 1 effect(s) again: 1 delivered." in retried.stderr, retried.stderr
+        assert "Nothing waits in the outbox" in retried.stdout
+        assert "Posted for approval in Slack channel C0PLANS." in tierbot("--db", db, "handoff", "plans", "1").stdout
+        posted = tierbot("--db", db, "handoff", "plans", "1", "--post", "--channel", "C0OK", env=env)
+        assert posted.exit_code == 0, posted.stderr
+        assert "Posted plan #1 in channel C0OK for approval." in posted.stderr
+        assert "Posted for approval in Slack channel C0OK." in posted.stdout
+        assert [c.body["channel"] for c in fake.calls_to("chat.postMessage") if c.response.get("ok")] == [
+            "C0PLANS",
+            "C0OK",
+        ]
+    assert "C0OK" in tierbot("--db", db, "handoff", "plans").stdout

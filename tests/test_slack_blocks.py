@@ -86,6 +86,9 @@ def test_history_pages_fifteen_entries_at_a_time() -> None:
     ok_message(first.blocks)
     assert "Older" in str(first.blocks[-1]) and "Newer" not in str(first.blocks[-1])
     ok_message(history_message(history, 3).blocks)
+    middle = history_message(history, 1)  # Newer and Older side by side: two action_ids in one block
+    ok_message(middle.blocks)
+    assert [e["action_id"] for e in middle.blocks[-1]["elements"]] == ["tier_history:newer", "tier_history:older"]
 
 
 def row(i: int) -> TierRow:

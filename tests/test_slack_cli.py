@@ -185,3 +185,69 @@ def test_replay_exits_non_zero_when_the_app_refuses(db: str, tmp_path: Path) -> 
 def test_start_with_half_the_slack_settings_names_the_missing_one(db: str) -> None:
     result = tierbot("--db", db, "start", env=clean_env(SLACK_BOT_TOKEN="xoxb-half"))
     assert result.exit_code == 1 and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_a_revoked_token_or_slack_out_of_reach_at_start_up_is_said_and_tried_again() -> None:
+    from bot.config import SlackSettings
+    from bot.slack.app import wait_for_slack
+
+    said: list[str] = []
+    with FakeSlack() as fake:
+        fake.revoked.add("xoxb-revoked")
+        settings = SlackSettings(bot_token="xoxb-revoked", signing_secret=SECRET, api_url=fake.api_url)
+        pauses: list[float] = []
+
+        def pause(seconds: float) -> None:
+            pauses.append(seconds)
+            if len(pauses) == 3:
+                fake.revoked.clear()  # an admin reinstalled the app
+
+        found = wait_for_slack(settings, say=said.append, sleep=pause)
+    assert found["user_id"] == fake.bot_user_id
+    assert pauses == [1.0, 2.0, 4.0]
+    assert said[0] == (
+        "Slack refused the bot token (token_revoked): check SLACK_BOT_TOKEN (your app's OAuth & Permissions page, "
+        "Bot User OAuth Token; reinstall the app if the token was revoked). Trying again in 1 s (Ctrl-C stops)."
+    )
+
+    class Stop(Exception):
+        pass
+
+    def give_up(seconds: float) -> None:
+        raise Stop
+
+    down = SlackSettings(bot_token="xoxb-ok", signing_secret=SECRET, api_url="http://127.0.0.1:9/api/")
+    with pytest.raises(Stop):
+        wait_for_slack(down, say=said.append, sleep=give_up)
+    assert said[-1].startswith("Cannot reach Slack at http://127.0.0.1:9/api/ (")
+    assert "check SLACK_API_URL and the network. Trying again in 1 s" in said[-1]
+
+
+def test_serve_with_a_revoked_token_says_so_without_a_traceback_and_starts_once_it_works(db: str) -> None:
+    with FakeSlack() as fake:
+        fake.revoked.add("xoxb-cli")
+        env = clean_env(SLACK_BOT_TOKEN="xoxb-cli", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.api_url)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--db", db, "serve", "--port", "0"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: list[str] = []
+        try:
+            assert process.stderr is not None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any("listening on" in line for line in lines):
+                lines.append(process.stderr.readline())
+                if sum("token_revoked" in line for line in lines) == 2:
+                    fake.revoked.clear()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            if process.stderr is not None:
+                process.stderr.close()
+    log = "".join(lines)
+    assert "Slack refused the bot token (token_revoked)" in log and "Trying again in 2 s" in log
+    assert "Connected to Slack as tierbot" in log and "listening on" in log
+    assert "Traceback" not in log and "xoxb-cli" not in log

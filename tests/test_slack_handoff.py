@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
 
-from bot.slack.outbound import post_digest, send_checkins
+from bot.slack.outbound import send_checkins
 from bot.slack.signing import signed_headers
 from store import Store
 from workflows.clock import FixedClock
@@ -159,11 +158,15 @@ def test_a_move_failing_a_guardrail_needs_a_leaders_exception(slack: Workspace, 
     refusal = slack.next_reply(lambda: click_in_channel(slack, "handoff_exception", 1, MANAGER_NA, post["ts"]))
     assert "only a leader can approve it" in text_of(refusal)  # a manager: no form
     assert slack.fake.calls_to("views.open") == []
+    slack.wait_until(lambda: "as an exception" in str(denials(slack)))  # and the refusal is on the record
+    assert denials(slack)[-1] == (f"slack:{MANAGER_NA}", "approve handoff #1 as an exception")
     stale = slack.next_reply(lambda: click_in_channel(slack, "handoff_approve", 1, MANAGER_NA, post["ts"]))
     assert "fails a guardrail" in text_of(stale)
 
-    click_in_channel(slack, "handoff_exception", 1, LEADER, post["ts"])
-    form = slack.fake.wait_for("views.open")[-1].response["view"]
+    exception = slack.calls_after(
+        lambda: click_in_channel(slack, "handoff_exception", 1, LEADER, post["ts"]), "views.open"
+    )
+    form = exception[0].response["view"]
     blank = slack.submit(form, {"exception": {"value": {"type": "plain_text_input", "value": "  "}}}, user=LEADER)
     assert "exception" in blank.json()["errors"]
     assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
@@ -206,14 +209,27 @@ def test_without_a_channel_or_when_slack_refuses_it_the_deciders_get_dms(slack: 
     slack.fake.outside.add("C0NOTIN")
     post = propose(slack, movable_account(store))
     assert post.body["channel"] == MANAGER_NA and set(buttons_of(post.body)) == {"handoff_approve", "handoff_reject"}
-    slack.wait_until(lambda: any("by DM" in text_of(c.body) for c in slack.fake.calls_to("response_url")))
+    said = text_of(slack.last_reply())
+    assert f"asked <@{MANAGER_NA}> by DM" in said
+    assert "tierbot is not in that channel" in said and "/invite @tierbot" in said
     assert handoff_detail(store, 1).handoff.channel is None
+
+
+def test_the_requester_hears_only_what_was_delivered(slack: Workspace) -> None:
+    store = store_of(slack)
+    slack.fake.unreachable.add(MANAGER_NA)  # the one decider's DM cannot be delivered (deactivated)
+    slack.command("/handoff", f"{movable_account(store)} to <@{SAM}|sam> because capacity", user=CSM)
+    said = text_of(slack.last_reply())
+    assert "Asked" not in said and "asked" not in said, said
+    assert "Handoff #1" in said and "could not reach anyone in Slack" in said and "`tierbot handoff post 1`" in said
+    assert f"Slack refused the DM to <@{MANAGER_NA}>" in said
+    assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"  # it waits in App Home
 
 
 def test_handoff_naming_no_reason_opens_the_form_with_the_csm_picked(slack: Workspace) -> None:
     crm_id = movable_account(store_of(slack))
-    slack.command("/handoff", f"{crm_id} to <@{SAM}|sam>", user=CSM)
-    form = slack.fake.wait_for("views.open")[-1].response["view"]
+    opened = slack.calls_after(lambda: slack.command("/handoff", f"{crm_id} to <@{SAM}|sam>", user=CSM), "views.open")
+    form = opened[0].response["view"]
     select = next(b for b in form["blocks"] if b.get("block_id") == "to_csm")["element"]
     assert select["initial_option"]["value"] == "sam-patel"
 
@@ -251,8 +267,8 @@ def test_the_new_csm_gets_the_customer_note_and_approves_it(slack: Workspace) ->
     assert ":no_entry:" in text_of(refusal)
     assert store.scalar("SELECT state FROM handoff_drafts WHERE id = 1") == "draft"
 
-    slack.click("note_approve", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
-    update = slack.fake.wait_for("chat.update")[-1].body
+    approve = lambda: slack.click("note_approve", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])  # noqa: E731
+    update = slack.calls_after(approve, "chat.update")[0].body
     assert (update["channel"], update["ts"]) == (post["channel"], post["ts"])
     assert "Approved by <@UDEMO0007>" in text_of(update) and set(buttons_of(update)) == {"note_sent"}
     slack.click("note_sent", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
@@ -265,10 +281,23 @@ def test_the_new_csm_gets_the_customer_note_and_approves_it(slack: Workspace) ->
     }
 
 
+def denials(slack: Workspace) -> list[tuple[str, str]]:
+    rows = store_of(slack).query("SELECT actor, after FROM audit_log WHERE action = 'slack.denied' ORDER BY id")
+    return [(r["actor"], json.loads(r["after"])["action"]) for r in rows]
+
+
+def test_someone_refused_the_note_form_is_on_the_record(slack: Workspace) -> None:
+    approved_with_note(slack)
+    refusal = slack.next_reply(lambda: slack.click("note_edit", "1", user=CSM_EMEA))
+    assert ":no_entry:" in text_of(refusal) and slack.fake.calls_to("views.open") == []
+    slack.wait_until(lambda: bool(denials(slack)))
+    assert denials(slack) == [(f"slack:{CSM_EMEA}", "edit the customer note of handoff #1")]
+
+
 def test_editing_the_note_checks_it_and_updates_the_message(slack: Workspace) -> None:
     post = approved_with_note(slack)
-    slack.click("note_edit", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])
-    form = slack.fake.wait_for("views.open")[-1].response["view"]
+    edit = lambda: slack.click("note_edit", "1", user=SAM, channel=post["channel"], message_ts=post["ts"])  # noqa: E731
+    form = slack.calls_after(edit, "views.open")[0].response["view"]
 
     def values(subject: str, body: str) -> dict[str, Any]:
         return {
@@ -286,9 +315,13 @@ def test_editing_the_note_checks_it_and_updates_the_message(slack: Workspace) ->
     assert bad["response_action"] == "errors" and "Globex Corporation" in bad["errors"]["body"]
     assert "evil.example" in bad["errors"]["body"]
     good = "Hi! From 6 December 2026, Sam Patel will be your Customer Success Manager."
-    saved = slack.submit(form, values("Meet Sam Patel", good), user=SAM)
+    submitted: list[Any] = []
+    updates = slack.calls_after(
+        lambda: submitted.append(slack.submit(form, values("Meet Sam Patel", good), user=SAM)), "chat.update"
+    )
+    saved = submitted[0]
     assert saved.status == 200 and json.loads(saved.body or "{}").get("response_action") == "clear", saved.body
-    update = slack.fake.wait_for("chat.update")[-1].body
+    update = updates[0].body
     assert (update["channel"], update["ts"]) == (post["channel"], post["ts"])
     assert "Edited by a person" in text_of(update) and "note_approve" in buttons_of(update)
     store = store_of(slack)
@@ -401,16 +434,35 @@ def test_a_leader_is_offered_the_exception_when_a_guardrail_fails_at_approval(
     assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
 
 
-def test_a_digest_slack_refuses_is_announced_next_time(slack: Workspace, tmp_path: Path) -> None:
+def test_an_announcement_slack_refuses_says_to_invite_the_bot_and_is_not_recorded_as_announced(
+    slack: Workspace, tmp_path: Path
+) -> None:
     plan_id = make_plan(slack, tmp_path)
     deps = slack.registry.deps
     decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
-    slack.fake.fail_next("chat.postMessage", status=500, times=5)
-    with pytest.raises(SlackApiError):
-        post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
-    assert deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
-    done = post_digest(slack.registry.bolt.client, deps.store, "C0TEAM", actor="test", clock=deps.clock)
-    assert done.messages == 1 and deps.store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+    slack.fake.outside.add("C0TEAM")  # the bot was never invited there
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 0 of 3 approved handoff(s)" in said and "/invite @tierbot" in said, said
+    store = deps.store
+    assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 3
+    assert store.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'handoff.announce'") == 0
+    slack.fake.outside.discard("C0TEAM")  # invited
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 3 approved handoff(s) in <#C0TEAM>." in said
+    assert store.scalar("SELECT COUNT(*) FROM handoffs WHERE announced_at IS NULL") == 0
+    [entry] = store.query("SELECT after FROM audit_log WHERE action = 'handoff.announce'")
+    assert json.loads(entry["after"])["channel"] == "C0TEAM"
+
+
+def test_a_digest_slack_cannot_take_now_is_posted_when_it_can(slack: Workspace, tmp_path: Path) -> None:
+    plan_id = make_plan(slack, tmp_path)
+    deps = slack.registry.deps
+    decide_plan(deps.store, plan_id, approve=True, person=person_named(deps.store, "dana-whitfield"), clock=deps.clock)
+    slack.fake.fail_next("chat.postMessage", status=500, times=3)  # the client's own retries, then the outbox's
+    said = text_of(slack.next_reply(lambda: slack.command("/handoff", "announce", user=LEADER, channel="C0TEAM")))
+    assert "Posted 3 approved handoff(s) in <#C0TEAM>." in said
+    posts = [c for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == "C0TEAM"]
+    assert [c.status for c in posts] == [500, 500, 500, 200]
 
 
 def test_the_new_csms_home_lists_their_customer_notes_and_acts_on_them(slack: Workspace) -> None:
@@ -425,8 +477,8 @@ def test_the_new_csms_home_lists_their_customer_notes_and_acts_on_them(slack: Wo
     view = homes_of_sam()[-1]
     assert "*Customer notes* (1)" in text_of(view) and "to approve" in text_of(view)
     assert {"note_approve", "note_edit", "note_discard"} <= set(buttons_of(view))
-    slack.click("note_approve", "1", user=SAM, home=True)
-    update = slack.fake.wait_for("chat.update")[-1].body  # the DM shows the approval too
+    update = slack.calls_after(lambda: slack.click("note_approve", "1", user=SAM, home=True), "chat.update")[0].body
+    # the DM shows the approval too
     assert (update["channel"], update["ts"]) == (post["channel"], post["ts"]) and "note_sent" in buttons_of(update)
     slack.wait_until(lambda: len(homes_of_sam()) > before)
     view = homes_of_sam()[-1]

@@ -39,12 +39,15 @@ def test_a_csm_sees_their_book_renewals_and_workload(slack: Workspace) -> None:
 
 
 def test_the_book_pages_ten_accounts_at_a_time(slack: Workspace) -> None:
-    home_of(slack, CSM)
-    slack.click("home_page", "1", user=CSM, home=True)
-    view = slack.fake.wait_for("views.publish", 2)[-1].body["view"]
+    first = home_of(slack, CSM)
+    assert buttons_of(first) == {"workload_open": "", "home_page:next": "1"}
+    slack.click("home_page:next", "1", user=CSM, home=True)
+    published = slack.fake.wait_for("views.publish", 2)[-1]
+    assert published.response["ok"], published.response  # Slack takes it: one action_id per button of a block
+    view = published.body["view"]
     assert "(page 2 of 15)" in text_of(view)
     assert "Acme Corp · Strategic" not in text_of(view)
-    assert {"home_page"} <= set(buttons_of(view))
+    assert {"home_page:previous": "0", "home_page:next": "2"}.items() <= buttons_of(view).items()
 
 
 def test_a_leader_sees_the_tier_table_and_no_empty_book(slack: Workspace) -> None:
@@ -67,8 +70,10 @@ def request_handoff(
     reason: str = "Jordan's book is over capacity",
     effective: str = "2026-12-15",
 ) -> dict[str, Any]:
-    slack.click("handoff_request", account or movable_account(slack.registry.deps.store), user=user)
-    view = slack.fake.wait_for("views.open")[-1].response["view"]
+    crm_id = account or movable_account(slack.registry.deps.store)
+    view = slack.calls_after(lambda: slack.click("handoff_request", crm_id, user=user), "views.open")[0].response[
+        "view"
+    ]
     values = {
         "to_csm": {"value": {"type": "static_select", "selected_option": {"value": to} if to else None}},
         "effective": {"value": {"type": "datepicker", "selected_date": effective}},
@@ -83,11 +88,14 @@ def test_request_handoff_opens_a_form_and_sends_the_request_to_the_owners_manage
         "SELECT name FROM accounts WHERE crm_id = ?", (movable_account(slack.registry.deps.store),)
     )
     assert answer["response_action"] == "update"
-    assert f"Asked <@{MANAGER_NA}> to approve moving *{name}* to Sam Patel" in text_of(answer["view"])
-    dm = slack.fake.wait_for("chat.postMessage")[-1].body
+    said = text_of(answer["view"])  # the request is recorded; where it went comes once it went
+    assert f"Recorded your request to move *{name}* to Sam Patel" in said and f"<@{MANAGER_NA}>" in said
+    dm = slack.fake.wait_for("chat.postMessage")[0].body
     assert dm["channel"] == MANAGER_NA
     assert name in text_of(dm) and "Jordan Blake → Sam Patel" in text_of(dm)
     assert set(buttons_of(dm)) == {"handoff_approve", "handoff_reject"}
+    told = slack.fake.wait_for("chat.postMessage", 2)[1].body  # then the requester hears where it went
+    assert told["channel"] == CSM and f"asked <@{MANAGER_NA}> by DM" in text_of(told)
     assert "Waiting for your decision" in text_of(home_of(slack, MANAGER_NA))
     assert "Waiting for your decision" not in text_of(home_of(slack, MANAGER_EMEA, 2))
 
@@ -174,7 +182,11 @@ def test_requests_for_one_account_at_once_record_one(slack: Workspace) -> None:
     # A request that arrives after the first was recorded is refused in the form; one that raced
     # it past the form's check is refused when recorded, by DM. Either way: one handoff, three told.
     in_form = [a for a in answers if "already waiting" in str(a.json().get("errors", {}))]
-    by_dm = slack.fake.wait_for("chat.postMessage", 1 + 3 - len(in_form))
+
+    def refused_by_dm(calls: list[Any]) -> list[Any]:
+        return [c for c in calls if c.method == "chat.postMessage" and "already waiting" in text_of(c.body)]
+
+    # The refusals are DM'd after the acks: wait for the ones this run owes, not for any DM.
+    refusals = refused_by_dm(slack.fake.wait_until(lambda calls: len(refused_by_dm(calls)) >= 3 - len(in_form)))
     assert slack.registry.deps.store.scalar("SELECT COUNT(*) FROM handoffs") == 1
-    refusals = [c for c in by_dm if "already waiting" in text_of(c.body)]
     assert len(in_form) + len(refusals) == 3

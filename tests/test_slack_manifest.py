@@ -62,3 +62,17 @@ def test_every_button_and_form_the_blocks_use_has_a_listener(slack: Workspace) -
 
     used = set(re.findall(r'button\([^,]+, f?"([a-z_]+)', source))
     assert used <= set(slack.registry.actions), used - set(slack.registry.actions)
+
+
+def test_the_readme_roles_table_says_exactly_what_the_code_lets_each_role_do() -> None:
+    from engine.fields import ROLES
+    from engine.permissions import PERMISSIONS
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Roles", 1)[1].split("\n\n", 2)[1]
+    rows = {cells[1].strip(): cells[2] for line in table.splitlines() if len(cells := line.split("|")) > 3}
+    assert set(ROLES) <= set(rows)
+    for role in ROLES:
+        for permission in PERMISSIONS:
+            said = permission.action in rows[role]
+            assert said is (role in permission.roles), f"README's {role} row and `{permission.action}` disagree"

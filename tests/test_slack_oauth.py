@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +17,7 @@ from bot.slack.server import HttpServer
 from store import Store
 from workflows.clock import FixedClock
 
-from .slack_support import LEADER, SECRET, Workspace, text_of
+from .slack_support import CSM, LEADER, SECRET, Workspace, movable_account, text_of
 
 
 @pytest.fixture
@@ -26,8 +27,11 @@ def installable(demo_store: Store, clock: FixedClock) -> Iterator[Workspace]:
             client_id="1111.2222", client_secret="oauth-secret", signing_secret=SECRET, api_url=fake.api_url
         )
         registry = build_app(settings, demo_store, clock)
-        with HttpServer(registry.bolt, port=0) as server:
-            yield Workspace(fake, server, registry)
+        try:
+            with HttpServer.serving(registry, port=0) as server:
+                yield Workspace(fake, server, registry)
+        finally:
+            registry.deps.close()  # what is due is delivered before the fake Slack goes away
 
 
 def install(ws: Workspace, team: str) -> int:
@@ -67,3 +71,18 @@ def test_a_forged_or_reused_state_is_refused(installable: Workspace) -> None:
     status, _, _ = installable.get(f"/slack/oauth_redirect?code={code}&state=made-up", headers={"Cookie": "x=y"})
     assert status >= 400
     assert installable.registry.deps.store.scalar("SELECT COUNT(*) FROM slack_installations") == 0
+
+
+def test_what_follows_a_request_is_delivered_with_its_workspaces_token(installable: Workspace) -> None:
+    assert install(installable, "T0SECOND") == 200
+    crm_id = movable_account(installable.registry.deps.store)
+    request = installable.command_request("/handoff", f"{crm_id} to <@UDEMO0007> because capacity", user=CSM)
+    request = type(request)(request.body.replace("T0TIERBOT", "T0SECOND"), request.content_type)
+    assert installable.post(request).status == 200
+    said = text_of(installable.last_reply())
+    assert "Handoff #1: asked <@UDEMO0002> by DM" in said  # delivered from the outbox, as T0SECOND's bot
+    [dm] = [c for c in installable.fake.calls_to("chat.postMessage") if c.body["channel"] == "UDEMO0002"]
+    assert dm.response["ok"]
+    store = installable.registry.deps.store
+    teams = {json.loads(r[0]).get("team") for r in store.rows("SELECT payload FROM outbox")}
+    assert teams == {"T0SECOND"}

@@ -17,7 +17,7 @@ from store import Store
 from workflows.clock import FixedClock
 from workflows.roles import grant_role
 
-from .slack_support import CSM, STRANGER, Workspace, text_of, workspace
+from .slack_support import CSM, STRANGER, Workspace, holding_write_lock, text_of, workspace
 
 
 def test_forty_concurrent_tier_commands_are_all_acked_and_answered(slack: Workspace) -> None:
@@ -136,3 +136,46 @@ def test_acks_do_not_wait_while_the_store_is_busy_writing(slack: Workspace) -> N
             release.set()
             writer.join()
     assert len(slack.fake.wait_for("response_url", 2, timeout=15)) == 2  # the answers followed
+
+
+def test_answers_do_not_wait_behind_another_process_holding_the_write_lock(slack: Workspace) -> None:
+    store = slack.registry.deps.store
+    with holding_write_lock(store.path, 30):
+        # Every request writes a little bookkeeping, and a denial writes its audit entry: all of it
+        # waits for the lock, none of it may hold up an answer.
+        for _ in range(6):
+            slack.command("/tier", "acme health", user=STRANGER)
+            slack.command("/tier", "acme health", user=CSM)
+        started = time.monotonic()
+        answer = slack.command("/tier", "acme corp", user=CSM)
+        assert answer.status == 200
+        assert "Acme Corp" in text_of(slack.last_reply())
+        assert time.monotonic() - started < 3.0
+
+
+def test_a_long_rate_limit_on_one_method_does_not_hold_other_answers(slack: Workspace) -> None:
+    slack.fake.fail_next("chat.postMessage", 429, retry_after=30, times=100)
+    for _ in range(6):  # picked in App Home: each answer goes by DM, through chat.postMessage
+        slack.click("tier_pick", "ACC-0000002", user=CSM, home=True)
+    slack.fake.wait_for("chat.postMessage", 4)
+    started = time.monotonic()
+    slack.command("/tier", "acme corp", user=CSM)  # answered through its response URL
+    assert "Acme Corp" in text_of(slack.last_reply())
+    assert time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("status", [429, 502, 503])
+def test_a_reply_through_the_response_url_is_retried_on_rate_limits_and_server_errors(
+    slack: Workspace, status: int
+) -> None:
+    slack.fake.fail_next("response_url", status, retry_after=1)
+    slack.command("/tier", "acme corp", user=CSM)
+    assert "Acme Corp" in text_of(slack.last_reply())
+    assert [c.status for c in slack.fake.calls_to("response_url")] == [status, 200]
+
+
+def test_an_answer_slack_no_longer_takes_through_the_response_url_comes_by_dm(slack: Workspace) -> None:
+    slack.fake.fail_next("response_url", 503, times=5)
+    slack.command("/tier", "acme corp", user=CSM)
+    dm = slack.fake.wait_for("chat.postMessage")[0].body
+    assert dm["channel"] == CSM and "Acme Corp" in text_of(dm)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import socket
 import time
+
+import pytest
 
 from bot.slack.signing import signature, signed_headers
 
@@ -102,3 +108,114 @@ def test_a_csm_cannot_activate_a_rule_set_even_with_a_forged_button(slack: Works
     slack.wait_until(lambda: bool(store.query("SELECT 1 FROM audit_log WHERE action = 'slack.denied'")))
     denied = store.query("SELECT after FROM audit_log WHERE action = 'slack.denied'")
     assert "activate a rule set" in denied[-1]["after"]
+
+
+def refusals(slack: Workspace, count: int) -> list[dict]:
+    """The audit log's refusals, once ``count`` have been written (they are written after the answer)."""
+    store = slack.registry.deps.store
+
+    def found() -> list[dict]:
+        return store.query("SELECT actor, after FROM audit_log WHERE action = 'slack.refused' ORDER BY id")
+
+    slack.wait_until(lambda: len(found()) >= count)
+    return [{"actor": r["actor"]} | json.loads(r["after"]) for r in found()]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "reason"),
+    [
+        ("yesterday", None, "malformed X-Slack-Request-Timestamp"),
+        ("1e10", None, "malformed X-Slack-Request-Timestamp"),
+        ("99999999999999999999", None, "malformed X-Slack-Request-Timestamp"),
+        (None, "v0=not-hex", "malformed X-Slack-Signature"),
+        (None, "v0=" + "é" * 64, "malformed X-Slack-Signature"),
+        (None, "sha256=" + "0" * 64, "malformed X-Slack-Signature"),
+        ("", None, "unsigned (no X-Slack-Signature or X-Slack-Request-Timestamp)"),
+    ],
+)
+def test_malformed_signature_headers_get_401_not_500_and_are_audited(
+    slack: Workspace, timestamp: str | None, signature: str | None, reason: str
+) -> None:
+    request = slack.command_request("/tier", "acme corp")
+    headers = signed_headers(slack.secret, request)
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    raw = "\r\n".join(f"{k}: {v}" for k, v in headers.items()).encode("utf-8")
+    answer = post_raw(slack, raw, request.body.encode())
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:80]
+    assert refusals(slack, 1) == [
+        {
+            "actor": "slack:unverified",
+            "reason": reason,
+            "path": "/slack/events",
+            "remote": "127.0.0.1",
+            "bytes": len(request.body),
+        }
+    ]
+
+
+def test_a_bad_signature_a_stale_timestamp_and_a_replay_are_each_audited(slack: Workspace) -> None:
+    request = slack.command_request("/tier", "acme corp", user=CSM)
+    assert slack.post(request, headers=signed_headers("not-the-secret", request)).status == 401
+    stale = signed_headers(slack.secret, request, timestamp=int(time.time()) - 6 * 60)
+    assert slack.post(request, headers=stale).status == 401
+    headers = signed_headers(slack.secret, request)
+    assert slack.post(request, headers=headers).status == 200
+    assert slack.post(request, headers=headers).status == 401
+    assert [(r["actor"], r["reason"]) for r in refusals(slack, 3)] == [
+        ("slack:unverified", "signature does not match"),
+        ("slack:unverified", "timestamp outside the five-minute window"),
+        (f"slack:{CSM}", "replayed request (signature seen before)"),
+    ]
+
+
+def post_raw(slack: Workspace, headers: bytes, body: bytes, *, length: int | None = None) -> bytes:
+    """Send a request as bytes (headers Python's client would refuse to send, a lying
+    Content-Length) and return what came back within a few seconds."""
+    host, port = slack.server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        head = b"POST /slack/events HTTP/1.1\r\nHost: tierbot\r\nConnection: close\r\n" + headers
+        head += f"\r\nContent-Length: {len(body) if length is None else length}\r\n\r\n".encode()
+        with contextlib.suppress(OSError):  # the server may hang up before taking it all: that is the point
+            conn.sendall(head + body)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and length is not None:
+                    break
+        except OSError:
+            pass
+    return answer
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_and_never_logged(
+    slack: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    forged = b"command=%2Ftier&text=FORGED-MARKER" + b"x" * 200_000
+    headers = (
+        b"Content-Type: application/x-www-form-urlencoded\r\nX-Slack-Request-Timestamp: 1\r\nX-Slack-Signature: v0=0"
+    )
+    started = time.monotonic()
+    answer = post_raw(slack, headers, forged, length=100_000_000)  # claims 100 MB, sends 200 KB
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+    assert time.monotonic() - started < 2
+    [refusal] = refusals(slack, 1)
+    assert refusal["reason"] == "body too large" and refusal["bytes"] == 100_000_000
+    just_over = slack.command_request("/tier", "acme corp " + "y" * 1_000_000)
+    signed = "\r\n".join(f"{k}: {v}" for k, v in signed_headers(slack.secret, just_over).items()).encode()
+    # Sent raw: the server answers 413 and hangs up before taking the whole body (a client that
+    # insists on sending it all would see a broken pipe instead of the answer).
+    assert post_raw(slack, signed, just_over.body.encode()).startswith(b"HTTP/1.1 413")
+    assert "FORGED-MARKER" not in caplog.text and "yyyyyyyyyy" not in caplog.text
+
+
+def test_a_forged_body_is_never_logged(slack: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    request = slack.command_request("/tier", "FORGED-MARKER acme corp")
+    assert slack.post(request, headers=signed_headers("not-the-secret", request)).status == 401
+    refusals(slack, 1)
+    assert "FORGED-MARKER" not in caplog.text

@@ -40,6 +40,16 @@ def test_segment_share_posts_the_table_and_the_chart_in_the_channel(slack: Works
     assert uploads[-1].body["channel_id"] == "C0TEAM"
 
 
+def test_sharing_in_a_channel_without_the_bot_says_to_invite_it(slack: Workspace) -> None:
+    slack.fake.outside.add("C0TEAM")
+    slack.command("/segment", user=CSM)
+    slack.replies(2)
+    slack.click("segment_share", "x", user=CSM, channel="C0TEAM", message_ts="1700000002.000100")
+    said = text_of(slack.last_reply(2))  # shared, then the card says what became of the chart
+    assert "the chart could not go with it: tierbot is not in that channel" in said
+    assert "invite it with `/invite @tierbot` there" in said
+
+
 def test_leaders_see_what_if_buttons_for_drafts_and_csms_do_not(slack: Workspace) -> None:
     deps = slack.registry.deps
     propose(deps.store, actor="test", clock=deps.clock, books=deps.books, by="arr-share", bands=[15, 40])

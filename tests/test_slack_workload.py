@@ -21,9 +21,11 @@ def values(hours: dict[str, str], capacity: str = "35", note: str | None = None)
 
 
 def open_form(slack: Workspace, user: str = CSM) -> dict[str, Any]:
+    """The form this /workload opens (never one an earlier command opened)."""
+    before = len(slack.fake.calls_to("views.open"))
     answer = slack.command("/workload", user=user)
     assert answer.status == 200
-    opened = slack.fake.wait_for("views.open")[-1]
+    opened = slack.fake.wait_for("views.open", before + 1)[before]
     assert opened.status == 200 and opened.response["ok"], opened.response
     return opened.response["view"]
 
@@ -42,7 +44,7 @@ def test_submitting_stores_the_estimate_and_submitting_again_updates_it(slack: W
     assert saved["response_action"] == "update"
     assert "Saved your estimate for *2026-Q4*: 32.5 hours" in text_of(saved["view"])
     store = slack.registry.deps.store
-    home = slack.fake.wait_for("views.publish")[-1].body["view"]  # App Home follows at once
+    home = slack.fake.wait_for("views.publish")[0].body["view"]  # App Home follows at once (the first publish)
     assert "*Your workload, 2026-Q4:* 32.5 h a week of work, 35 h capacity." in text_of(home)
     row = store.query("SELECT * FROM workload_submissions")[0]
     assert row["csm_id"] == "jordan-blake" and row["period"] == "2026-Q4" and row["escalations"] == 3.5
@@ -96,10 +98,8 @@ def test_a_round_asks_every_csm_reminds_the_rest_and_closes_with_a_summary(slack
     assert {"workload_open"} <= {e["action_id"] for c in dms for b in c.body["blocks"] for e in b.get("elements", [])}
 
     # Jordan answers from the DM's button; the DM then says it is done.
-    slack.click("workload_open", "1", user=CSM)
-    view = slack.fake.wait_for("views.open")[-1].response["view"]
-    slack.submit(view, values(HOURS), user=CSM)
-    done = slack.fake.wait_for("chat.update")[-1]
+    view = slack.calls_after(lambda: slack.click("workload_open", "1", user=CSM), "views.open")[0].response["view"]
+    done = slack.calls_after(lambda: slack.submit(view, values(HOURS), user=CSM), "chat.update")[0]
     assert "estimate is in" in text_of(done.body)
 
     slack.command("/workload", "status", user=LEADER)

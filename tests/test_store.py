@@ -33,6 +33,7 @@ def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
             "m008_account_name_keys",
             "m009_note_records",
             "m010_values_as_written",
+            "m011_outbox",
         ]
 
 

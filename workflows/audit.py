@@ -7,6 +7,8 @@ from typing import Any
 
 from store import Store, audit, imports
 from store import accounts as account_queries
+from store.audit import AuditEntry
+from workflows.clock import Clock, timestamp
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,12 @@ def audit_trail(store: Store, *, limit: int = 20, entity: str | None = None) -> 
                 else origin
             )
     return AuditTrail(entity, entries, created)
+
+
+def record_refusal(store: Store, reason: str, *, actor: str, details: dict[str, Any], clock: Clock) -> None:
+    """Write a request refused before it reached anyone (forged, stale, replayed, too large)."""
+    with store.transaction():
+        audit.record(
+            store,
+            [AuditEntry(timestamp(clock), actor, "slack.refused", "slack_request", None, {"reason": reason} | details)],
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -41,7 +42,18 @@ from store import workload as stored_workload
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
 from workflows.lookup import NameIndex
-from workflows.roles import Person, actor_name, actor_of, actor_slack_id, holders, identify, is_actor, record_denial
+from workflows.outbox import Effect, Effects, record_effects
+from workflows.roles import (
+    Person,
+    actor_name,
+    actor_of,
+    actor_slack_id,
+    holders,
+    identify,
+    is_actor,
+    record_denial,
+    slack_ids_of,
+)
 from workflows.tiers import one_account
 
 REASON_LENGTH = 500
@@ -421,8 +433,10 @@ def request_handoff(
     reason: str | None,
     effective: str | None,
     clock: Clock,
+    then: Effects | None = None,
 ) -> Handoff:
-    """Record a proposed move of ``crm_id`` to ``to_csm`` with its guardrails; problems by field."""
+    """Record a proposed move of ``crm_id`` to ``to_csm`` with its guardrails; problems by field.
+    ``then`` gives what must follow (sending it for a decision), recorded in the same transaction."""
     at = timestamp(clock)
     actor = actor_of(person)
     with store.transaction():
@@ -461,6 +475,8 @@ def request_handoff(
                 )
             ],
         )
+        if then is not None:
+            record_effects(store, then(get_handoff(store, handoff_id)), actor=actor, clock=clock)
     return get_handoff(store, handoff_id)
 
 
@@ -474,6 +490,7 @@ def propose_handoff(
     effective: date | None,
     clock: Clock,
     names: NameIndex | None = None,
+    then: Effects | None = None,
 ) -> Handoff:
     """`tierbot handoff propose ACCOUNT --to CSM`: the account by any name, the CSM by any reference."""
     match = one_account(store, account, names)
@@ -487,6 +504,7 @@ def propose_handoff(
             reason=reason,
             effective=effective.isoformat() if effective else None,
             clock=clock,
+            then=then,
         )
     except InvalidFields as invalid:
         raise InputError(" ".join(invalid.errors.values())) from None
@@ -549,9 +567,11 @@ def decide_handoff(
     clock: Clock,
     note: str | None = None,
     exception: str | None = None,
+    then: Effects | None = None,
 ) -> Handoff:
     """Approve or reject a proposed move. Only a manager of either CSM, or a leader, may; a move
-    failing a guardrail is approved only by a leader, with ``exception`` saying why."""
+    failing a guardrail is approved only by a leader, with ``exception`` saying why. ``then``
+    gives what must follow the decision (``decision_effects``), recorded in its transaction."""
     handoff = get_handoff(store, handoff_id)
     if not may_decide(store, person, handoff):
         action = f"decide handoff #{handoff.id}"
@@ -615,7 +635,39 @@ def decide_handoff(
                 )
             ],
         )
+        if then is not None:
+            record_effects(store, then(get_handoff(store, handoff_id)), actor=actor, clock=clock)
     return get_handoff(store, handoff_id)
+
+
+def request_effects(
+    handoff: Handoff, *, reply: Mapping[str, Any] | None = None, key: str | None = None
+) -> list[Effect]:
+    """What follows a proposal: the request sent for a decision (the managers' channel, or DMs to
+    the deciders), then, to ``reply`` (a Slack user or response URL), where it actually went.
+    Another ``key`` sends it once more (`tierbot handoff post`)."""
+    payload: dict[str, Any] = {"handoff": handoff.id} | ({"reply": dict(reply)} if reply else {})
+    return [Effect(key or f"handoff:{handoff.id}:request", "handoff.request", payload)]
+
+
+def decision_effects(
+    store: Store, handoff: Handoff, *, decider: str | None = None, tell: Mapping[str, Any] | None = None
+) -> list[Effect]:
+    """What must follow a decision: the customer note drafted for the new CSM (when approved), the
+    decision DM'd to the requester and both CSMs (not to ``decider``, the Slack id of whoever
+    decided), the request's channel message and its thread. ``tell``: whom to tell what could not
+    be done (a Slack user, a response URL)."""
+    base: dict[str, Any] = {"handoff": handoff.id} | ({"tell": dict(tell)} if tell else {})
+    key = f"handoff:{handoff.id}:{handoff.state}"
+    effects = [Effect(f"handoff:{handoff.id}:note", "handoff.note", base)] if handoff.state == "approved" else []
+    people = [handoff.requested_by_slack, *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
+    for user in dict.fromkeys(p for p in people if p and p != decider):
+        effects.append(Effect(f"{key}:dm:{user}", "handoff.dm", base | {"user": user}))
+    effects += [
+        Effect(f"{key}:message", "handoff.update", base),
+        Effect(f"{key}:thread", "handoff.thread", base),
+    ]
+    return effects
 
 
 # ---------------------------------------------------------------------------------- later steps

@@ -5,6 +5,7 @@ line becomes an approved handoff), exported as a worksheet; then check-ins and a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ from workflows.handoffs import (
     resolve_csm,
 )
 from workflows.lookup import NameIndex
+from workflows.outbox import Effect, record_effects
 from workflows.roles import Person, actor_name, actor_of, holders, record_denial
 from workflows.tiers import one_account
 
@@ -245,9 +247,11 @@ def create_plan(
     weekly_limit: int = WEEKLY_LIMIT,
     horizon_weeks: int = HORIZON_WEEKS,
     names: NameIndex | None = None,
+    then: Callable[[int], Sequence[Effect]] | None = None,
 ) -> TransitionPlan:
     """Read the moves in ``path``, place them in weekly batches and keep the plan (nothing is
-    decided yet: approving a line creates its handoff)."""
+    decided yet: approving a line creates its handoff). ``then`` (given the plan's id) is what
+    must follow, posting it say, recorded with the plan: the plan and its post land together."""
     if not 1 <= weekly_limit <= MAX_WEEKLY_LIMIT:
         raise InputError(f"--weekly-limit is {weekly_limit}: give 1 to {MAX_WEEKLY_LIMIT} moves per CSM per week.")
     if not 1 <= horizon_weeks <= MAX_HORIZON_WEEKS:
@@ -298,6 +302,8 @@ def create_plan(
                 )
             ],
         )
+        if then is not None:
+            record_effects(store, then(plan_id), actor=actor, clock=clock)
     return get_plan(store, plan_id)
 
 
@@ -375,6 +381,7 @@ class PlanSummary:
     held: int
     approved: int
     rejected: int
+    channel: str | None = None  # where it was posted for approval (None: not posted)
 
 
 @dataclass(frozen=True)
@@ -396,6 +403,7 @@ def list_plans(store: Store) -> PlanList:
                 int(r["held"] or 0),
                 int(r["approved"] or 0),
                 int(r["rejected"] or 0),
+                r["channel"],
             )
             for r in stored.listing(store)
         )
@@ -430,10 +438,12 @@ def decide_plan(
     person: Person,
     clock: Clock,
     lines: list[int] | None = None,
+    then: Callable[[int, Handoff | None], Sequence[Effect]] | None = None,
 ) -> PlanDecision:
     """Approve (each line becomes an approved handoff) or reject the planned lines — all of
     them, or ``lines``. Lines this person may not decide, or that no longer pass, are left
-    planned and said why; held lines need a handoff with a leader's exception."""
+    planned and said why; held lines need a handoff with a leader's exception. ``then`` (given
+    the line and its handoff) is what must follow each line's decision, recorded with it."""
     plan = get_plan(store, plan_id)
     by_number = {line.line: line for line in plan.lines}
     unknown = [n for n in (lines or []) if n not in by_number]
@@ -501,6 +511,9 @@ def decide_plan(
                         )
                     ],
                 )
+                if then is not None:
+                    decided = get_handoff(store, handoff_id) if handoff_id else None
+                    record_effects(store, then(line.line, decided), actor=actor, clock=clock)
         except (InputError, NotAllowed) as failure:  # it fails a guardrail now, or the owner changed
             skipped.append((line.line, str(failure)))
             continue
@@ -708,18 +721,44 @@ def pending_announcement(store: Store) -> Announcement:
     return Announcement(tuple(get_handoff(store, i) for i in stored.unannounced(store)))
 
 
-def claim_announcement(store: Store, handoff_ids: list[int], *, actor: str, clock: Clock) -> list[int]:
-    """Mark handoffs announced before posting them: the ids this run claimed (another run posting
-    at the same moment gets the rest, so none is announced twice)."""
+def queue_announcement(
+    store: Store, *, actor: str, clock: Clock, then: Callable[[list[Handoff]], Sequence[Effect]]
+) -> list[Handoff]:
+    """Claim every approved handoff not announced yet and record the digest's posts (``then``)
+    with the claim, in one transaction: two runs at once never announce one twice, and a claim
+    never stays without its post. The handoffs claimed; none when nothing waits."""
     at = timestamp(clock)
     with store.transaction():
-        claimed = [i for i in handoff_ids if stored.mark_announced(store, [i], at)]
+        waiting = [get_handoff(store, i) for i in stored.unannounced(store)]
+        claimed = [h for h in waiting if stored.mark_announced(store, [h.id], at)]
         if claimed:
-            audit.record(store, [AuditEntry(at, actor, "handoff.announce", "handoffs", None, {"handoffs": claimed})])
+            record_effects(store, then(claimed), actor=actor, clock=clock)
     return claimed
 
 
+def confirm_announcement(
+    store: Store, handoff_ids: list[int], *, channel: str, ts: str, actor: str, clock: Clock
+) -> None:
+    """Slack took the digest's message: now the audit log says they were announced (inside the
+    caller's transaction, with the delivery marked done)."""
+    at = timestamp(clock)
+    with store.transaction():
+        audit.record(
+            store,
+            [
+                AuditEntry(
+                    at,
+                    actor,
+                    "handoff.announce",
+                    "handoffs",
+                    None,
+                    {"handoffs": handoff_ids, "channel": channel, "ts": ts},
+                )
+            ],
+        )
+
+
 def release_announcement(store: Store, handoff_ids: list[int]) -> None:
-    """Slack refused the digest: these are announced next time."""
+    """Slack refused the digest: these are announced next time, and nothing says they were."""
     with store.transaction():
         stored.unmark_announced(store, handoff_ids)

@@ -38,6 +38,7 @@ _DOMAIN_OF = {
     "workflows.handoffs": "handoffs",
     "workflows.plans": "handoffs",
     "bot.slack.replay": "slack",
+    "workflows.outbox": "slack",
 }
 DOMAINS = ("lookup", "workspace", "tiers", "rules", "handoffs", "slack")
 

@@ -184,6 +184,13 @@ def _(plan: TransitionPlan) -> str:
         lines += [f"  row {h.line}: {h.account_name} → {h.to_name or h.to_csm}: {h.note}" for h in plan.held]
     if plan.count("planned"):
         lines += ["", f"Approve: tierbot handoff plan-approve {plan.id} --as PERSON [--line N]"]
+    if plan.channel:
+        lines.append(f"Posted for approval in Slack channel {plan.channel}.")
+    else:
+        lines.append(
+            f"Not posted in Slack: `tierbot handoff plans {plan.id} --post [--channel C…]` posts it, or "
+            f"`/handoff plan {plan.id}` in the channel."
+        )
     return "\n".join(lines)
 
 
@@ -246,8 +253,8 @@ def _(listing: PlanList) -> str:
     if not listing.plans:
         return "No transition plans yet: `tierbot handoff plan FILE` makes one."
     rows = [
-        (p.id, p.source, p.start_date, p.lines, p.batches, p.planned, p.approved, p.rejected, p.held)
+        (p.id, p.source, p.start_date, p.lines, p.batches, p.planned, p.approved, p.rejected, p.held, p.channel or "no")
         for p in listing.plans
     ]
-    headers = ("plan", "file", "from", "moves", "batches", "to decide", "approved", "rejected", "held")
+    headers = ("plan", "file", "from", "moves", "batches", "to decide", "approved", "rejected", "held", "posted in")
     return tabulate(rows, headers=headers)

@@ -8,24 +8,26 @@ errors; a listener pool large enough that acks never queue behind slow work.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSettings
+from bot.slack import intents  # noqa: F401  (registers the handlers of recorded Slack requests)
 from bot.slack.deps import SlackDeps
 from bot.slack.installations import StoreInstallations, StoreOAuthStates
 from bot.slack.listeners import handoff, home, notes, plans, segment, tier, workload
 from bot.slack.middleware import at_most_once, identify_person
+from bot.slack.outbox import Deliverer
 from bot.slack.registry import Registry
+from bot.slack.retries import ANSWER_PATIENCE_S, retry_handlers
 from engine.errors import InputError
 from store import Store
 from workflows.clock import Clock
@@ -55,18 +57,66 @@ class SlackNotConfigured(InputError):
     """Slack settings are missing or contradict each other."""
 
 
-def web_client(settings: SlackSettings, token: str | None = None) -> WebClient:
-    """A Web API client for ``SLACK_API_URL`` that waits out rate limits and retries server errors."""
+def web_client(
+    settings: SlackSettings, token: str | None = None, *, patience_s: float = ANSWER_PATIENCE_S
+) -> WebClient:
+    """A Web API client for ``SLACK_API_URL`` that retries server errors and waits out short rate limits."""
     return WebClient(
         token=token,
         base_url=settings.api_url or SLACK_API,
         timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),  # sleeps for Retry-After, then retries
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(patience_s),
     )
+
+
+def delivery_clients(settings: SlackSettings, store: Store) -> Callable[[str | None], WebClient]:
+    """The Web API client to deliver the outbox with, per workspace: the bot token's, or the
+    token a workspace's install left in the store. It never sleeps on a rate limit: the outbox
+    tries again after Slack's Retry-After instead."""
+    if settings.bot_token:
+        client = web_client(settings, settings.bot_token, patience_s=0)
+        return lambda team: client
+    installations = StoreInstallations(store, str(settings.client_id))
+
+    def for_team(team: str | None) -> WebClient:
+        bot = installations.find_bot(enterprise_id=None, team_id=team)
+        if bot is None or not bot.bot_token:
+            raise SlackNotConfigured(f"tierbot is not installed in workspace {team}: install it from /slack/install.")
+        return web_client(settings, bot.bot_token, patience_s=0)
+
+    return for_team
+
+
+STARTUP_PAUSE_S = 1.0
+STARTUP_MAX_PAUSE_S = 60.0
+
+
+def wait_for_slack(
+    settings: SlackSettings,
+    *,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Check the bot token with Slack (auth.test) before serving: a revoked or mistyped token,
+    or a Slack that cannot be reached, is said in a sentence and tried again, waiting longer each
+    time (up to a minute), until it works or someone stops the bot. Returns Slack's answer."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url or SLACK_API, timeout=10)
+    pause = STARTUP_PAUSE_S
+    while True:
+        try:
+            return dict(client.auth_test().data)  # type: ignore[arg-type]
+        except SlackApiError as refused:
+            error = refused.response.get("error")
+            problem = (
+                f"Slack refused the bot token ({error}): check SLACK_BOT_TOKEN (your app's OAuth & Permissions "
+                "page, Bot User OAuth Token; reinstall the app if the token was revoked)"
+            )
+        except (OSError, TimeoutError) as failure:
+            reason = getattr(failure, "reason", None) or failure
+            problem = f"Cannot reach Slack at {client.base_url} ({reason}): check SLACK_API_URL and the network"
+        say(f"{problem}. Trying again in {pause:.0f} s (Ctrl-C stops).")
+        sleep(pause)
+        pause = min(pause * 2, STARTUP_MAX_PAUSE_S)
 
 
 def authorization_url(settings: SlackSettings) -> str:
@@ -133,6 +183,7 @@ def build_app(
         logger=log,
     )
     deps = SlackDeps(store=store, clock=clock, settings=settings, writer=writer or NoteWriter())
+    deps.deliverer = Deliverer(store, clock, delivery_clients(settings, store), deps.writer, deps=deps).start()
     bolt.use(at_most_once(deps))
     bolt.use(identify_person(deps))
     registry = Registry(bolt, deps)

@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSettings
 from store import Store
+from workflows.audit import record_refusal
 from workflows.books import BookCache
 from workflows.clock import Clock
 from workflows.drafting import NoteWriter
@@ -21,8 +23,13 @@ from workflows.idempotency import Once, RecentKeys, remember
 from workflows.lookup import NameIndex
 from workflows.roles import group_subjects
 
+if TYPE_CHECKING:
+    from bot.slack.outbox import Deliverer
+
 log = logging.getLogger("tierbot.slack")
 
+UNVERIFIED = "slack:unverified"  # the audit's actor for a request whose sender is not proven
+INTAKE_BUSY_S = 1.5  # the longest a request's ack waits for another writer before saying so
 GROUPS_TTL_S = 300.0
 WORK_THREADS = 4  # user-group membership is fetched from Slack at most every five minutes
 
@@ -93,16 +100,31 @@ class SlackDeps:
     work: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
     )
+    # Bookkeeping (keys received, refusals' audit entries) waits for the store's write lock, which
+    # another process may hold for a while: on its own thread, so it never takes a work thread.
+    bookkeeping: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-bookkeeping")
+    )
     # A second connection for what runs before the ack (who is asking, was this seen): reads on
     # it never queue behind a write transaction on the main connection (WAL readers do not wait).
     reader: Store = field(init=False)
+    # A third, for the one write before an ack (a request recorded in the outbox): its own lock,
+    # and a short busy timeout, so the ack says "busy, try again" inside Slack's 3 seconds.
+    intake: Store = field(init=False)
     once: Once = field(init=False)
     recent: RecentKeys = field(init=False)
+    deliverer: Deliverer | None = None  # delivers the outbox; set by build_app
 
     def __post_init__(self) -> None:
         self.once = Once(self.store)
         self.reader = Store(self.store.path, create=False, today=self.store.today)
+        self.intake = Store(self.store.path, create=False, today=self.store.today, busy_timeout_s=INTAKE_BUSY_S)
         self.recent = RecentKeys(self.reader, lambda key: self.in_background(remember, self.store, key))
+
+    def kick(self) -> None:
+        """Something was recorded in the outbox: deliver it now."""
+        if self.deliverer is not None:
+            self.deliverer.kick()
 
     def in_background(self, job: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Run bookkeeping (an audit entry, a key received) off the request's path; log failures."""
@@ -113,9 +135,17 @@ class SlackDeps:
             except Exception:
                 log.exception("background bookkeeping failed (%s)", getattr(job, "__name__", job))
 
-        self.work.submit(run)
+        self.bookkeeping.submit(run)
+
+    def refused(self, reason: str, *, actor: str = UNVERIFIED, **details: object) -> None:
+        """Audit a request refused before any listener ran, after the answer has gone."""
+        self.in_background(record_refusal, self.store, reason, actor=actor, details=details, clock=self.clock)
 
     def close(self) -> None:
-        """Finish the work already accepted, then stop."""
+        """Finish the work already accepted, deliver what is due, then stop."""
         self.work.shutdown(wait=True)
+        if self.deliverer is not None:
+            self.deliverer.stop()
+        self.bookkeeping.shutdown(wait=True)
         self.reader.close()
+        self.intake.close()

@@ -13,9 +13,12 @@
   `stop()` sends a close frame and waits for the client to hang up.
 
 It records every request as a `Call` and enforces what would make real Slack refuse a request, so a test that passes
-here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`), single-use trigger ids that expire,
+here does not fail in a workspace: Block Kit limits (`check_blocks`, `check_view`: sizes, a block_id once per message or
+view, an action_id once per block), single-use trigger ids that expire,
 `views.update` hash conflicts, at most 5 posts per response URL, and `chat.update` only of messages it posted.
-`fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries.
+`fail_next` injects 429 (with Retry-After) and 5xx answers to exercise the app's retries; `outside` (channels the bot
+was not invited to: not_in_channel), `unreachable` (users a DM cannot reach: user_not_found) and `revoked` (tokens an
+admin revoked: token_revoked) make Slack refuse the way it does.
 
 Socket Mode in tests: connect the app (`handler.connect()`), then `socket_send(type, payload)` delivers an envelope
 (`events_api`, `slash_commands` or `interactive`) to the newest connection and returns its envelope id;
@@ -143,8 +146,15 @@ class _Checker:
                 if not (isinstance(element, dict) and element.get("type") == "image"):
                     self.text(element, f"{where}/elements/{j}", 3000)
         elif kind == "actions":
+            action_ids: set[str] = set()
             for j, element in enumerate(self.items(block.get("elements"), 25, f"{where}/elements")):
                 self.element(element, f"{where}/elements/{j}")
+                action_id = element.get("action_id") if isinstance(element, dict) else None
+                # Slack refuses the whole message when two elements of one block share an action_id.
+                if action_id in action_ids:
+                    self.bad(f"duplicate action_id {action_id!r}", f"{where}/elements/{j}/action_id")
+                if action_id is not None:
+                    action_ids.add(action_id)
         elif kind == "image":
             if not block.get("alt_text"):
                 self.bad("must provide alt_text", where)
@@ -440,6 +450,8 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self.views: dict[str, dict] = {}
         self.outside: set[str] = set()  # channels the bot is not in: posts there are refused (not_in_channel)
+        self.unreachable: set[str] = set()  # users a DM cannot reach (deactivated): posts refused (user_not_found)
+        self.revoked: set[str] = set()  # tokens an admin revoked: every call answers token_revoked
         # One condition guards all state; handlers are quick dictionary work, so serialising them costs nothing.
         self._cond = threading.Condition()
         self._calls: list[Call] = []
@@ -574,6 +586,11 @@ class FakeSlack:
             raise ValueError(f"fail_next fakes 429 or 5xx answers, not {status}")
         with self._cond:
             self._failures[method].extend([(status, retry_after)] * times)
+
+    def clear_failures(self) -> None:
+        """Forget the failures ``fail_next`` still had to give."""
+        with self._cond:
+            self._failures.clear()
 
     # --- Socket Mode ----------------------------------------------------------------------------------------------
 
@@ -784,6 +801,8 @@ class FakeSlack:
             return _error("not_allowed_token_type" if token.startswith("xox") else "invalid_auth")
         if not token.startswith("xox"):
             return _error("invalid_auth")
+        if token in self.revoked:
+            return _error("token_revoked")
         self._token = token
         return handler(args)
 
@@ -868,6 +887,8 @@ class FakeSlack:
             return _error("channel_not_found")
         if args["channel"] in self.outside:
             return _error("not_in_channel")
+        if args["channel"] in self.unreachable:
+            return _error("user_not_found")
         if problem := self._message_problem(args):
             return problem
         channel, ts = self._channel(args["channel"]), self._new_ts()
@@ -1031,6 +1052,8 @@ class FakeSlack:
         return 200, {"ok": True}, {}
 
     def _complete_upload(self, args: dict) -> dict:
+        if args.get("channel_id") in self.outside:
+            return _error("not_in_channel")
         entries = args.get("files")
         if not isinstance(entries, list) or not entries:
             return _invalid_arguments(["missing required field: files"])

@@ -16,7 +16,8 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.slack.blocks.common import denied_message, notice_view
-from bot.slack.deps import SlackDeps
+from bot.slack.deps import UNVERIFIED, SlackDeps
+from bot.slack.retries import ResponseUrlRefused, respond_through
 from engine.errors import NotAllowed
 from engine.permissions import Permission
 from workflows.roles import Person, denial, identify, record_denial
@@ -44,6 +45,8 @@ def at_most_once(deps: SlackDeps) -> Callable[..., BoltResponse | None]:
         # the event id below catches it. Anything else seen twice was replayed by someone else.
         if signature and not retried and not deps.recent.first_time(f"signature:{signature}"):
             log.warning("refused a replayed request (signature seen before)")
+            user = req.context.user_id
+            deps.refused("replayed request (signature seen before)", actor=f"slack:{user}" if user else UNVERIFIED)
             return BoltResponse(status=401, body="This request was already received once; replays are refused.")
         event_id = body.get("event_id")
         if kind_of(body) == "event" and event_id and not deps.recent.first_time(f"event:{event_id}"):
@@ -73,7 +76,6 @@ def requires(deps: SlackDeps, permission: Permission, where: str) -> Callable[..
         ack: Any,
         body: dict[str, Any],
         context: dict[str, Any],
-        respond: Any,
         client: WebClient,
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
@@ -83,7 +85,7 @@ def requires(deps: SlackDeps, permission: Permission, where: str) -> Callable[..
             return next()
         # Returning the ack's response (and not calling next) is how Bolt listener middleware
         # answers a request itself.
-        return deny(ack, respond, client, body, person.slack_user_id, refused)
+        return deny(ack, client, body, person.slack_user_id, refused)
 
     return middleware
 
@@ -96,9 +98,7 @@ def check(deps: SlackDeps, person: Person, permission: Permission, where: str) -
     return refused
 
 
-def deny(
-    ack: Any, respond: Any, client: WebClient, body: dict[str, Any], user_id: str, denial: NotAllowed
-) -> BoltResponse:
+def deny(ack: Any, client: WebClient, body: dict[str, Any], user_id: str, denial: NotAllowed) -> BoltResponse:
     """Tell the person, privately, that they may not, and who may; return the ack's response."""
     note = denied_message(denial)
     kind = kind_of(body)
@@ -108,7 +108,13 @@ def deny(
         return ack(response_action="update", view=notice_view("Not allowed", note))
     acked = ack()
     if body.get("response_url"):
-        respond(response_type="ephemeral", replace_original=False, **note.as_kwargs())
-    else:  # a button in App Home or a DM without a response URL: answer in the app's DM
-        client.chat_postMessage(channel=user_id, **note.as_kwargs())
+        try:
+            respond_through(
+                str(body["response_url"]), {"response_type": "ephemeral", "replace_original": False} | note.as_kwargs()
+            )
+            return acked
+        except ResponseUrlRefused as refused:
+            log.warning("telling %s of a denial by DM: %s", user_id, refused)
+    # A button in App Home or a DM without a response URL: answer in the app's DM
+    client.chat_postMessage(channel=user_id, **note.as_kwargs())
     return acked

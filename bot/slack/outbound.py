@@ -1,178 +1,131 @@
-"""What tierbot posts on its own (not in answer to someone): a plan for approval, check-ins, the
-announcement digest. Used by the bot and by `tierbot handoff … --post` alike."""
+"""What tierbot posts on its own (not in answer to someone): a request for a decision, the
+check-ins. The outbox (``bot.slack.outbox``) delivers the rest."""
 
 from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.common import Message, section
-from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_request_message
-from bot.slack.blocks.notes import note_message
-from bot.slack.blocks.plans import DIGEST_SIZE, batch_report_message, digest_messages, plan_message, reminder_message
-from bot.slack.results import Posted
-from engine.errors import InputError
+from bot.slack.blocks.handoff import handoff_decided_message, handoff_request_message
+from bot.slack.blocks.plans import batch_report_message, reminder_message
 from store import Store
 from workflows.clock import Clock
-from workflows.drafting import NoteWriter, draft_note, record_note_message
-from workflows.handoffs import Handoff, deciders, get_handoff, handoff_channel, record_thread
-from workflows.plans import (
-    Checkins,
-    PlanDecision,
-    claim_announcement,
-    claim_checkin,
-    due_checkins,
-    get_plan,
-    pending_announcement,
-    record_plan_message,
-    release_announcement,
-    release_checkin,
-)
-from workflows.roles import slack_ids_of
+from workflows.handoffs import Handoff, deciders, handoff_channel
+from workflows.plans import Checkins, claim_checkin, due_checkins, release_checkin
 
 log = logging.getLogger("tierbot.slack")
-# Slack allows about one message per second per channel; a digest in parts waits this long between them.
-PER_CHANNEL_INTERVAL_S = 1.1
+BOT_ACTOR = "tierbot"  # the audit log's actor for what the bot does on its own (notes drafted, check-ins)
+# Slack errors that say "not now" rather than "never": the outbox tries again later.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
+)
 
 
-def post_plan(client: WebClient, store: Store, plan_id: int, channel: str | None) -> Posted:
-    """Post the plan for approval (to ``channel``, else the managers' channel); later decisions
-    update this message."""
-    where = channel or handoff_channel(store)
-    if not where:
-        raise InputError(
-            "Say where to post the plan (`--channel C0123ABCD`), or set the managers' channel: "
-            "`tierbot handoff settings --channel C0123ABCD`."
+def slack_said(error: str) -> str:
+    """Slack's error code in words a person can act on."""
+    if error == "not_in_channel":
+        return "tierbot is not in that channel (Slack said `not_in_channel`): invite it with `/invite @tierbot` there"
+    if error == "channel_not_found":
+        return (
+            "Slack does not know that channel, or tierbot cannot see it (`channel_not_found`): check the channel id, "
+            "and for a private channel invite tierbot with `/invite @tierbot`"
         )
-    plan = get_plan(store, plan_id)
-    posted = client.chat_postMessage(channel=where, **plan_message(plan).as_kwargs())
-    record_plan_message(store, plan_id, str(posted["channel"]), str(posted["ts"]))
-    return Posted(f"plan #{plan_id}", 1, str(posted["channel"]))
+    if error == "is_archived":
+        return "the channel is archived (Slack said `is_archived`)"
+    return f"Slack said `{error}`"
 
 
-def send_for_decision(client: WebClient, store: Store, handoff: Handoff) -> tuple[list[str], str | None]:
-    """Post the request in the managers' channel (its thread is the discussion), or DM the deciders
-    when no channel is set or Slack refuses the post. Returns who decides and the channel used."""
-    decide = deciders(store, handoff.from_csm, handoff.to_csm)
-    note = handoff_request_message(handoff)
+def failure_reason(failure: BaseException) -> str:
+    """Why a call to Slack failed, for the person who asked."""
+    if isinstance(failure, SlackApiError):
+        return slack_said(str(failure.response.get("error")))
+    return f"Slack could not be reached ({type(failure).__name__})"
+
+
+def is_transient(failure: BaseException) -> bool:
+    """Whether trying again later can help (Slack busy or unreachable), as opposed to a refusal."""
+    if isinstance(failure, SlackApiError):
+        status = getattr(failure.response, "status_code", 200)
+        return status == 429 or status >= 500 or str(failure.response.get("error")) in TRANSIENT_ERRORS
+    return isinstance(failure, OSError | TimeoutError)  # URLError, connection refused, timeouts
+
+
+@dataclass(frozen=True)
+class RequestDelivery:
+    """Where a request for a decision actually went: the channel message, the DMs that got
+    through, and what Slack refused."""
+
+    channel: str | None = None
+    ts: str | None = None
+    channel_refused: str | None = None  # why the managers' channel did not take it
+    asked: tuple[str, ...] = ()  # deciders DM'd
+    unreached: tuple[str, ...] = ()  # deciders whose DM Slack refused
+    reasons: tuple[str, ...] = field(default=(), compare=False)
+    transient: bool = False  # a failure was Slack being busy or unreachable
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.channel or self.asked)
+
+    def as_result(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "ts": self.ts,
+            "channel_refused": self.channel_refused,
+            "asked": list(self.asked),
+            "unreached": list(self.unreached),
+            "reasons": list(self.reasons),
+        }
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any]) -> RequestDelivery:
+        return cls(
+            result.get("channel"),
+            result.get("ts"),
+            result.get("channel_refused"),
+            tuple(result.get("asked") or ()),
+            tuple(result.get("unreached") or ()),
+            tuple(result.get("reasons") or ()),
+        )
+
+
+def send_for_decision(client: WebClient, store: Store, handoff: Handoff) -> RequestDelivery:
+    """Post the request in the managers' channel (its thread is the discussion), or DM the
+    deciders when no channel is set or Slack refuses the post. Says exactly what got through."""
+    note = handoff_request_message(handoff) if handoff.state == "proposed" else handoff_decided_message(handoff)
     channel = handoff_channel(store)
+    refused, reasons, transient = None, [], False
     if channel:
         try:
             posted = client.chat_postMessage(channel=channel, **note.as_kwargs())
-            record_thread(store, handoff.id, str(posted["channel"]), str(posted["ts"]))
-            return decide, channel
-        except SlackApiError as failure:  # e.g. not_in_channel: the request must still reach someone
-            log.warning("could not post handoff #%s in %s: %s", handoff.id, channel, failure.response.get("error"))
-    for user_id in decide:
+            return RequestDelivery(channel=str(posted["channel"]), ts=str(posted["ts"]))
+        except (SlackApiError, OSError) as failure:  # e.g. not_in_channel: the request must still reach someone
+            log.warning("could not post handoff #%s in %s: %s", handoff.id, channel, failure_reason(failure))
+            refused, transient = failure_reason(failure), is_transient(failure)
+            reasons.append(refused)
+    asked, unreached = [], []
+    for user_id in deciders(store, handoff.from_csm, handoff.to_csm):
         try:
             client.chat_postMessage(channel=user_id, **note.as_kwargs())
-        except SlackApiError as failure:
-            log.warning("could not DM %s: %s", user_id, failure.response.get("error"))
-    return decide, None
-
-
-BOT_ACTOR = "tierbot"  # the audit log's actor for what the bot does on its own (notes drafted, check-ins)
-
-
-def send_note(client: WebClient, store: Store, handoff_id: int, *, writer: NoteWriter, clock: Clock) -> None:
-    """Draft the customer note of an approved handoff and DM it to the new CSM."""
-    handoff = get_handoff(store, handoff_id)
-    if not handoff.to_slack:
-        log.warning("handoff #%s: %s has no Slack id; the note waits for `tierbot draft`", handoff.id, handoff.to_csm)
-        return
-    note = draft_note(store, handoff_id, writer=writer, actor=BOT_ACTOR, clock=clock)
-    posted = client.chat_postMessage(channel=handoff.to_slack, **note_message(note).as_kwargs())
-    record_note_message(store, note.id, str(posted["channel"]), str(posted["ts"]))
-
-
-def dm_decision(client: WebClient, store: Store, handoff: Handoff, *, decider: str | None = None) -> None:
-    """DM the decision to the requester and both CSMs (each once; not to whoever decided)."""
-    people = [handoff.requested_by_slack, *slack_ids_of(store, [handoff.from_csm, handoff.to_csm])]
-    for user_id in dict.fromkeys(p for p in people if p and p != decider):
-        client.chat_postMessage(channel=user_id, **handoff_decided_message(handoff).as_kwargs())
-
-
-def tell_decision(
-    client: WebClient, store: Store, done: Handoff, *, writer: NoteWriter, clock: Clock, decider: str | None = None
-) -> list[str]:
-    """Everything that follows a decision, each step on its own so one failure stops no other: the
-    customer note to the new CSM (when approved), DMs to the requester and both CSMs, the request's
-    channel message and thread. Returns what could not be done, for the person who decided."""
-    steps: list[tuple[str, Callable[[], object]]] = []
-    if done.state == "approved":
-        steps.append(("send the customer note", lambda: send_note(client, store, done.id, writer=writer, clock=clock)))
-    steps += [
-        ("DM the decision", lambda: dm_decision(client, store, done, decider=decider)),
-        ("update the request in its channel", lambda: show_decision(client, done)),
-    ]
-    failed = []
-    for what, step in steps:
-        try:
-            step()
-        except Exception as failure:  # Slack refused, or the network failed: the record stands
-            log.warning("handoff #%s: could not %s: %s", done.id, what, failure)
-            failed.append(f"could not {what} ({_reason(failure)})")
-    return failed
-
-
-def tell_plan_decision(
-    client: WebClient,
-    store: Store,
-    decision: PlanDecision,
-    *,
-    writer: NoteWriter,
-    clock: Clock,
-    decider: str | None = None,
-) -> list[str]:
-    """After plan lines are decided: the posted plan shows it, and each approved move is told
-    like any decision (its note, DMs). Returns what could not be done."""
-    failed = []
-    try:
-        refresh_plan(client, store, decision.plan.id)
-    except Exception as failure:
-        log.warning("plan #%s: could not update its message: %s", decision.plan.id, failure)
-        failed.append(f"could not update the plan's message ({_reason(failure)})")
-    for line in decision.plan.lines:
-        if line.line in decision.approved and line.handoff_id:
-            done = get_handoff(store, line.handoff_id)
-            failed += [
-                f"row {line.line}: {f}"
-                for f in tell_decision(client, store, done, writer=writer, clock=clock, decider=decider)
-            ]
-    return failed
-
-
-def _reason(failure: Exception) -> str:
-    if isinstance(failure, SlackApiError):
-        return f"Slack said `{failure.response.get('error')}`"
-    return type(failure).__name__
-
-
-def show_decision(client: WebClient, handoff: Handoff) -> None:
-    """A decided handoff's channel message loses its buttons and says who decided; its thread hears it."""
-    if not (handoff.channel and handoff.ts):
-        return
-    client.chat_update(channel=handoff.channel, ts=handoff.ts, **handoff_decided_message(handoff).as_kwargs())
-    line = decided_line(handoff)
-    client.chat_postMessage(channel=handoff.channel, thread_ts=handoff.ts, **plain_line(line).as_kwargs())
+            asked.append(user_id)
+        except (SlackApiError, OSError) as failure:
+            log.warning("could not DM %s: %s", user_id, failure_reason(failure))
+            unreached.append(user_id)
+            reasons.append(failure_reason(failure))
+            transient = transient or is_transient(failure)
+    return RequestDelivery(None, None, refused, tuple(asked), tuple(unreached), tuple(reasons), transient)
 
 
 def plain_line(line: str) -> Message:
     """A line of ours (data in it escaped already, mentions live) as a message; its notification
     text has no mrkdwn or emoji codes."""
     return Message(re.sub(r"[*_]|:[a-z_]+: ", "", line), [section(line).to_dict()])
-
-
-def refresh_plan(client: WebClient, store: Store, plan_id: int) -> None:
-    """Show the plan's decisions on its posted message (when it was posted)."""
-    plan = get_plan(store, plan_id)
-    if plan.channel and plan.ts:
-        client.chat_update(channel=plan.channel, ts=plan.ts, **plan_message(plan).as_kwargs())
 
 
 def send_checkins(client: WebClient, store: Store, *, actor: str, clock: Clock) -> Checkins:
@@ -209,32 +162,3 @@ def _send_once(
         release_checkin(store, key)
         return False
     return True
-
-
-def post_digest(
-    client: WebClient,
-    store: Store,
-    channel: str,
-    *,
-    actor: str,
-    clock: Clock,
-    pause: Callable[[float], None] = time.sleep,
-) -> Posted:
-    """Announce every approved handoff not announced yet, as a digest (a message per 40 moves,
-    a second apart: Slack's pace for one channel). The moves are claimed first, so two runs at once
-    never announce one twice; a part Slack refuses is released, with those after it."""
-    pending = pending_announcement(store).handoffs
-    claimed = set(claim_announcement(store, [h.id for h in pending], actor=actor, clock=clock))
-    mine = [h for h in pending if h.id in claimed]
-    if not mine:
-        return Posted("no approved handoff waiting to be announced", 0, channel)
-    parts = digest_messages(mine)
-    for n, part in enumerate(parts):
-        if n:
-            pause(PER_CHANNEL_INTERVAL_S)
-        try:
-            client.chat_postMessage(channel=channel, **part.as_kwargs())
-        except Exception:
-            release_announcement(store, [h.id for h in mine[n * DIGEST_SIZE :]])  # this part and the rest
-            raise
-    return Posted(f"{len(mine)} approved handoff(s)", len(parts), channel)

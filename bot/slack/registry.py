@@ -21,9 +21,12 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks.common import Message, denied_message, error_message, notice_view
 from bot.slack.deps import SlackDeps
 from bot.slack.middleware import check, kind_of, requires
-from engine.errors import InvalidFields, NotAllowed, TierbotError
+from bot.slack.outbound import slack_said
+from bot.slack.retries import ResponseUrlRefused, respond_through
+from engine.errors import InputError, InvalidFields, NotAllowed, StoreBusy, TierbotError
 from engine.permissions import Permission
-from workflows.roles import Person
+from workflows.outbox import Effect, record_effects
+from workflows.roles import Person, record_denial
 
 log = logging.getLogger("tierbot.slack")
 TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
@@ -76,15 +79,19 @@ class Req:
 
     def reply(self, note: Message, *, replace: bool = False, public: bool = False) -> None:
         """Answer where the request came from: through its response URL (privately unless
-        ``public``), or, from App Home where there is none, in the person's DM with the app."""
-        if self.body.get("response_url"):
-            self._respond(
-                response_type="in_channel" if public else "ephemeral",
-                replace_original=replace,
-                **note.as_kwargs(),
-            )
-        else:
-            self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
+        ``public``; retried like any call to Slack), or, from App Home where there is none or
+        when Slack no longer takes it, in the person's DM with the app."""
+        url = self.body.get("response_url")
+        if url:
+            message = {"response_type": "in_channel" if public else "ephemeral", "replace_original": replace}
+            try:
+                respond_through(str(url), message | note.as_kwargs())
+                return
+            except ResponseUrlRefused as refused:
+                if public:
+                    raise
+                log.warning("answering %s by DM: %s", self.user_id, refused)
+        self.client.chat_postMessage(channel=self.user_id, **note.as_kwargs())
 
     def open_modal(self, view: dict[str, Any]) -> None:
         """Ack, then open ``view`` with the request's trigger id: at once and without waiting out a
@@ -119,11 +126,53 @@ class Req:
 
         self.deps.work.submit(run)
 
+    def refuse(self, denial: NotAllowed, where: str) -> NotAllowed:
+        """A denial found by a check that only reads (before the ack): audited like any other,
+        after the answer. Raise what it returns."""
+        deps = self.deps
+        deps.in_background(record_denial, deps.store, self.person, denial.action, where=where, clock=deps.clock)
+        return denial
+
     def require(self, permission: Permission, where: str) -> None:
         """Raise ``NotAllowed`` unless this person may (for a check inside a listener)."""
         refused = check(self.deps, self.person, permission, where)
         if refused is not None:
             raise refused
+
+    @property
+    def asker(self) -> dict[str, str]:
+        """Where to answer this person later: the request's response URL (while it lasts), else their DM."""
+        url = self.body.get("response_url")
+        return {"user": self.user_id} | ({"response_url": str(url)} if url else {})
+
+    @property
+    def team_id(self) -> str | None:
+        team = self.body.get("team")
+        return self.body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+
+    def record(self, kind: str, **payload: Any) -> str:
+        """Record this request in the outbox before the ack, so an acked request is never lost;
+        the deliverer carries it out at once (``bot.slack.intents``). Returns its key. When
+        another process holds the store for longer than the ack can wait, says so and records
+        nothing."""
+        deps = self.deps
+        key = f"slack:{uuid.uuid4().hex}"
+        asked = {
+            "user": self.user_id,
+            "groups": deps.groups.groups_of(deps.reader, self.client, self.user_id),
+            "team": self.team_id,
+            "response_url": self.body.get("response_url"),
+        }
+        effect = Effect(key, kind, {k: v for k, v in asked.items() if v} | payload)
+        try:
+            record_effects(deps.intake, [effect], actor=f"slack:{self.user_id}", clock=deps.clock)
+        except StoreBusy:
+            raise InputError(
+                "tierbot's store is busy with another change (an import or a re-tiering) and could not record "
+                "this: nothing was done. Try again in a minute."
+            ) from None
+        deps.kick()
+        return key
 
     def once(self, key: str) -> bool:
         """True the first time this effect is asked for: a double click or a retry does nothing."""
@@ -205,6 +254,8 @@ def slack_refusal(error: str) -> str:
         return "Slack closed the window for opening the form (it allows 3 seconds): please try again."
     if error == "ratelimited":
         return "Slack asked tierbot to slow down: please try again in a few seconds."
+    if error in ("not_in_channel", "channel_not_found"):
+        return f"Slack refused it: {slack_said(error)}, then try again."
     return f"Slack refused what tierbot tried to do (`{error}`); the bot's log has the details."
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
     DatePickerElement,
@@ -33,6 +33,9 @@ from bot.slack.blocks.common import (
 from bot.slack.blocks.tier import actor_text
 from engine.formatting import money
 from workflows.handoffs import REASON_LENGTH, Handoff, HandoffChoice, HandoffRequest
+
+if TYPE_CHECKING:
+    from bot.slack.outbound import RequestDelivery
 
 FORM_CALLBACK = "handoff_request"
 EXCEPTION_CALLBACK = "handoff_exception"
@@ -163,12 +166,13 @@ def handoff_request_message(h: Handoff) -> Message:
 
 
 def handoff_requested(request: HandoffRequest, deciders: Sequence[str], channel: str | None) -> dict[str, Any]:
-    """The form after sending: where the request went and who will decide."""
+    """The form after submitting: the request is recorded; where it went comes by DM once sent."""
     who = ", ".join(mention(d) for d in deciders) or "a leader"
-    where = f" in <#{channel}>" if channel else ""
+    where = f"post it in <#{channel}>" if channel else "send it"
     text = (
-        f":white_check_mark: Asked {who}{where} to approve moving *{escape(request.account['name'])}* to "
-        f"{escape(request.to_name)}. You will hear the decision by DM."
+        f":inbox_tray: Recorded your request to move *{escape(request.account['name'])}* to "
+        f"{escape(request.to_name)}. tierbot will {where} for {who} to decide, and tell you in a DM where it "
+        "went; you will hear the decision there too."
     )
     return modal("Request handoff", [section(text)])
 
@@ -237,20 +241,33 @@ def handoff_usage() -> Message:
     )
 
 
-def handoff_sent(h: Handoff, deciders: Sequence[str], channel: str | None) -> Message:
-    """The requester's confirmation: where the request went and who decides."""
-    who = ", ".join(mention(d) for d in deciders) or "a leader"
-    where = f" in <#{channel}>" if channel else " by DM"
+def handoff_sent(h: Handoff, sent: RequestDelivery) -> Message:
+    """The requester's confirmation: where the request actually went (the channel, the DMs that
+    got through), what Slack refused, and who decides."""
     failing = f" It fails {len(h.failed)} guardrail(s): only a leader can approve it." if h.failed else ""
+    move = (
+        f"moving *{escape(h.account_name)}* from {escape(h.from_name or 'no owner')} to "
+        f"{escape(h.to_name or h.to_csm)} from {escape(h.effective_date or '—')}"
+    )
+    lines = []
+    if sent.channel:
+        lines.append(f":white_check_mark: Handoff #{h.id}: posted in <#{sent.channel}> for a decision on {move}.")
+    elif sent.asked:
+        asked = ", ".join(mention(d) for d in sent.asked)
+        lines.append(f":white_check_mark: Handoff #{h.id}: asked {asked} by DM to decide on {move}.")
+    else:
+        lines.append(
+            f":warning: Handoff #{h.id} ({move}) is recorded, but tierbot could not reach anyone in Slack to decide "
+            f"it. It waits in the deciders' App Home; `tierbot handoff post {h.id}` sends it again."
+        )
+    if sent.channel_refused:
+        lines.append(f"It could not go to the managers' channel: {escape(sent.channel_refused)}.")
+    if sent.unreached:
+        lines.append(f"Slack refused the DM to {', '.join(mention(d) for d in sent.unreached)}.")
+    if sent.delivered:
+        lines.append(f"{failing.strip()} You will hear the decision by DM.".strip())
     return message(
-        f"Handoff #{h.id} sent for a decision",
-        [
-            section(
-                f":white_check_mark: Handoff #{h.id}: asked {who}{where} to approve moving *{escape(h.account_name)}* "
-                f"from {escape(h.from_name or 'no owner')} to {escape(h.to_name or h.to_csm)} from "
-                f"{escape(h.effective_date or '—')}.{failing} You will hear the decision by DM."
-            )
-        ],
+        f"Handoff #{h.id}: " + ("sent for a decision" if sent.delivered else "not sent"), [section("\n".join(lines))]
     )
 
 

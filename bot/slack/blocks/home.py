@@ -84,11 +84,12 @@ def _book(h: Home) -> list[Any]:
     out.append(section(f"*Largest accounts* (page {b.page + 1} of {b.pages})"))
     out += sections(lines)
     if b.pages > 1:
+        # Slack refuses a block whose buttons share an action_id; "home_page:…" all reach one listener.
         nav = []
         if b.page:
-            nav.append(button("Previous", "home_page", str(b.page - 1)))
+            nav.append(button("Previous", "home_page:previous", str(b.page - 1)))
         if b.page + 1 < b.pages:
-            nav.append(button("Next", "home_page", str(b.page + 1)))
+            nav.append(button("Next", "home_page:next", str(b.page + 1)))
         out.append(actions(*nav, block_id="book_pages"))
     if b.renewals:
         soon = [f"• {r.renewal_date} · {escape(r.name)} · {money(r.arr)}" for r in b.renewals]

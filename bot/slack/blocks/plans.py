@@ -159,22 +159,30 @@ def batch_report_message(report: BatchReport) -> Message:
 
 def digest_messages(handoffs: Sequence[Handoff]) -> list[Message]:
     """Approved moves as a digest: one message per ``DIGEST_SIZE`` moves, never one per account."""
-    parts = [handoffs[i : i + DIGEST_SIZE] for i in range(0, len(handoffs), DIGEST_SIZE)]
-    out = []
-    for n, part in enumerate(parts, start=1):
-        lines = [
-            f"• *{escape(h.account_name)}*: {escape(h.from_name or 'no owner')} → {escape(h.to_name or h.to_csm)}, "
-            f"from {escape(h.effective_date or '—')}"
-            for h in part
-        ]
-        title = f"Account moves approved: {len(handoffs)}" + (f" (part {n} of {len(parts)})" if len(parts) > 1 else "")
-        out.append(message(title, [header(title), *sections(lines)]))
-    return out
+    parts = digest_parts(handoffs)
+    return [digest_part(part, n, len(parts), len(handoffs)) for n, part in enumerate(parts, start=1)]
 
 
-def plan_decision_message(decision: PlanDecision, failed: Sequence[str]) -> Message:
-    """The decider's answer: what was decided, what was left and why, what Slack would not do."""
-    text = " ".join(plan_decision_lines(decision)) + (f" But tierbot {'; '.join(failed)}." if failed else "")
+def digest_parts(items: Sequence[Any]) -> list[Sequence[Any]]:
+    """A digest's moves, ``DIGEST_SIZE`` to a message."""
+    return [items[i : i + DIGEST_SIZE] for i in range(0, len(items), DIGEST_SIZE)]
+
+
+def digest_part(part: Sequence[Handoff], n: int, parts: int, total: int) -> Message:
+    """Message ``n`` of ``parts`` of a digest of ``total`` approved moves."""
+    lines = [
+        f"• *{escape(h.account_name)}*: {escape(h.from_name or 'no owner')} → {escape(h.to_name or h.to_csm)}, "
+        f"from {escape(h.effective_date or '—')}"
+        for h in part
+    ]
+    title = f"Account moves approved: {total}" + (f" (part {n} of {parts})" if parts > 1 else "")
+    return message(title, [header(title), *sections(lines)])
+
+
+def plan_decision_message(decision: PlanDecision) -> Message:
+    """The decider's answer: what was decided, and what was left and why (what Slack then will
+    not do is told separately, as it happens)."""
+    text = " ".join(plan_decision_lines(decision))
     return plain(text) if decision.approved or decision.rejected else error_message(text)
 
 

@@ -185,9 +185,10 @@ def history_message(history: AccountHistory, page: int = 0) -> Message:
     if page or more:
         blocks.append(divider())
         nav = []
+        # One action_id per button of a block (Slack refuses the message otherwise); both reach tier_history.
         if page:
-            nav.append(button("Newer", "tier_history", f"{a.crm_id}#{page - 1}"))
+            nav.append(button("Newer", "tier_history:newer", f"{a.crm_id}#{page - 1}"))
         if more:
-            nav.append(button("Older", "tier_history", f"{a.crm_id}#{page + 1}"))
+            nav.append(button("Older", "tier_history:older", f"{a.crm_id}#{page + 1}"))
         blocks.append(actions(*nav, block_id="history_pages"))
     return message(f"Tier history of {a.name}", blocks)

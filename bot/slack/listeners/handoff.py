@@ -8,42 +8,29 @@ import logging
 import re
 from datetime import timedelta
 
-from slack_sdk.webhook import WebhookClient
-
-from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import (
     EXCEPTION_CALLBACK,
     FORM_CALLBACK,
     exception_modal,
-    handoff_decided_message,
     handoff_modal,
     handoff_requested,
-    handoff_sent,
     handoff_usage,
     handoff_values,
-    needs_exception_message,
 )
-from bot.slack.blocks.plans import posted_message
-from bot.slack.listeners.home import publish_home
-from bot.slack.outbound import post_digest, post_plan, send_for_decision, tell_decision
 from bot.slack.registry import Registry, Req
 from engine.errors import InvalidFields, NotAllowed
 from engine.permissions import ANNOUNCE_HANDOFFS, DECIDE_HANDOFF, REQUEST_HANDOFF
 from workflows.clock import today
 from workflows.handoffs import (
-    Handoff,
-    NeedsException,
     add_comment,
     check_request,
-    decide_handoff,
     deciders,
     get_handoff,
     handoff_channel,
     handoff_choices,
-    propose_handoff,
-    request_handoff,
     resolve_csm,
 )
+from workflows.plans import get_plan
 from workflows.roles import holders
 from workflows.tiers import one_account
 
@@ -54,28 +41,6 @@ NOTICE_DAYS = 14  # the form proposes a move two weeks out: time to introduce th
 _COMMAND = re.compile(r"^(?P<account>.+)\s+to\s+(?P<to><@[^>]+>|\S+)(?:\s+(?:because\s+)?(?P<reason>.+))?$", re.I)
 
 
-def record_request(req: Req, crm_id: str, fields: dict[str, str | None]) -> None:
-    """Record the form's request (checked again under the write lock) and send it for a decision."""
-    handoff = request_handoff(req.deps.store, req.person, crm_id=crm_id, **fields, clock=req.deps.clock)
-    send_for_decision(req.client, req.deps.store, handoff)
-
-
-def propose_from_command(req: Req, account: str, to: str, reason: str) -> None:
-    deps = req.deps
-    handoff = propose_handoff(
-        deps.store,
-        req.person,
-        account=account,
-        to=to,
-        reason=reason,
-        effective=None,
-        clock=deps.clock,
-        names=deps.names,
-    )
-    decide, channel = send_for_decision(req.client, deps.store, handoff)
-    req.reply(handoff_sent(handoff, decide, channel))
-
-
 def open_form(req: Req, account_text: str, to: str | None) -> None:
     """The request form for an account, with the CSM picked when the command named one."""
     deps = req.deps
@@ -84,50 +49,6 @@ def open_form(req: Req, account_text: str, to: str | None) -> None:
     account, choices = handoff_choices(deps.store, crm_id)
     first_day = today(deps.clock) + timedelta(days=NOTICE_DAYS)
     req.open_modal(handoff_modal(account, choices, first_day=first_day, picked=to_csm))
-
-
-def announce_decision(req: Req, done: Handoff, response_url: str | None) -> None:
-    """Everyone sees the decision (``tell_decision``), the clicked copy is replaced, Home is
-    republished; the decider hears what Slack would not do, if anything."""
-    deps = req.deps
-    failed = tell_decision(req.client, deps.store, done, writer=deps.writer, clock=deps.clock, decider=req.user_id)
-    clicked = req.body.get("container") or {}
-    in_channel = (clicked.get("channel_id"), clicked.get("message_ts")) == (done.channel, done.ts)
-    if response_url and not in_channel:
-        replace_through(response_url, handoff_decided_message(done))
-    try:
-        publish_home(req)  # the request leaves "waiting for your decision"
-    except Exception as failure:
-        log.warning("could not republish Home after handoff #%s: %s", done.id, failure)
-    if failed:
-        req.reply(error_message(f"Handoff #{done.id} is {done.state}; but tierbot {'; '.join(failed)}."))
-
-
-def replace_through(response_url: str, note: Message) -> None:
-    """Replace the message a person clicked, through its response URL (valid 30 minutes)."""
-    try:
-        WebhookClient(response_url, timeout=5).send(replace_original=True, **note.as_kwargs())
-    except Exception as failure:  # the decision stands; a stale copy of the buttons says so when clicked
-        log.warning("could not replace the clicked handoff message: %s", failure)
-
-
-def decide_and_announce(
-    req: Req, handoff_id: int, *, approve: bool, response_url: str | None, exception: str | None = None
-) -> None:
-    deps = req.deps
-    # decide_handoff checks this person manages either CSM (or leads) and that it is still
-    # waiting: a double click or a second manager gets "already approved", nothing changes.
-    try:
-        done = decide_handoff(
-            deps.store, handoff_id, approve=approve, person=req.person, clock=deps.clock, exception=exception
-        )
-    except NeedsException as needs:
-        if "leader" not in req.person.roles:
-            raise
-        # It failed a guardrail only now (the data moved since the proposal): offer the exception.
-        req.reply(needs_exception_message(str(needs), handoff_id))
-        return
-    announce_decision(req, done, response_url)
 
 
 def keep_comment(req: Req) -> None:
@@ -153,28 +74,20 @@ def keep_comment(req: Req) -> None:
     )
 
 
-def announce(req: Req) -> None:
-    deps = req.deps
-    actor = f"slack:{req.user_id}"
-    done = post_digest(req.client, deps.store, str(req.channel_id), actor=actor, clock=deps.clock)
-    req.reply(posted_message(done))
-
-
 def register(registry: Registry) -> None:
     @registry.command("/handoff", REQUEST_HANDOFF)
     def handoff_command(req: Req) -> None:
         verb, _, rest = req.text.partition(" ")
         if verb.lower() == "plan" and rest.strip().isdigit():
             req.require(DECIDE_HANDOFF, "/handoff plan")
+            get_plan(req.deps.reader, int(rest))  # no such plan: said in the ack, nothing recorded
+            req.record("plan.post", plan=int(rest), channel=req.channel_id, reply=req.asker, tell=req.asker)
             req.ack()
-            req.later(
-                lambda: req.reply(posted_message(post_plan(req.client, req.deps.store, int(rest), req.channel_id)))
-            )
             return
         if req.text.lower() == "announce":
             req.require(ANNOUNCE_HANDOFFS, "/handoff announce")
+            req.record("slack.announce", channel=req.channel_id, tell=req.asker)
             req.ack()
-            req.later(lambda: announce(req))
             return
         parsed = _COMMAND.match(req.text)
         if not parsed:
@@ -182,8 +95,9 @@ def register(registry: Registry) -> None:
             return
         account, to, reason = parsed["account"], parsed["to"], parsed["reason"]
         if reason:
+            # Recorded before the ack: a request Slack was told we got is never lost.
+            req.record("slack.handoff_propose", account=account, to=to, reason=reason, tell=req.asker)
             req.ack()
-            req.later(lambda: propose_from_command(req, account, to, reason))
         else:
             req.ack()  # the form opens from the work pool, well within the trigger's 3 seconds
             req.later(lambda: open_form(req, account, to))
@@ -203,13 +117,19 @@ def register(registry: Registry) -> None:
         # Checked before the ack (reads only), problems beside their fields; recorded after it.
         checked = check_request(deps.reader, crm_id=crm_id, **fields, clock=deps.clock)
         decide = deciders(deps.reader, checked.account["owner"], checked.to_csm)
+        req.record("slack.handoff_form", crm_id=crm_id, fields=fields, tell=req.asker)  # before the ack
         req.ack(response_action="update", view=handoff_requested(checked, decide, handoff_channel(deps.reader)))
-        req.later(lambda: record_request(req, crm_id, fields))
 
     def decide(req: Req, approve: bool) -> None:
+        container = req.body.get("container") or {}
+        req.record(
+            "slack.handoff_decide",
+            handoff=int(req.value),
+            approve=approve,
+            container={k: container.get(k) for k in ("channel_id", "message_ts")},
+            tell=req.asker,
+        )
         req.ack()
-        url = req.body.get("response_url")
-        req.later(lambda: decide_and_announce(req, int(req.value), approve=approve, response_url=url))
 
     @registry.action("handoff_approve", DECIDE_HANDOFF)
     def approve(req: Req) -> None:
@@ -225,11 +145,14 @@ def register(registry: Registry) -> None:
         handoff = get_handoff(deps.reader, int(req.value))
         if "leader" not in req.person.roles:
             # Checked at click time like every role: managers see who may, nothing opens.
-            raise NotAllowed(
-                f"Handoff #{handoff.id} fails a guardrail: only a leader can approve it, as an exception.",
-                f"approve handoff #{handoff.id} as an exception",
-                ("leader",),
-                holders(deps.reader, ("leader",)),
+            raise req.refuse(
+                NotAllowed(
+                    f"Handoff #{handoff.id} fails a guardrail: only a leader can approve it, as an exception.",
+                    f"approve handoff #{handoff.id} as an exception",
+                    ("leader",),
+                    holders(deps.reader, ("leader",)),
+                ),
+                "button handoff_exception",
             )
         where = {"id": handoff.id, "response_url": req.body.get("response_url")}
         req.open_modal(exception_modal(handoff, metadata=json.dumps(where)))
@@ -242,10 +165,12 @@ def register(registry: Registry) -> None:
         why = ((values.get("exception", {}).get("value") or {}).get("value") or "").strip()
         if not why:
             raise InvalidFields({"exception": "Say why this move should go ahead anyway: it stays on the record."})
-        req.ack(response_action="clear")
-        handoff_id = int(where["id"])
         url = where.get("response_url")
-        req.later(lambda: decide_and_announce(req, handoff_id, approve=True, response_url=url, exception=why))
+        asker = {"user": req.user_id} | ({"response_url": url} if url else {})
+        req.record(
+            "slack.handoff_decide", handoff=int(where["id"]), approve=True, exception=why, response_url=url, tell=asker
+        )
+        req.ack(response_action="clear")
 
     @registry.event("message", subscriptions=("message.channels", "message.groups"))
     def thread_reply(req: Req) -> None:

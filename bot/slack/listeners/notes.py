@@ -10,6 +10,7 @@ from typing import Any
 from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal, note_message
 from bot.slack.listeners.home import publish_home
 from bot.slack.registry import Registry, Req
+from engine.errors import NotAllowed
 from engine.permissions import REQUEST_HANDOFF
 from store import Store
 from workflows.clock import Clock
@@ -61,7 +62,10 @@ def register(registry: Registry) -> None:
         deps = req.deps
         note = get_note(deps.reader, int(req.value))
         # Who may is checked before the form opens (reads only), not only when it is saved.
-        check_editor(deps.reader, note, req.person)
+        try:
+            check_editor(deps.reader, note, req.person)
+        except NotAllowed as denial:
+            raise req.refuse(denial, "button note_edit") from None
         req.open_modal(note_edit_modal(note))
 
     @registry.view(EDIT_CALLBACK, REQUEST_HANDOFF)

@@ -15,6 +15,7 @@ from bot.slack.blocks.segment import (
     segment_usage,
     simulation_message,
 )
+from bot.slack.outbound import slack_said
 from bot.slack.registry import Registry, Req
 from engine.permissions import ACTIVATE_RULES, SIMULATE_RULES, VIEW_SEGMENTS
 from workflows.rules import RuleSetInfo, activate_rule_set, list_rule_sets, rule_set_named, simulate_rule_set
@@ -82,8 +83,7 @@ def share_segments(req: Req) -> None:
             send_chart(req, table, req.channel_id)
         except SlackApiError as failure:
             note = (
-                f"Shared in the channel; the chart could not go with it ({failure.response.get('error')}): "
-                "invite tierbot to the channel to share charts."
+                f"Shared in the channel; the chart could not go with it: {slack_said(failure.response.get('error'))}."
             )
     req.reply(segment_message(table, chart_note=note), replace=True)
 

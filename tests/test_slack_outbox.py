@@ -1,0 +1,286 @@
+"""The outbox: what follows a decision is recorded with it and delivered once, also when the bot
+dies after the ack (a real `tierbot serve`, killed and started again), and an acked request is
+never lost."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.slack.fake_api import Call, FakeSlack
+from bot.slack.outbox import Deliverer
+from bot.slack.signing import SlackRequest, interaction, signed_headers, slash_command
+from store import Store, open_store
+from workflows.clock import FixedClock
+from workflows.drafting import NoteWriter
+from workflows.outbox import Effect, claim_effects, record_effects, release_dead_claims
+
+from .slack_support import (
+    CSM,
+    MANAGER_NA,
+    SECRET,
+    TEAM,
+    Workspace,
+    command_fields,
+    holding_write_lock,
+    movable_account,
+    text_of,
+)
+from .test_cli import ROOT, tierbot
+
+CHANNEL = "C0MANAGERS"
+SAM = "UDEMO0007"
+
+
+# ---------------------------------------------------------------------------------- the queue
+
+
+def test_an_effect_recorded_twice_is_one_effect_delivered_once(store: Store, clock: FixedClock) -> None:
+    effect = Effect("handoff:1:approved:dm:U1", "handoff.dm", {"handoff": 1, "user": "U1"})
+    assert len(record_effects(store, [effect], actor="t", clock=clock)) == 1
+    assert record_effects(store, [effect, effect], actor="t", clock=clock) == []  # a retry, a double click
+    first = claim_effects(store, limit=5, claimer="host:1")
+    assert [e.key for e in first] == [effect.key] and first[0].attempts == 1
+    assert claim_effects(store, limit=5, claimer="host:2") == []  # claimed: nobody else delivers it
+
+
+def test_a_claim_of_a_process_that_is_gone_is_taken_back_at_once(store: Store, clock: FixedClock) -> None:
+    import socket
+
+    record_effects(store, [Effect("k", "handoff.dm", {})], actor="t", clock=clock)
+    host = socket.gethostname()
+    assert claim_effects(store, limit=1, claimer=f"{host}:999999") != []
+    assert release_dead_claims(store, alive=lambda pid: pid != 999999) == 1
+    assert [e.key for e in claim_effects(store, limit=1, claimer=f"{host}:{os.getpid()}")] == ["k"]
+    assert release_dead_claims(store, alive=lambda pid: True) == 0  # a live process keeps its claim
+
+
+# ---------------------------------------------------------------------------------- acked is recorded
+
+
+def test_an_acked_handoff_is_carried_out_by_the_next_bot_when_the_first_died_after_the_ack(slack: Workspace) -> None:
+    deps = slack.registry.deps
+    store = deps.store
+    assert deps.deliverer is not None
+    deps.deliverer.stop(drain_s=0)  # this bot dies the moment it has acked: nothing after the ack runs
+    crm_id = movable_account(store)
+    answer = slack.command("/handoff", f"{crm_id} to <@{SAM}> because Jordan is over capacity", user=CSM)
+    assert answer.status == 200
+    assert store.scalar("SELECT kind FROM outbox WHERE state = 'pending'") == "slack.handoff_propose"
+    assert store.scalar("SELECT COUNT(*) FROM handoffs") == 0
+    # The next bot (a restart) finds the request and carries it out.
+    client = slack.registry.bolt.client
+    again = Deliverer(store, deps.clock, lambda team: client, NoteWriter(), deps=deps).start()
+    try:
+        said = text_of(slack.last_reply())
+        assert "Handoff #1" in said and f"asked <@{MANAGER_NA}> by DM" in said
+        assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "proposed"
+    finally:
+        again.stop()
+
+
+def test_a_busy_store_makes_the_ack_say_so_within_three_seconds_and_records_nothing(slack: Workspace) -> None:
+    store = slack.registry.deps.store
+    crm_id = movable_account(store)
+    with holding_write_lock(store.path, 20):  # an import in another process
+        started = time.monotonic()
+        answer = slack.command("/handoff", f"{crm_id} to <@{SAM}> because capacity", user=CSM)
+        elapsed = time.monotonic() - started
+        lookup = slack.command("/tier", "acme corp", user=CSM)  # reads are not held up at all
+    assert answer.status == 200 and elapsed < 3.0, elapsed
+    assert "store is busy" in text_of(answer.json()) and "nothing was done" in text_of(answer.json())
+    assert lookup.status == 200 and lookup.elapsed_s < 1.0
+    assert store.scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'slack.handoff_propose'") == 0
+    assert "Acme Corp" in text_of(slack.last_reply())
+
+
+# ---------------------------------------------------------------------------------- killed after the ack
+
+
+@dataclass
+class Bot:
+    """A real `tierbot serve` in another process."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: list[str] = field(default_factory=list)
+
+    def post(self, request: SlackRequest) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("POST", "/slack/events", body=request.body, headers=signed_headers(SECRET, request))
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def serving(db: str, fake: FakeSlack) -> Iterator[Bot]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env |= {"SLACK_BOT_TOKEN": "xoxb-kill", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--db", db, "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    log: list[str] = []
+    port: list[int] = []
+    ready = threading.Event()
+
+    def read() -> None:  # keep reading, or a full pipe would stop the bot mid-test
+        assert process.stderr is not None
+        for line in process.stderr:
+            log.append(line)
+            if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line):
+                port.append(int(found.group(1)))
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert ready.wait(60), "".join(log)
+        yield Bot(process, port[0], log)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        reader.join(timeout=5)
+        process.stderr.close()
+
+
+def outbox(db: str) -> list[dict[str, Any]]:
+    with open_store(db) as store:
+        return store.query("SELECT key, kind, state, attempts, error FROM outbox ORDER BY id")
+
+
+def wait_for(condition: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def settled(rows: list[dict[str, Any]]) -> bool:
+    """Nothing being sent right now, and every effect not done has been tried at least once."""
+    return bool(rows) and all(r["state"] == "done" or (r["state"] == "pending" and r["attempts"] >= 1) for r in rows)
+
+
+def delivered(fake: FakeSlack) -> list[Call]:
+    return [c for c in fake.calls if c.status == 200 and c.response.get("ok", True) and c.method != "auth.test"]
+
+
+def fingerprint(call: Call) -> str:
+    """What makes a delivery the same delivery: where it went and what it said."""
+    body = {k: v for k, v in call.body.items() if k in ("channel", "ts", "thread_ts", "text", "user_id")}
+    return f"{call.method} {call.url} {json.dumps(body, sort_keys=True)}"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "kill.db")
+    assert tierbot("--db", path, "demo").exit_code == 0
+    assert tierbot("--db", path, "handoff", "settings", "--channel", CHANNEL).exit_code == 0
+    return path
+
+
+def propose_and_approve(bot: Bot, fake: FakeSlack, db: str, *, channel_ts: str | None) -> None:
+    with open_store(db) as store:
+        crm_id = movable_account(store)
+    fields = command_fields(fake, "/handoff", f"{crm_id} to <@{SAM}> because capacity", user=CSM, channel="C0CSMS")
+    assert bot.post(slash_command(fields)) == 200
+    wait_for(lambda: any(r["kind"] == "handoff.request" for r in outbox(db)), "the request to be recorded")
+    if channel_ts == "posted":
+        wait_for(
+            lambda: any(c.method == "chat.postMessage" and c.body.get("channel") == CHANNEL for c in delivered(fake)),
+            "the request's post",
+        )
+        channel_ts = next(c.response["ts"] for c in delivered(fake) if c.body.get("channel") == CHANNEL)
+    click = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "tierbot-fake"},
+        "user": {"id": MANAGER_NA, "username": "marcus", "team_id": TEAM},
+        "api_app_id": "A0TIERBOT",
+        "trigger_id": fake.new_trigger_id(),
+        "actions": [{"action_id": "handoff_approve", "block_id": "b", "type": "button", "value": "1"}],
+        "container": {"type": "message", "message_ts": channel_ts or "1.0", "channel_id": CHANNEL},
+        "channel": {"id": CHANNEL},
+        "response_url": fake.response_url(),
+    }
+    assert bot.post(interaction(click)) == 200
+    wait_for(lambda: any(r["kind"] == "handoff.note" for r in outbox(db)), "the decision to be recorded")
+
+
+def test_a_bot_killed_before_it_could_tell_anyone_tells_everyone_once_after_a_restart(db: str) -> None:
+    with FakeSlack() as fake:
+        for method in ("chat.postMessage", "chat.update"):  # Slack slows it down: nothing gets out
+            fake.fail_next(method, 429, retry_after=2, times=10_000)
+        with serving(db, fake) as first:
+            propose_and_approve(first, fake, db, channel_ts=None)
+            wait_for(lambda: settled(outbox(db)), "every effect tried once")
+            waiting = [r for r in outbox(db) if r["state"] != "done"]
+            assert {r["kind"] for r in waiting} >= {"handoff.request", "handoff.note", "handoff.dm"}
+            first.kill()  # after the ack, before anyone was told
+        fake.clear_failures()
+        fake.clear()
+        with serving(db, fake):
+            wait_for(lambda: all(r["state"] == "done" for r in outbox(db)), "the outbox to empty")
+        calls = delivered(fake)
+    prints = [fingerprint(c) for c in calls]
+    assert len(prints) == len(set(prints)), "something was delivered twice:\n" + "\n".join(sorted(prints))
+    posts = [c.body for c in calls if c.method == "chat.postMessage"]
+    channel = [p for p in posts if p["channel"] == CHANNEL]
+    assert len(channel) == 1 and "Approved by" in text_of(channel[0])  # posted late, so posted decided
+    assert sum(p["channel"] == SAM and "note_approve" in json.dumps(p) for p in posts) == 1  # the note, once
+    assert {p["channel"] for p in posts if "Approved by" in text_of(p)} >= {CSM, SAM}  # both CSMs told, once each
+    replies = [text_of(c.body) for c in calls if c.method == "response_url"]
+    assert sum("Handoff #1: posted in" in r for r in replies) == 1  # the requester hears where it went
+    with open_store(db) as store:
+        assert store.scalar("SELECT state FROM handoffs WHERE id = 1") == "approved"
+        assert store.scalar("SELECT COUNT(*) FROM handoff_drafts") == 1  # drafted once, reused after the restart
+
+
+def test_a_bot_killed_half_way_delivers_the_rest_after_a_restart_and_nothing_twice(db: str) -> None:
+    with FakeSlack() as fake:
+        fake.fail_next("chat.update", 429, retry_after=2, times=10_000)  # only the channel message waits
+        with serving(db, fake) as first:
+            propose_and_approve(first, fake, db, channel_ts="posted")
+            wait_for(
+                lambda: (
+                    settled(outbox(db))
+                    and any(r["kind"] == "handoff.thread" and r["state"] == "done" for r in outbox(db))
+                ),
+                "all but the update delivered",
+            )
+            assert [r["kind"] for r in outbox(db) if r["state"] != "done"] == ["handoff.update"]
+            before = delivered(fake)
+            first.kill()
+        fake.clear_failures()
+        fake.clear()
+        with serving(db, fake):
+            wait_for(lambda: all(r["state"] == "done" for r in outbox(db)), "the outbox to empty")
+        after = delivered(fake)
+    assert [c.method for c in after if c.method != "views.publish"] == ["chat.update"]  # the one left, once
+    assert "Approved by" in text_of(after[-1].body if after[-1].method == "chat.update" else after[0].body)
+    assert sum(c.method == "chat.postMessage" for c in before) == 5  # the request, the note, 2 DMs, the thread
+    assert sum(c.method == "response_url" for c in before) == 1  # the requester's confirmation
