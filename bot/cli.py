@@ -16,7 +16,16 @@ from tabulate import tabulate
 
 from bot import cli_plans  # noqa: F401  (adds `tierbot handoff plan …` to the handoff group)
 from bot.chat import run_chat
-from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_base import (
+    CONTEXT,
+    TierbotGroup,
+    db_option,
+    emit,
+    force_option,
+    json_option,
+    open_cli_store,
+    progress,
+)
 from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
@@ -34,6 +43,7 @@ from workflows.exporting import export_accounts
 from workflows.gaps import data_gaps
 from workflows.importing import import_table
 from workflows.lookup import find_account
+from workflows.outputs import check_output
 from workflows.rules import (
     activate_rule_set,
     archive_rule_set,
@@ -46,6 +56,7 @@ from workflows.rules import (
     show_rule_set,
     simulate_rule_set,
     write_movers,
+    write_rule_set,
 )
 from workflows.status import workspace_status
 from workflows.tiers import (
@@ -117,6 +128,7 @@ def _import_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Where to write every problem found (default: FILE.errors.csv beside the file).",
         ),
         click.option("--sheet", metavar="NAME", help="Sheet of an XLSX workbook to read (default: the first)."),
+        click.option("--force", is_flag=True, help="Write the errors file even over a SQLite database."),
         json_option,
         db_option,
     ]
@@ -146,6 +158,7 @@ def _run_import(
     dry_run: bool,
     errors_file: Path | None,
     sheet: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     options = ImportOptions(
@@ -168,6 +181,7 @@ def _run_import(
             errors_file=errors_file,
             sheet=sheet,
             progress=progress,
+            force=force,
         )
     except InvalidRows as exc:
         if as_json and exc.report is not None:
@@ -293,14 +307,16 @@ def export_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--columns", metavar="A,B,…", help="Only these columns, e.g. crm_id,tier.")
 @click.option("--all-columns", is_flag=True, help="Every field tierbot holds, not only the CRM file's columns.")
+@force_option
 @json_option
 @db_option
-def export_accounts_command(file: Path, columns: str | None, all_columns: bool, as_json: bool) -> None:
+def export_accounts_command(file: Path, columns: str | None, all_columns: bool, force: bool, as_json: bool) -> None:
     """Write every account with its Tier column to FILE (.csv or .xlsx), ready to upload to the CRM.
 
     After an import the file goes back the way it came: your CRM's columns, in its order, under
     its headers, with the Tier column filled or added. Cells that a spreadsheet would run as a
-    formula are neutralised (and un-neutralised when the file is imported back).
+    formula are neutralised (and un-neutralised when the file is imported back). FILE is never
+    written over the store in use or another SQLite database unless you pass --force.
 
     \b
     Examples:
@@ -308,7 +324,7 @@ def export_accounts_command(file: Path, columns: str | None, all_columns: bool, 
         tierbot export accounts tiers.xlsx --columns crm_id,tier
     """
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns), as_json)
+    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns, force=force), as_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -417,22 +433,21 @@ def rules_load(file: Path, as_json: bool) -> None:
 @rules.command(name="export", context_settings=CONTEXT)
 @click.argument("name")
 @click.argument("file", type=click.Path(path_type=Path), required=False)
+@force_option
 @db_option
-def rules_export(name: str, file: Path | None) -> None:
+def rules_export(name: str, file: Path | None, force: bool) -> None:
     """Write a rule set as YAML to FILE (or print it), ready to edit and load again.
+
+    FILE is never written over the store in use or another SQLite database unless you pass --force.
 
     \b
     Example:
         tierbot rules export fy27-tiers fy27-tiers.yml
     """
-    text = export_rule_set(open_cli_store(), name)
     if file is None:
-        click.echo(text, nl=False)
+        click.echo(export_rule_set(open_cli_store(), name), nl=False)
         return
-    try:
-        file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"Cannot write {file}: {exc.strerror}.") from None
+    write_rule_set(open_cli_store(), name, file, force=force)
     click.echo(f"Wrote {name} to {file}.")
 
 
@@ -543,9 +558,10 @@ def rules_propose(
 @rules.command(name="simulate", context_settings=CONTEXT)
 @click.argument("name")
 @click.option("--movers-file", type=click.Path(path_type=Path), help="Write every mover to this CSV file.")
+@force_option
 @json_option
 @db_option
-def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
+def rules_simulate(name: str, movers_file: Path | None, force: bool, as_json: bool) -> None:
     """What-if: compare a draft with the active rule set. Nothing changes.
 
     Shows the movers matrix (accounts and ARR from each tier to each tier), the largest movers with
@@ -556,10 +572,13 @@ def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
         tierbot rules simulate proposed-arr-share-15-40
         tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
-    simulation = simulate_rule_set(open_cli_store(), name, clock=app_clock(), books=BookCache())
+    store = open_cli_store()
+    if movers_file is not None:
+        check_output(movers_file, store_path=store.path, force=force)
+    simulation = simulate_rule_set(store, name, clock=app_clock(), books=BookCache())
     emit(simulation, as_json)
     if movers_file is not None:
-        write_movers(simulation, movers_file)
+        write_movers(simulation, movers_file, store_path=store.path, force=force)
         click.echo(f"Wrote all {simulation.moved:,} movers to {movers_file}.", err=as_json)
 
 

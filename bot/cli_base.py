@@ -14,6 +14,7 @@ from bot.render import problems_text, render, to_json
 from engine.errors import InvalidRows, TierbotError
 from store import Store, open_store
 from workflows.clock import today
+from workflows.outputs import FORCE_HELP
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _DB_KEY = "tierbot.db"
@@ -48,6 +49,11 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--json", "as_json", is_flag=True, callback=_remember_json, help="Print JSON for scripts (errors too)."
     )(f)
+
+
+def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--force`: write the output file even over a SQLite database (the store in use included)."""
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
 
 
 def open_cli_store(create: bool = False) -> Store:

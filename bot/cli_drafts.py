@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
+from bot.cli_base import CONTEXT, db_option, emit, force_option, json_option, open_cli_store
 from bot.config import app_clock, load_settings, local_actor
 from engine.errors import InputError
 from workflows.drafting import (
@@ -21,6 +21,7 @@ from workflows.drafting import (
     note_email,
 )
 from workflows.handoffs import person_named
+from workflows.outputs import check_output, write_bytes_atomically
 
 
 def note_writer() -> NoteWriter:
@@ -49,10 +50,17 @@ def writer_or_templates() -> NoteWriter:
 @click.option("--discard", "decision", flag_value="discard", help="Discard the draft (needs --as).")
 @click.option("--sent", "decision", flag_value="sent", help="Record that the approved note was sent (needs --as).")
 @click.option("--as", "as_person", metavar="PERSON", help="Who decides: the new or old CSM, their manager, a leader.")
+@force_option
 @json_option
 @db_option
 def draft(
-    handoff_id: int, again: bool, eml: Path | None, decision: str | None, as_person: str | None, as_json: bool
+    handoff_id: int,
+    again: bool,
+    eml: Path | None,
+    decision: str | None,
+    as_person: str | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Show the customer note of handoff HANDOFF, drafting it first when it has none.
 
@@ -70,6 +78,8 @@ def draft(
         tierbot draft 12 --sent --as sam-patel
     """
     store = open_cli_store()
+    if eml:
+        check_output(eml, store_path=store.path, force=force)
     clock = app_clock()
     actor = local_actor("cli")
     note = None if again else latest_note(store, handoff_id)
@@ -91,9 +101,6 @@ def draft(
                 f"Customer note #{note.id} is {note.state}: only an approved note is written as an email. Approve it "
                 f"first (`tierbot draft {handoff_id} --approve --as PERSON --eml {eml}`)."
             )
-        try:
-            eml.write_bytes(note_email(note))
-        except OSError as failure:
-            raise InputError(f"Could not write {eml}: {failure.strerror}. Pick a folder you can write to.") from None
+        write_bytes_atomically(note_email(note), eml, store_path=store.path, force=force)
         click.echo(f"Wrote {eml}.", err=True)
     emit(note, as_json)

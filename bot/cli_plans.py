@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_base import CONTEXT, db_option, emit, force_option, json_option, open_cli_store, progress
 from bot.cli_drafts import writer_or_templates
 from bot.cli_handoffs import AS_HELP, bot_client, handoff, required_bot_client
 from bot.config import app_clock, local_actor
@@ -17,6 +17,7 @@ from workflows.handoffs import person_named
 from workflows.plans import (
     HORIZON_WEEKS,
     WEEKLY_LIMIT,
+    check_worksheet_path,
     create_plan,
     decide_plan,
     due_checkins,
@@ -30,9 +31,10 @@ from workflows.tiers import parse_day
 POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
 
 
-def _worksheet(plan_id: int, path: Path | None) -> None:
+def _worksheet(plan_id: int, path: Path | None, force: bool) -> None:
     if path is not None:
-        report = write_worksheet(get_plan(open_cli_store(), plan_id), path)
+        store = open_cli_store()
+        report = write_worksheet(get_plan(store, plan_id), path, store_path=store.path, force=force)
         progress(f"Wrote the worksheet ({report.rows} moves) to {report.path}.")
 
 
@@ -50,6 +52,7 @@ def _worksheet(plan_id: int, path: Path | None) -> None:
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as CSV or XLSX.")
 @click.option("--post", is_flag=True, help="Post it for approval in the managers' channel. " + POST_HELP)
 @click.option("--channel", metavar="CHANNEL", help="With --post: this channel instead of the managers'.")
+@force_option
 @json_option
 @db_option
 def plan(
@@ -60,6 +63,7 @@ def plan(
     worksheet: Path | None,
     post: bool,
     channel: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Turn a file of moves into a dated plan in weekly batches.
@@ -75,6 +79,8 @@ def plan(
         tierbot handoff plan moves.csv --start 2027-01-04 --weekly-limit 2 --worksheet plan.xlsx --post
     """
     store = open_cli_store()
+    if worksheet is not None:
+        check_worksheet_path(worksheet, store_path=store.path, force=force)
     made = create_plan(
         store,
         file,
@@ -84,7 +90,7 @@ def plan(
         weekly_limit=weekly_limit,
         horizon_weeks=horizon,
     )
-    _worksheet(made.id, worksheet)
+    _worksheet(made.id, worksheet, force)
     if post:
         posted = post_plan(required_bot_client(), store, made.id, channel)
         progress(f"Posted plan #{made.id} in <#{posted.channel}> for approval.")
@@ -94,9 +100,10 @@ def plan(
 @handoff.command(name="plans", context_settings=CONTEXT)
 @click.argument("plan_id", metavar="[ID]", type=int, required=False)
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), help="Write plan ID as CSV or XLSX.")
+@force_option
 @json_option
 @db_option
-def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
+def plans(plan_id: int | None, worksheet: Path | None, force: bool, as_json: bool) -> None:
     """List the transition plans, or show one (and write its worksheet).
 
     \b
@@ -110,7 +117,7 @@ def plans(plan_id: int | None, worksheet: Path | None, as_json: bool) -> None:
             raise InputError("Say which plan to write: `tierbot handoff plans ID --worksheet FILE`.")
         emit(list_plans(store), as_json)
         return
-    _worksheet(plan_id, worksheet)
+    _worksheet(plan_id, worksheet, force)
     emit(get_plan(store, plan_id), as_json)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from engine.csv_safety import neutralise_frame
-from engine.errors import CannotWrite, InputError
+from engine.errors import InputError
 from engine.fields import ACCOUNT_FIELDS, header_key
 from engine.matching import unknown_name
 from store import Store, imports, records
+from workflows.outputs import check_output, write_table_atomically
 
 TIER_HEADER = "Tier"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -33,7 +32,7 @@ class ExportReport:
 
 
 def export_accounts(
-    store: Store, path: Path, columns: Sequence[str] | None = None, all_columns: bool = False
+    store: Store, path: Path, columns: Sequence[str] | None = None, all_columns: bool = False, force: bool = False
 ) -> ExportReport:
     """Write every account, with its tier, to ``path`` (.csv or .xlsx).
 
@@ -42,6 +41,7 @@ def export_accounts(
     tierbot holds; ``columns`` picks some (field names or the CRM's headers; ``tier`` is the
     Tier column).
     """
+    check_output(path, store_path=store.path, force=force)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"Cannot export to `{path.name}`: name the file .csv or .xlsx.")
@@ -58,7 +58,7 @@ def export_accounts(
     source = frame.join(extras)
     out = pd.DataFrame({header: source[column] for column, header in layout}, index=source.index)
     safe = neutralise_frame(_whole_numbers(out))
-    write_table_atomically(safe, path)
+    write_table_atomically(safe, path, store_path=store.path, force=force)
     tiered = int(frame["tier"].notna().sum())
     return ExportReport(path=path, rows=len(safe), columns=tuple(map(str, safe.columns)), tiered=tiered)
 
@@ -120,27 +120,3 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
             if (present % 1 == 0).all() and (present.abs() < 2**53).all():
                 out[column] = series.astype("Int64")
     return out
-
-
-def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write to a temporary file beside ``path`` and rename it: never a half-written export."""
-    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        # Created like any other file (the umask applies), so the export is readable as usual.
-        temporary.open("x").close()
-    except OSError as exc:
-        raise CannotWrite(
-            f"Cannot write {path}: {exc.strerror}. Check that the folder exists and is writable."
-        ) from None
-    try:
-        if path.suffix.lower() == ".xlsx":
-            frame.to_excel(temporary, index=False, engine="openpyxl")
-        else:
-            frame.to_csv(temporary, index=False)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CannotWrite(f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged.") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

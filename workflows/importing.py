@@ -7,7 +7,6 @@ records each change with its values before and after.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from store import csms as csm_queries
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
 from workflows.files import read_grid
+from workflows.outputs import check_output, is_sqlite_database, write_table_atomically
 from workflows.progress import Progress, silent
 
 SHOWN_PROBLEMS = 20
@@ -84,12 +84,18 @@ def import_table(
     errors_file: Path | None = None,
     sheet: str | None = None,
     progress: Progress = silent,
+    force: bool = False,
 ) -> ImportReport:
-    """Import ``path`` into the ``kind`` table ("accounts" or "csms")."""
+    """Import ``path`` into the ``kind`` table ("accounts" or "csms").
+
+    ``force`` lets the errors file be written over a SQLite database.
+    """
     spec = TABLE_SPECS[kind]
     options = options or ImportOptions()
     _check_date_format(options)
     target = _errors_path(path, errors_file)
+    if errors_file is not None:
+        check_output(target, store_path=store.path, force=force)
     progress(f"Reading {path.name}…")
     grid = read_grid(path, sheet)
     raw = tableize(grid.frame, spec, grid.source, grid.notes, mapped=list(options.mapping.values()))
@@ -109,8 +115,8 @@ def import_table(
         dry_run=dry_run,
     )
     if len(checked.problems):
-        report.errors_file = write_problems(checked.problems, target)
-    elif errors_file is None and target.exists():
+        report.errors_file = write_problems(checked.problems, target, store_path=store.path, force=force)
+    elif errors_file is None and target.exists() and not is_sqlite_database(target):
         target.unlink()  # an errors file of ours from an earlier attempt would now mislead
     bad_rows = len(checked.error_rows)
     good = report.rows_read - bad_rows
@@ -318,16 +324,20 @@ def _links(store: Store, roster: pd.DataFrame) -> tuple[dict[str, str], dict[str
     return links(list(account_queries.owner_counts(store))), links(csm_queries.managers(store))
 
 
-def write_problems(problems: pd.DataFrame, target: Path) -> Path:
+def write_problems(
+    problems: pd.DataFrame, target: Path, *, store_path: Path | None = None, force: bool = False
+) -> Path:
     """Write every problem to a CSV that opens safely in a spreadsheet; return its path.
 
-    Falls back to the working directory when the export's folder is not writable.
+    Falls back to the working directory when the export's folder is not writable; never writes
+    over the store or another SQLite database unless forced.
     """
     safe = neutralise_frame(problems.astype(object).where(problems.notna(), ""))
     for candidate in (target, Path.cwd() / target.name):
+        check_output(candidate, store_path=store_path, force=force)
         try:
-            safe.to_csv(candidate, index=False, quoting=csv.QUOTE_MINIMAL)
+            write_table_atomically(safe, candidate, store_path=store_path, force=force)
             return candidate
-        except OSError:
+        except CannotWrite:
             continue
     raise CannotWrite(f"Cannot write the errors file {target} (nor one in the working folder).")

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from engine.csv_safety import neutralise_frame
-from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
+from engine.errors import FileRefused, InputError, UnknownName
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
 from engine.proposals import BandShare, TierRow, propose_rules, tier_table
@@ -26,6 +26,7 @@ from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
 from workflows.books import BookCache
 from workflows.clock import Clock, timestamp, today
+from workflows.outputs import check_output, write_bytes_atomically, write_table_atomically
 
 
 class NoActiveRuleSet(InputError):
@@ -485,12 +486,17 @@ def propose(
     return report
 
 
-def write_movers(simulation: Simulation, path: Path) -> Path:
+def write_movers(simulation: Simulation, path: Path, *, store_path: Path | None = None, force: bool = False) -> Path:
     """Every mover of a what-if to a CSV file that opens safely in a spreadsheet."""
-    try:
-        neutralise_frame(simulation.mover_table()).to_csv(path, index=False)
-    except OSError as exc:
-        raise CannotWrite(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    write_table_atomically(neutralise_frame(simulation.mover_table()), path, store_path=store_path, force=force)
+    return path
+
+
+def write_rule_set(store: Store, name: str, path: Path, *, force: bool = False) -> Path:
+    """A rule set as YAML in ``path``, ready to edit and load again."""
+    check_output(path, store_path=store.path, force=force)
+    text = export_rule_set(store, name)
+    write_bytes_atomically(text.encode("utf-8"), path, store_path=store.path, force=force)
     return path
 
 
