@@ -160,6 +160,8 @@ def _run_import(
     sheet: str | None,
     force: bool,
     as_json: bool,
+    aggregate: str | None = None,
+    mrr: str | None = None,
 ) -> None:
     options = ImportOptions(
         mapping=_parse_mappings(mappings),
@@ -167,7 +169,7 @@ def _run_import(
         date_format=date_format,
         allow_new_values=allow_new_values,
     )
-    store = open_cli_store(create=True)
+    store = open_cli_store(create=not dry_run, scratch_if_missing=dry_run)
     try:
         report = import_table(
             store,
@@ -182,24 +184,49 @@ def _run_import(
             sheet=sheet,
             progress=progress,
             force=force,
+            aggregate=aggregate,
+            mrr=mrr,
         )
     except InvalidRows as exc:
         if as_json and exc.report is not None:
             click.echo(to_json(exc.report))
             sys.exit(1)
         raise
+    if str(store.path) == ":memory:":
+        report.notes.append(
+            f"No store at {load_settings(_db_given()).db} yet: compared with an empty one (none was created)."
+        )
     emit(report, as_json)
 
 
-def _import_command(kind: str, help_text: str) -> click.Command:
+def _db_given() -> str | None:
+    return cast(str | None, click.get_current_context().meta.get("tierbot.db"))
+
+
+def _import_command(kind: str, help_text: str, *extra: Callable[..., Any]) -> click.Command:
     """`tierbot import <kind> FILE`: the same options and care for accounts and the roster."""
 
-    @import_group.command(name=kind, context_settings=CONTEXT, help=help_text)
-    @_import_options
     def command(**options: Any) -> None:
         _run_import(kind, **options)
 
-    return command
+    for option in reversed(extra):
+        command = option(command)
+    return import_group.command(name=kind, context_settings=CONTEXT, help=help_text)(_import_options(command))
+
+
+_ACCOUNT_IMPORT_OPTIONS = (
+    click.option(
+        "--aggregate",
+        type=click.Choice(["sum", "last"]),
+        help="One account per id from a file with a row per order or subscription: sum adds the rows' ARR, last "
+        "takes the latest row; other fields come from the latest row (by its order date).",
+    ),
+    click.option(
+        "--mrr",
+        metavar="COLUMN",
+        help='Read ARR as 12 × this monthly column (e.g. --mrr "Monthly Fee"); an MRR column is recognised by itself.',
+    ),
+)
 
 
 import_accounts = _import_command(
@@ -208,14 +235,19 @@ import_accounts = _import_command(
 
     Headers are recognised by their usual spellings ("Account Name", "ARR (USD)", "Billing
     Country"…; see `tierbot fields`); re-importing the same file changes nothing, and an
-    updated export changes only what changed (see `tierbot audit`).
+    updated export changes only what changed (see `tierbot audit`). A file with several rows per
+    account id (orders, subscriptions) is refused unless --aggregate says how to make one account
+    of them; an MRR column (or --mrr COLUMN) gives ARR as 12 × MRR.
 
     \b
     Examples:
         tierbot import accounts accounts.csv
         tierbot import accounts export.csv --map arr="Contract Value" --date-format DMY
         tierbot import accounts export.xlsx --sheet Accounts --skip-invalid
+        tierbot import accounts orders.csv --map arr=Sales --aggregate sum
+        tierbot import accounts subscriptions.csv --mrr "Monthly Fee"
     """,
+    *_ACCOUNT_IMPORT_OPTIONS,
 )
 import_csms = _import_command(
     "csms",

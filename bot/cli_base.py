@@ -56,12 +56,17 @@ def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
 
 
-def open_cli_store(create: bool = False) -> Store:
-    """The store for this command; only commands that add data may create a new one."""
+def open_cli_store(create: bool = False, scratch_if_missing: bool = False) -> Store:
+    """The store for this command; only commands that add data may create a new one.
+
+    ``scratch_if_missing``: when there is no store yet, an empty one in memory (a dry run
+    compares with it and leaves no file behind).
+    """
     ctx = click.get_current_context()
     settings = load_settings(ctx.meta.get(_DB_KEY))
     clock = app_clock()
-    store = open_store(settings.db, create=create, today=lambda: today(clock).isoformat())
+    path = ":memory:" if scratch_if_missing and not settings.db.exists() else settings.db
+    store = open_store(path, create=create or path == ":memory:", today=lambda: today(clock).isoformat())
     ctx.call_on_close(store.close)
     return store
 

@@ -50,7 +50,10 @@ def export_accounts(
     tiers = records.current_tiers(store)
     frame["tier"] = frame["crm_id"].map(tiers) if tiers is not None else None
     frame["strategic"] = frame["strategic"].map({1: "TRUE", 0: "FALSE"})
-    layout = _layout(imports.latest(store, "accounts"), list(extras.columns), all_columns)
+    latest = imports.latest(store, "accounts")
+    if latest is not None and latest.options.get("mrr"):
+        frame["arr"] = frame["arr"] / 12  # the file had a monthly column: it goes back monthly
+    layout = _layout(latest, list(extras.columns), all_columns)
     if columns:
         layout = _choose(columns, layout)
     if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:

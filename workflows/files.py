@@ -401,9 +401,13 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, width: int, chunk_r
         pending.append(batch)
         rows += batch.num_rows
         if rows >= chunk_rows:
-            yield pa.Table.from_batches(pending)
-            pending, rows = [], 0
-    if pending:
+            table = pa.Table.from_batches(pending)
+            whole = table.num_rows - table.num_rows % chunk_rows
+            for start in range(0, whole, chunk_rows):
+                yield table.slice(start, chunk_rows)
+            pending = table.slice(whole).to_batches()
+            rows = table.num_rows - whole
+    if rows:
         yield pa.Table.from_batches(pending)
 
 
