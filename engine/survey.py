@@ -10,6 +10,7 @@ can then be checked with the same answers as the whole file would get (``FileFac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from engine.normalize import (
 )
 from engine.table_layout import RawTable
 from engine.validation import (
+    _WORKERS,
     PROBLEM_COLUMNS,
     HeaderMap,
     ImportOptions,
@@ -112,25 +114,40 @@ class TableSurvey:
             return
         refuse_summary(raw, self.spec, self.headers)
         fields = self.headers.fields
-        self.dates.add(raw)
-        cells: dict[str, pd.Series] = {}
 
         def trimmed(name: str) -> pd.Series:
-            if name not in cells:
-                column = trim(raw.frame[fields[name]])
-                cells[name] = column.where(~spreadsheet_errors(column))
-            return cells[name]
+            column = trim(raw.frame[fields[name]])
+            return column.where(~spreadsheet_errors(column))
 
-        for name, total in self.category_counts.items():
-            add_counts(total, trimmed(name))
-        for name in self.scales:
-            self.scales[name] = self.scales[name].merge(score_scale(trimmed(name)))
-        for name, seen in self.currencies.items():
-            seen |= currencies_in(trimmed(name))
-        self._compare_twins(raw)
-        self._keep_keys(raw, trimmed)
+        def counts(name: str) -> dict[str, int]:
+            found: dict[str, int] = {}
+            add_counts(found, trimmed(name))
+            return found
 
-    def _keep_keys(self, raw: RawTable, trimmed: Callable[[str], pd.Series]) -> None:
+        # Columns are independent: read on a few threads, as the check does (Arrow's kernels
+        # release the GIL), and merged in a fixed order so the outcome is that of a serial read.
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            keys = pool.submit(self._keys, raw, trimmed)
+            category = {n: pool.submit(counts, n) for n in self.category_counts}
+            scale = {n: pool.submit(_scale_of, trimmed, n) for n in self.scales}
+            money = {n: pool.submit(_currencies_of, trimmed, n) for n in self.currencies}
+            self.dates.add(raw)
+            self._compare_twins(raw)
+            part, people = keys.result()
+        for name, found in category.items():
+            total = self.category_counts[name]
+            for value, n in found.result().items():
+                total[value] = total.get(value, 0) + n
+        for name, scale_found in scale.items():
+            self.scales[name] = self.scales[name].merge(scale_found.result())
+        for name, money_found in money.items():
+            self.currencies[name] |= money_found.result()
+        self.parts.append(part)
+        self.people += people
+
+    def _keys(
+        self, raw: RawTable, trimmed: Callable[[str], pd.Series]
+    ) -> tuple[dict[str, Any], list[tuple[str, str | None, str | None]]]:
         """Ids (as the check derives them), names and name keys: what repeats needs the whole file."""
         spec, fields = self.spec, self.headers.fields
         typed: dict[str, pd.Series] = {}
@@ -149,11 +166,12 @@ class TableSurvey:
             part["keys"] = name_keys(shown)
         elif spec.id_field not in fields:
             part["names"] = pd.Series(np.nan, index=raw.frame.index, dtype=TEXT)
-        self.parts.append(part)
+        people: list[tuple[str, str | None, str | None]] = []
         if spec.table == "csms":
             names = typed.get(spec.name_field, ids)
             emails = typed.get("email", pd.Series([None] * len(ids), index=ids.index))
-            self.people += list(zip(ids, names, emails, strict=True))
+            people = list(zip(ids, names, emails, strict=True))
+        return part, people
 
     def _compare_twins(self, raw: RawTable) -> None:
         if self.disagreement is not None:
@@ -227,13 +245,15 @@ class TableSurvey:
         spec, fields = self.spec, self.headers.fields
         present = ids.notna().to_numpy()
         facts.rows = len(ids)
-        counts = ids[present].value_counts(sort=False)
-        facts.ids = len(counts)
-        facts.most_rows_per_id = int(counts.max()) if len(counts) else 0
         repeated = later_duplicates(ids)
         facts.repeats = int(repeated.sum())
         if not repeated.any():
+            facts.ids = int(present.sum())
+            facts.most_rows_per_id = 1 if facts.ids else 0
             return
+        counts = ids[present].value_counts(sort=False)
+        facts.ids = len(counts)
+        facts.most_rows_per_id = int(counts.max())
         every = ids.duplicated(keep=False).to_numpy() & present
         facts.repeated_rows = np.sort(rows[every])
         first_row = _first_rows(ids, rows)
@@ -261,12 +281,12 @@ class TableSurvey:
 
     def _lookalike_ids(self, ids: pd.Series, rows: np.ndarray, problems: _Problems) -> None:
         """Ids that look like another id of the file (invisible, fullwidth or look-alike characters)."""
-        values = ids.to_numpy(dtype=object)
-        cells = pa.array(values, type=pa.large_string(), from_pandas=True)
-        ascii_only = pc.string_is_ascii(cells).fill_null(True)
+        # Ids are Arrow-backed text: the test runs in Arrow, without a Python string per id.
+        ascii_only = pc.string_is_ascii(pa.array(ids.astype(TEXT))).fill_null(True)
         unusual = np.flatnonzero(~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)).tolist()
         if not unusual:
             return
+        values = ids.to_numpy(dtype=object)
         first_at: dict[str, int] = {}
         for position in unusual:
             first_at.setdefault(skeleton(values[position]), position)
@@ -373,6 +393,14 @@ def _twin_columns(spec: TableSpec, headers: HeaderMap, options: ImportOptions) -
             if header_key(other) == header_key(chosen) or base == chosen:
                 twins.append((name, chosen, other))
     return twins
+
+
+def _scale_of(trimmed: Callable[[str], pd.Series], name: str) -> ScoreScale:
+    return score_scale(trimmed(name))
+
+
+def _currencies_of(trimmed: Callable[[str], pd.Series], name: str) -> set[str]:
+    return currencies_in(trimmed(name))
 
 
 def _joined(parts: Sequence[dict[str, Any]], name: str) -> pd.Series:

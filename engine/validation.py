@@ -417,7 +417,9 @@ def check_table(
     if whole and raw.frame.empty:
         refuse_summary(raw, spec, map_headers(list(map(str, raw.frame.columns)), spec, options.mapping))
         raise FileRefused(f"`{raw.source}` has a header row but no {spec.noun} rows.")
-    headers, header_notes = table_headers(raw, spec, options)
+    # A part's rows were looked at for totals rows by the survey already: only its headers here.
+    headed = raw if whole else RawTable(raw.frame.iloc[0:0], raw.rows[0:0], raw.source, raw.notes)
+    headers, header_notes = table_headers(headed, spec, options)
     notes = list(raw.notes) + header_notes
     if facts is None:
         # Imported here: the survey builds on this module's checks.

@@ -93,10 +93,11 @@ class SpooledGrid:
             frame.index = pd.RangeIndex(start, start + rows)
             yield frame
 
-    def _add(self, table: pa.Table) -> None:
+    def _add(self, table: pa.Table, clean: bool = True) -> None:
         if table.num_rows == 0:
             return
-        table = self._clean(table)
+        if clean:
+            table = self._clean(table)
         path = self._folder / f"part-{len(self._parts):05d}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
@@ -214,6 +215,7 @@ class _TextScan:
     sample: str
     notes: list[str]
     ends_with_line_break: bool
+    controls: bool  # whether the text has control characters to remove
 
 
 def _scan_text(path: Path, source: str) -> _TextScan:
@@ -239,13 +241,13 @@ def _scan_text(path: Path, source: str) -> _TextScan:
             encoding = "utf-8-sig"
         blocks = _blocks(f, head)
         if encoding and encoding.startswith("utf-16"):
-            last = _check_utf16(blocks, hasher, encoding, source)
+            last, controls = _check_utf16(blocks, hasher, encoding, source)
         else:
-            encoding, last = _check_8bit(blocks, hasher, encoding, source, notes)
+            encoding, last, controls = _check_8bit(blocks, hasher, encoding, source, notes)
     sample = head[: _SAMPLE_BYTES * (2 if encoding.startswith("utf-16") else 1)].decode(encoding, errors="ignore")
     if not sample.replace(",", "").replace(";", "").replace("\t", "").replace("|", "").strip():
         raise FileRefused(f"`{source}` is empty: it has no header row and no data.")
-    return _TextScan(hasher.hexdigest(), encoding, sample, notes, last in ("\n", "\r"))
+    return _TextScan(hasher.hexdigest(), encoding, sample, notes, last in ("\n", "\r"), controls)
 
 
 def _blocks(f: io.BufferedReader, head: bytes) -> Iterator[bytes]:
@@ -268,16 +270,20 @@ def _utf16_encoding(first: bytes, source: str) -> str | None:
     raise FileRefused(f"`{source}` is not text (it holds binary data): export the report as CSV or XLSX.")
 
 
-def _check_utf16(blocks: Iterator[bytes], hasher: Any, encoding: str, source: str) -> str:
-    """Decode the whole file once; a broken character is named with its line. Returns the last character."""
+def _check_utf16(blocks: Iterator[bytes], hasher: Any, encoding: str, source: str) -> tuple[str, bool]:
+    """Decode the whole file once; a broken character is named with its line.
+
+    Returns the last character and whether control characters are in the text.
+    """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines, last = 1, ""
+    lines, last, controls = 1, "", False
     try:
         for block in blocks:
             hasher.update(block)
             text = decoder.decode(block)
             lines += text.count("\n")
             last = text[-1:] or last
+            controls = controls or bool(re.search(CONTROL_CHARACTERS, text))
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         problem = (
@@ -288,41 +294,53 @@ def _check_utf16(blocks: Iterator[bytes], hasher: Any, encoding: str, source: st
         raise FileRefused(
             f"`{source}` is not valid UTF-16 text ({problem}). Export it again, or save it as UTF-8 CSV."
         ) from None
-    return last
+    return last, controls
 
 
 def _check_8bit(
     blocks: Iterator[bytes], hasher: Any, encoding: str | None, source: str, notes: list[str]
-) -> tuple[str, str]:
-    """Check the bytes are UTF-8; else Windows-1252 (or Latin-1). Returns (encoding, last character)."""
+) -> tuple[str, str, bool]:
+    """Check the bytes are UTF-8; else Windows-1252 (or Latin-1).
+
+    Returns (encoding, last character, whether control characters are in it). Every test here
+    is a C-speed bytes method on the common path; the regular expressions only run once a
+    byte is not UTF-8.
+    """
     carry = b""
     offset = lines = 0
     bad_at: tuple[int, int, int] | None = None  # (line, byte, value) of the first byte that is not UTF-8
-    saw_utf8 = saw_undefined = False
+    saw_utf8 = saw_undefined = controls = False
     last = b""
     for block in blocks:
         hasher.update(block)
         last = block[-1:] or last
-        saw_utf8 = saw_utf8 or bool(_UTF8_SEQUENCE.search(block))
-        saw_undefined = saw_undefined or bool(_CP1252_UNDEFINED.search(block))
+        controls = controls or _has_control_bytes(block)
         data, carry = carry + block, b""
         if bad_at is None:
             try:
                 data.decode("utf-8")
+                saw_utf8 = saw_utf8 or not data.isascii()
             except UnicodeDecodeError as exc:
                 if exc.end == len(data) and len(data) - exc.start < 4 and "unexpected end" in exc.reason:
                     carry = data[exc.start :]  # a character split between two blocks
                     data = data[: exc.start]
+                    saw_utf8 = saw_utf8 or not data.isascii()
                 else:
+                    saw_utf8 = saw_utf8 or bool(_UTF8_SEQUENCE.search(data))
+                    saw_undefined = bool(_CP1252_UNDEFINED.search(data))
                     bad_at = (lines + data.count(b"\n", 0, exc.start) + 1, offset + exc.start, data[exc.start])
+        else:
+            saw_utf8 = saw_utf8 or bool(_UTF8_SEQUENCE.search(data))
+            saw_undefined = saw_undefined or bool(_CP1252_UNDEFINED.search(data))
         lines += data.count(b"\n")
         offset += len(data)
     if carry and bad_at is None:
         if saw_utf8:
             raise FileRefused(f"`{source}` ends in the middle of a character: the file looks cut off. Export it again.")
         bad_at = (lines + 1, offset, carry[0])
+        saw_undefined = bool(_CP1252_UNDEFINED.search(carry))
     if bad_at is None:
-        return encoding or "utf-8", last.decode("latin-1")
+        return encoding or "utf-8", last.decode("latin-1"), controls
     line, _, value = bad_at
     if saw_utf8:
         raise FileRefused(
@@ -330,7 +348,20 @@ def _check_8bit(
             "mixes encodings. Save the file again as UTF-8 CSV."
         )
     notes.append("Read as Windows-1252 text (the file is not UTF-8).")
-    return ("latin-1" if saw_undefined else "cp1252"), last.decode("latin-1")
+    # Latin-1 reads Windows-1252's undefined bytes as C1 control characters.
+    return ("latin-1" if saw_undefined else "cp1252"), last.decode("latin-1"), controls or saw_undefined
+
+
+# Bytes that are control characters (tab and line breaks apart), and UTF-8's C1 controls.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_UTF8_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _has_control_bytes(block: bytes) -> bool:
+    if block.translate(None, _NOT_CONTROL_BYTES):
+        return True
+    return b"\xc2" in block and bool(_UTF8_C1.search(block))
 
 
 def _sniff_delimiter(sample: str) -> tuple[str, int]:
@@ -366,11 +397,11 @@ def _spool_csv(grid: SpooledGrid, path: Path, chunk_rows: int) -> None:
     # pandas' C parser then pads short rows and names the line of a long one.
     try:
         for table in _arrow_chunks(path, scan.encoding, delimiter, width, chunk_rows):
-            grid._add(table)
+            grid._add(table, clean=scan.controls)
     except pa.ArrowInvalid:
         grid._restart()
         for table in _pandas_chunks(path, grid.source, scan.encoding, delimiter, width, chunk_rows):
-            grid._add(table)
+            grid._add(table, clean=scan.controls)
     if grid.rows == 0:
         raise FileRefused(f"`{grid.source}` is empty: it has no header row and no data.")
     if not scan.ends_with_line_break:

@@ -57,6 +57,7 @@ from workflows.outputs import check_output, is_sqlite_database, write_table_atom
 from workflows.progress import Progress, silent
 
 SHOWN_PROBLEMS = 20
+_COMPARE_ROWS = 10_000
 
 
 @dataclass
@@ -265,7 +266,8 @@ class _Run:
         self.held: list[pd.DataFrame] = []  # rows written at the end (a roster: its links need all of it)
         self.rollup = Rollup(plan.aggregate) if plan.aggregate else None
         self.rollup_rows: dict[str, tuple[int, int]] = {}  # id -> (first row, rows): for ids left out
-        self.stored = _StoredIndex(store, spec) if spec.table == "accounts" else None
+        self.was_empty = records.count(store, spec.table) == 0
+        self.stored = _StoredIndex(store, spec) if spec.table == "accounts" and not self.was_empty else None
 
     # ------------------------------------------------------------------ the walk
 
@@ -307,9 +309,10 @@ class _Run:
         frame = checked.frame
         if plan.mrr is not None and "arr" in frame:
             frame["arr"] = frame["arr"] * 12
-        columns = [c for c in frame.columns if c in records.columns(self.store, spec.table)]
-        stored = records.load_keys(self.store, spec.table, columns, spec.id_field, frame[spec.id_field].tolist())
-        found = [checked.problems, *self._against_store(checked, stored)]
+        found = [checked.problems]
+        if not self.was_empty:
+            stored = records.load_keys(self.store, spec.table, [], spec.id_field, frame[spec.id_field].tolist())
+            found += self._against_store(checked, stored)
         bad = _error_rows(found) | set(np.intersect1d(raw.rows, plan.facts.error_rows).tolist())
         if self.skip_invalid and plan.aggregate is None:
             found.append(self._repeats_left_out(raw, checked, bad))
@@ -326,7 +329,7 @@ class _Run:
         elif spec.table == "csms":
             self.held.append(valid)
         elif self.clean or self.skip_invalid:
-            self._write(valid, stored)
+            self._write(valid)
 
     def _finish(self) -> None:
         report = self.report
@@ -338,7 +341,7 @@ class _Run:
             self._write_rollup()
         elif self.held:
             held = pd.concat(self.held, ignore_index=True)
-            self._write(held, self._stored_for(held), links=True)
+            self._write(held, links=True)
         report.skipped = report.rows_read - self.kept
         if self.dry_run:
             return
@@ -365,7 +368,9 @@ class _Run:
         if self.stored is None or self.stored.empty:
             return []
         frame, spec = checked.frame, self.spec
-        is_new = ~frame[spec.id_field].isin(stored[spec.id_field]).to_numpy()
+        is_new = ~frame[spec.id_field].astype(object).isin(stored[spec.id_field]).to_numpy()
+        if not is_new.any():
+            return []
         return [
             self.stored.lookalike_ids(frame, checked, is_new, self.plan.headers),
             self.stored.lookalike_names(frame, checked, is_new, self.plan.headers),
@@ -487,27 +492,43 @@ class _Run:
         self.report.notes.append(shown.note())
         for start in range(0, len(accounts), CHUNK_ROWS):
             part = accounts.iloc[start : start + CHUNK_ROWS]
-            self._write(part, self._stored_for(part), rows=0)
+            self._write(part, rows=0)
         self.kept = self.report.aggregate["rows"]
 
     # ------------------------------------------------------------------ writing
 
-    def _stored_for(self, frame: pd.DataFrame) -> pd.DataFrame:
-        columns = [c for c in frame.columns if c in records.columns(self.store, self.spec.table)]
-        return records.load_keys(
-            self.store, self.spec.table, columns, self.spec.id_field, frame[self.spec.id_field].tolist()
+    def _compare(self, valid: pd.DataFrame) -> RowChanges:
+        """What writing ``valid`` would change, against the stored rows of its ids.
+
+        The stored rows come back as Python objects, a few times the size of the file's: they
+        are fetched and compared a slice at a time, so a re-import costs no more than an import.
+        """
+        key, columns = self.spec.id_field, list(valid.columns)
+        if self.was_empty:
+            # Nothing was stored before, and no id comes twice (a repeated id is never written).
+            return compare_rows(pd.DataFrame(), valid, key, columns)
+        parts: list[RowChanges] = []
+        for start in range(0, max(len(valid), 1), _COMPARE_ROWS):
+            part = valid.iloc[start : start + _COMPARE_ROWS]
+            stored = records.load_keys(self.store, self.spec.table, columns, key, part[key].tolist())
+            parts.append(compare_rows(stored if len(stored) else pd.DataFrame(), part, key, columns))
+        if len(parts) == 1:
+            return parts[0]
+        return RowChanges(
+            new=pd.concat([p.new for p in parts]),
+            changed=pd.concat([p.changed for p in parts]),
+            before=[b for p in parts for b in p.before],
+            after=[a for p in parts for a in p.after],
+            unchanged=sum(p.unchanged for p in parts),
         )
 
-    def _write(
-        self, valid: pd.DataFrame, stored: pd.DataFrame, *, links: bool = False, rows: int | None = None
-    ) -> None:
+    def _write(self, valid: pd.DataFrame, *, links: bool = False, rows: int | None = None) -> None:
         """Compare rows with what the store holds and write what changed (nothing on a dry run)."""
         spec, report = self.spec, self.report
         self.kept += len(valid) if rows is None else rows
         if valid.empty and not links:
             return
-        columns = list(valid.columns)
-        changes = compare_rows(stored[columns] if len(stored) else pd.DataFrame(), valid, spec.id_field, columns)
+        changes = self._compare(valid)
         _refuse_nameless(spec, changes, self.grid.source)
         report.created += len(changes.new)
         report.updated += len(changes.changed)
@@ -607,16 +628,7 @@ class _StoredIndex:
     def __init__(self, store: Store, spec: TableSpec):
         self.store, self.spec = store, spec
         self.empty = records.count(store, spec.table) == 0
-        hashes: list[np.ndarray] = []
-        rowids: list[np.ndarray] = []
-        if not self.empty:
-            for part in records.walk(store, spec.table, [spec.name_field]):
-                keys = name_keys(part[spec.name_field].astype(object))
-                present = keys.notna().to_numpy()
-                hashes.append(_hash(keys[present]))
-                rowids.append(part["rowid"].to_numpy()[present])
-        self.hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
-        self.rowids = np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)
+        self._names: tuple[np.ndarray, np.ndarray] | None = None
         self.unusual = {
             skeleton(key): (key, name)
             for key, name in (
@@ -624,12 +636,31 @@ class _StoredIndex:
             )
         }
 
+    def names(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hashes of every stored name's key, with the rows' rowids; built when a file first has new rows."""
+        if self._names is None:
+            hashes: list[np.ndarray] = []
+            rowids: list[np.ndarray] = []
+            for part in records.walk(self.store, self.spec.table, [self.spec.name_field]):
+                keys = name_keys(part[self.spec.name_field].astype(object))
+                present = keys.notna().to_numpy()
+                hashes.append(_hash(keys[present]))
+                rowids.append(part["rowid"].to_numpy()[present])
+            self._names = (
+                np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64),
+                np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64),
+            )
+        return self._names
+
     def lookalike_names(
         self, frame: pd.DataFrame, checked: CheckedTable, is_new: np.ndarray, headers: HeaderMap
     ) -> pd.DataFrame:
         """Warn about new accounts named like an account the store already holds under another id."""
         spec = self.spec
-        if spec.name_field not in frame or not len(self.hashes):
+        if spec.name_field not in frame:
+            return _no_problems()
+        stored_hashes, stored_rowids = self.names()
+        if not len(stored_hashes):
             return _no_problems()
         incoming = name_keys(frame[spec.name_field])
         candidates = is_new & incoming.notna().to_numpy()
@@ -637,10 +668,10 @@ class _StoredIndex:
             return _no_problems()
         hashed = np.zeros(len(frame), dtype=np.uint64)
         hashed[candidates] = _hash(incoming[candidates])
-        hit = candidates & np.isin(hashed, self.hashes)
+        hit = candidates & np.isin(hashed, stored_hashes)
         if not hit.any():
             return _no_problems()
-        wanted = np.unique(self.rowids[np.isin(self.hashes, hashed[hit])])
+        wanted = np.unique(stored_rowids[np.isin(stored_hashes, hashed[hit])])
         stored = records.by_rowid(self.store, spec.table, [spec.id_field, spec.name_field], wanted.tolist())
         by_key: dict[str, tuple[str, str]] = {}
         for crm_id, name in sorted(stored, key=lambda r: str(r[0])):
