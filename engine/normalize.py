@@ -83,7 +83,8 @@ def as_text(raw: pd.Series) -> pd.Series:
     """The column as Arrow-backed text, blanks as empty strings."""
     if raw.dtype != TEXT:
         raw = raw.astype(object).where(raw.notna(), "").astype(str).astype(TEXT)
-    return raw.fillna("")
+    # Arrow knows its null count: a column read from a file has none, and needs no copy.
+    return raw.fillna("") if raw.hasnans else raw
 
 
 def later_duplicates(values: pd.Series) -> np.ndarray:

@@ -52,7 +52,7 @@ from store import accounts as account_queries
 from store import csms as csm_queries
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
-from workflows.files import CHUNK_ROWS, SpooledGrid, spool_grid
+from workflows.files import CHUNK_ROWS, SpooledGrid, release_memory, spool_grid
 from workflows.outputs import check_output, is_sqlite_database, write_table_atomically
 from workflows.progress import Progress, silent
 
@@ -197,6 +197,7 @@ def _survey(
     for chunk in grid.chunks():
         survey.add(scan.rows(chunk, layout))
     facts = survey.finish()
+    release_memory()
     return _Plan(
         layout=layout,
         scan=scan,
@@ -282,6 +283,7 @@ class _Run:
                 raw = self.plan.scan.rows(chunk, self.plan.layout)
                 if not raw.frame.empty:
                     self._chunk(raw, known)
+                release_memory()
             self._finish()
 
     def _order_level(self) -> bool:
