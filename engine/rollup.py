@@ -94,6 +94,8 @@ def order_column(spec: TableSpec, fields: Mapping[str, str], extra: Sequence[str
 
 @dataclass(frozen=True)
 class RollupSummary:
+    """What a rollup made: ``rows`` of the file became ``accounts`` (ids left out not counted)."""
+
     how: str
     rows: int
     accounts: int
@@ -118,17 +120,19 @@ class Rollup:
         self.how, self.key = how, key
         self.latest: pd.DataFrame | None = None  # one row per id: the latest so far
         self.arr_sums: pd.Series | None = None
-        self.rows = 0
+        self.counts: pd.Series | None = None  # rows folded in, per id
         self.left_out: set[str] = set()  # ids with a row in error: never rolled up from the rest
 
     def add(self, rows: pd.DataFrame, dates: pd.Series, row_numbers: np.ndarray) -> None:
         """Fold in the next part's valid rows, with each row's date (ISO text or blank) and row number."""
         if rows.empty:
             return
-        self.rows += len(rows)
         part = rows.assign(_date=dates.to_numpy(dtype=object), _row=row_numbers)
+        groups = part.groupby(self.key, sort=False)
+        counts = groups.size()
+        self.counts = counts if self.counts is None else self.counts.add(counts, fill_value=0).astype("int64")
         if self.how == "sum":
-            sums = part.groupby(self.key, sort=False)["arr"].sum()
+            sums = groups["arr"].sum()
             self.arr_sums = sums if self.arr_sums is None else self.arr_sums.add(sums, fill_value=0)
         joined = part if self.latest is None else pd.concat([self.latest, part], ignore_index=True)
         self.latest = _latest_per_id(joined, self.key)
@@ -147,9 +151,20 @@ class Rollup:
             out = out.assign(arr=out[self.key].map(self.arr_sums).to_numpy())
         return out.drop(columns=[c for c in ("_date", "_row", "_first") if c in out]).reset_index(drop=True)
 
+    def left_out_rows(self) -> list[tuple[str, int, int]]:
+        """The ids left out that had good rows: (id, first good row, good rows), by id."""
+        if self.latest is None or self.counts is None or not self.left_out:
+            return []
+        latest = self.latest[self.latest[self.key].isin(self.left_out)]
+        first = dict(zip(latest[self.key], latest["_first"], strict=True))
+        return [(str(key), int(first[key]), int(self.counts[key])) for key in sorted(first)]
+
     def summary(self, latest_by: str | None) -> RollupSummary:
-        accounts = len(self.result()) if self.latest is not None else 0
-        return RollupSummary(self.how, self.rows, accounts, latest_by)
+        """How many good rows became how many accounts (ids left out counted in neither)."""
+        if self.counts is None:
+            return RollupSummary(self.how, 0, 0, latest_by)
+        kept = self.counts[~self.counts.index.isin(list(self.left_out))]
+        return RollupSummary(self.how, int(kept.sum()), len(kept), latest_by)
 
 
 def _latest_per_id(rows: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -127,12 +127,11 @@ def import_table(
         check_output(target, store_path=store.path, force=force)
     progress(f"Reading {path.name}…")
     with spool_grid(path, sheet, chunk_rows) as grid:
-        plan = _survey(store, spec, grid, options, aggregate, mrr)
+        plan = _survey(spec, grid, options, aggregate, mrr)
         progress(f"Checking {plan.layout.data_rows:,} rows…")
         run = _Run(store, spec, grid, plan, actor=actor, clock=clock, progress=progress)
         run.skip_invalid, run.dry_run, run.sheet = skip_invalid, dry_run, sheet
         report = run.report
-        report.dry_run = dry_run
         with contextlib.suppress(_Refused):  # rolled back: nothing was written
             run.go()
     problems = run.problems()
@@ -165,7 +164,7 @@ class _Plan:
 
 
 def _survey(
-    store: Store, spec: TableSpec, grid: SpooledGrid, options: ImportOptions, aggregate: str | None, mrr: str | None
+    spec: TableSpec, grid: SpooledGrid, options: ImportOptions, aggregate: str | None, mrr: str | None
 ) -> _Plan:
     """The first walk over the file: where the table is and what the whole file says."""
     scan = GridScan(spec, grid.source, grid.notes, mapped=[*options.mapping.values(), *([mrr] if mrr else [])])
@@ -248,6 +247,7 @@ class _Run:
     ):
         self.store, self.spec, self.grid, self.plan = store, spec, grid, plan
         self.actor, self.clock, self.progress = actor, clock, progress
+        # How to run, as import_table was asked.
         self.skip_invalid = self.dry_run = False
         self.sheet: str | None = None
         self.report = ImportReport(
@@ -266,14 +266,16 @@ class _Run:
         self.at = timestamp(clock)
         self.held: list[pd.DataFrame] = []  # rows written at the end (a roster: its links need all of it)
         self.rollup = Rollup(plan.aggregate) if plan.aggregate else None
-        self.rollup_rows: dict[str, tuple[int, int]] = {}  # id -> (first row, rows): for ids left out
+        self.clean = True  # no error so far: chunks are written as they come
         self.was_empty = records.count(store, spec.table) == 0
         self.stored = _StoredIndex(store, spec) if spec.table == "accounts" and not self.was_empty else None
 
     # ------------------------------------------------------------------ the walk
 
     def go(self) -> None:
+        """Check, compare and write every chunk; raises ``_Refused`` (after rolling back) on errors."""
         facts = self.plan.facts
+        self.report.dry_run = self.dry_run
         # An order-level file refused before a row is written: nothing of it can be right as accounts.
         self.clean = not len(facts.error_rows) and not self._order_level()
         transaction = contextlib.nullcontext() if self.dry_run else self.store.transaction()
@@ -452,50 +454,40 @@ class _Run:
             dates = parse_date(cells, order, pattern).values
         else:
             dates = pd.Series([None] * len(valid), index=valid.index, dtype=object)
-        rows = raw.rows[keep]
-        for key, row in zip(valid[self.spec.id_field].tolist(), rows.tolist(), strict=True):
-            first, count = self.rollup_rows.get(key, (row, 0))
-            self.rollup_rows[key] = (first, count + 1)
-        self.rollup.add(valid, dates, rows)
+        self.rollup.add(valid, dates, raw.rows[keep])
 
     def _write_rollup(self) -> None:
         assert self.rollup is not None
         rollup, spec = self.rollup, self.spec
         needs = "its ARR sums" if rollup.how == "sum" else "its latest row needs"
-        for key in sorted(rollup.left_out & set(self.rollup_rows)):
-            first, count = self.rollup_rows[key]
-            self.parts.append(
-                pd.DataFrame(
-                    [
-                        {
-                            "row": first,
-                            "column": self.plan.headers.fields.get(spec.id_field),
-                            "value": key,
-                            "severity": "error",
-                            "problem": (
-                                f"left out with the rest of its id's rows ({count} without errors): another row of "
-                                f"this {spec.noun} has an error, and {needs} every row"
-                            ),
-                            "fix": "Fix the row with the error and import again.",
-                        }
-                    ],
-                    columns=PROBLEM_COLUMNS,
-                )
-            )
-        accounts = rollup.result()
+        left_out = [
+            {
+                "row": first,
+                "column": self.plan.headers.fields.get(spec.id_field),
+                "value": key,
+                "severity": "error",
+                "problem": (
+                    f"left out with the rest of its id's rows ({count} without errors): another row of this "
+                    f"{spec.noun} has an error, and {needs} every row"
+                ),
+                "fix": "Fix the row with the error and import again.",
+            }
+            for key, first, count in rollup.left_out_rows()
+        ]
+        if left_out:
+            self.parts.append(pd.DataFrame(left_out, columns=PROBLEM_COLUMNS))
         summary = rollup.summary(self.plan.order_header)
         self.report.aggregate = {
             "how": summary.how,
-            "rows": summary.rows - sum(self.rollup_rows[k][1] for k in rollup.left_out & set(self.rollup_rows)),
-            "accounts": len(accounts),
+            "rows": summary.rows,
+            "accounts": summary.accounts,
             "latest_by": summary.latest_by,
         }
-        shown = replace(summary, rows=self.report.aggregate["rows"], accounts=len(accounts))
-        self.report.notes.append(shown.note())
+        self.report.notes.append(summary.note())
+        accounts = rollup.result()
         for start in range(0, len(accounts), CHUNK_ROWS):
-            part = accounts.iloc[start : start + CHUNK_ROWS]
-            self._write(part, rows=0)
-        self.kept = self.report.aggregate["rows"]
+            self._write(accounts.iloc[start : start + CHUNK_ROWS], rows=0)
+        self.kept = summary.rows
 
     # ------------------------------------------------------------------ writing
 
