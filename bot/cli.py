@@ -25,6 +25,7 @@ from bot.cli_base import (
     json_option,
     open_cli_store,
     progress,
+    store_path,
 )
 from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
@@ -193,14 +194,8 @@ def _run_import(
             sys.exit(1)
         raise
     if str(store.path) == ":memory:":
-        report.notes.append(
-            f"No store at {load_settings(_db_given()).db} yet: compared with an empty one (none was created)."
-        )
+        report.notes.append(f"No store at {store_path()} yet: compared with an empty one (none was created).")
     emit(report, as_json)
-
-
-def _db_given() -> str | None:
-    return cast(str | None, click.get_current_context().meta.get("tierbot.db"))
 
 
 def _import_command(kind: str, help_text: str, *extra: Callable[..., Any]) -> click.Command:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,6 +55,11 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """`--force`: write the output file even over a SQLite database (the store in use included)."""
     return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
+
+
+def store_path() -> Path:
+    """The store this command uses (--db, else $TIERBOT_DB, else ./tierbot.db)."""
+    return load_settings(click.get_current_context().meta.get(_DB_KEY)).db
 
 
 def open_cli_store(create: bool = False, scratch_if_missing: bool = False) -> Store:
