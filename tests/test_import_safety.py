@@ -444,3 +444,15 @@ def test_an_xlsx_file_in_small_chunks_gives_what_the_whole_file_gives(tmp_path: 
             outcomes.append(_outcome(store, clock, path, "accounts", folder, chunk_rows=chunk_rows, skip_invalid=True))
     assert outcomes[0][0] == (13, 11, 0, 0, 2)
     assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_a_cut_off_utf16_file_is_refused_too(load, encoding: str) -> None:  # type: ignore[no-untyped-def]
+    # Longer than the tail read for the check, so the byte-order mark is not in it.
+    filler = "".join(f"f{i}\tFiller {i}\t{i}\tNA\n" for i in range(10_000))
+    text = "Account ID\tAccount Name\tARR\tRegion\n" + filler + "u1\tZürich\t100\tEMEA\nu2\tBern\t2"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    with pytest.raises(FileRefused, match="Row 10003 of `unicode.txt` ends after 3 of 4 columns"):
+        load(data, name="unicode.txt")

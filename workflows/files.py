@@ -506,13 +506,16 @@ def _ragged_message(source: str, detail: str, delimiter: str) -> str:
 def _last_line(path: Path, encoding: str, delimiter: str, position: int) -> LastLine:
     """How many cells the last line (and the one before) has, read from the file's tail."""
     with path.open("rb") as f:
+        if encoding == "utf-16":
+            # The byte-order mark is at the start, not in the tail: read the tail in its order.
+            encoding = "utf-16-be" if f.read(2) == b"\xfe\xff" else "utf-16-le"
         f.seek(0, 2)
         size = f.tell()
         start = max(0, size - _TAIL_BYTES)
         if encoding.startswith("utf-16") and start % 2:
             start += 1
         f.seek(start)
-        tail = f.read().decode(encoding, errors="replace")
+        tail = f.read().decode(encoding, errors="replace").lstrip("\ufeff")
     # The last record starts after the last line break with an even number of quotes after it
     # (a quoted value may hold line breaks of its own).
     starts = [m.end() for m in re.finditer("\r\n|\n|\r", tail)]
