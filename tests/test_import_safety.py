@@ -454,5 +454,5 @@ def test_a_cut_off_utf16_file_is_refused_too(load, encoding: str) -> None:  # ty
     data = text.encode(encoding)
     if encoding == "utf-16-be":
         data = b"\xfe\xff" + data
-    with pytest.raises(FileRefused, match="Row 10003 of `unicode.txt` ends after 3 of 4 columns"):
+    with pytest.raises(FileRefused, match=r"Row 10003 of `unicode\.txt` ends after 3 of 4 columns"):
         load(data, name="unicode.txt")
