@@ -456,3 +456,38 @@ def test_a_cut_off_utf16_file_is_refused_too(load, encoding: str) -> None:  # ty
         data = b"\xfe\xff" + data
     with pytest.raises(FileRefused, match=r"Row 10003 of `unicode\.txt` ends after 3 of 4 columns"):
         load(data, name="unicode.txt")
+
+
+def test_an_import_landing_first_is_seen_by_the_next_under_the_write_lock(
+    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports into a new store: the second must compare with what the first wrote, not
+    with the empty store it saw when it began (it would insert an id that now exists)."""
+    import workflows.importing as importing
+    from store import open_store
+
+    db = tmp_path / "race.db"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("Account ID,Account Name,ARR\nSHARED,Shared Clinic,100\nf1,First,1\n")
+    second.write_text("Account ID,Account Name,ARR\nSHARED,Shared Clinic,200\ns1,Second,2\n")
+    go = importing._Run.go
+    landed: list[bool] = []
+
+    def meanwhile(run) -> None:  # type: ignore[no-untyped-def]
+        # The other import lands after this one has read the file, before it takes the write lock.
+        if not landed:
+            landed.append(True)
+            with open_store(db) as other:
+                import_table(other, first, "accounts", actor="other", clock=clock, errors_file=tmp_path)
+        go(run)
+
+    with open_store(db) as store:
+        monkeypatch.setattr(importing._Run, "go", meanwhile)
+        report = import_table(store, second, "accounts", actor="t", clock=clock, errors_file=tmp_path)
+        monkeypatch.setattr(importing._Run, "go", go)
+        assert (report.created, report.updated) == (1, 1)
+        assert {r["crm_id"]: r["arr"] for r in store.query("SELECT crm_id, arr FROM accounts")} == {
+            "SHARED": 200.0,
+            "f1": 1.0,
+            "s1": 2.0,
+        }

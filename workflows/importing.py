@@ -267,8 +267,8 @@ class _Run:
         self.held: list[pd.DataFrame] = []  # rows written at the end (a roster: its links need all of it)
         self.rollup = Rollup(plan.aggregate) if plan.aggregate else None
         self.clean = True  # no error so far: chunks are written as they come
-        self.was_empty = records.count(store, spec.table) == 0
-        self.stored = _StoredIndex(store, spec) if spec.table == "accounts" and not self.was_empty else None
+        self.was_empty = False  # settled inside the write transaction, see go()
+        self.stored: _StoredIndex | None = None
 
     # ------------------------------------------------------------------ the walk
 
@@ -280,6 +280,11 @@ class _Run:
         self.clean = not len(facts.error_rows) and not self._order_level()
         transaction = contextlib.nullcontext() if self.dry_run else self.store.transaction()
         with transaction:
+            # Looked at under the write lock: another import landing first must not make this one
+            # skip the lookups (and insert an id that now exists).
+            self.was_empty = records.count(self.store, self.spec.table) == 0
+            if self.spec.table == "accounts" and not self.was_empty:
+                self.stored = _StoredIndex(self.store, self.spec)
             known = self._known()
             for chunk in self.grid.chunks():
                 raw = self.plan.scan.rows(chunk, self.plan.layout)
