@@ -491,3 +491,24 @@ def test_an_import_landing_first_is_seen_by_the_next_under_the_write_lock(
             "f1": 1.0,
             "s1": 2.0,
         }
+
+
+def test_the_spool_of_a_killed_import_is_removed_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from workflows.files import spool_grid
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"tierbot-import-{int(dead.stdout)}-abcd"
+    stale.mkdir()
+    (stale / "part-00000.arrow").write_bytes(b"x" * 100)
+    mine = tmp_path / f"tierbot-import-{__import__('os').getpid()}-efgh"
+    mine.mkdir()
+    export = tmp_path / "a.csv"
+    export.write_text("Account ID,Account Name,ARR\na1,A,1\n")
+    with spool_grid(export) as grid:
+        assert grid.rows == 2
+    assert not stale.exists() and mine.exists()

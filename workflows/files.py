@@ -17,6 +17,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -175,7 +176,8 @@ def spool_grid(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROW
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise FileRefused(f"`{path.name}` is an old Excel .xls file: save it as .xlsx or CSV and import that.")
-    grid = SpooledGrid(path.name, Path(tempfile.mkdtemp(prefix="tierbot-import-")))
+    _sweep_spools()
+    grid = SpooledGrid(path.name, Path(tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-")))
     try:
         if suffix in (".xlsx", ".xlsm") or head.startswith(_ZIP_MAGIC):
             _spool_xlsx(grid, path, sheet, chunk_rows)
@@ -196,6 +198,24 @@ def release_memory() -> None:
     400,000 rows, which the next pass would not have needed.
     """
     pa.default_memory_pool().release_unused()
+
+
+_SPOOL_PREFIX = "tierbot-import-"
+_SPOOL_OWNER = re.compile(rf"^{_SPOOL_PREFIX}(\d+)-")
+
+
+def _sweep_spools() -> None:
+    """Remove the spool folders of imports that were killed (their process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SPOOL_PREFIX}*"):
+        owner = _SPOOL_OWNER.match(folder.name)
+        if owner is None or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(owner.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            continue  # alive, someone else's; or not a process id
 
 
 def read_grid(path: Path, sheet: str | None = None) -> Grid:
