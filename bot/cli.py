@@ -14,7 +14,17 @@ from typing import Any, cast
 import click
 
 from bot import cli_plans  # noqa: F401  (adds `tierbot handoff plan …` to the handoff group)
-from bot.cli_base import CONTEXT, TierbotGroup, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_base import (
+    CONTEXT,
+    TierbotGroup,
+    db_option,
+    emit,
+    force_option,
+    json_option,
+    open_cli_store,
+    progress,
+    store_path,
+)
 from bot.cli_drafts import draft, writer_or_templates
 from bot.cli_handoffs import handoff
 from bot.cli_slack import roles, serve, slack, start
@@ -81,6 +91,7 @@ def _import_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Where to write every problem found (default: FILE.errors.csv beside the file).",
         ),
         click.option("--sheet", metavar="NAME", help="Sheet of an XLSX workbook to read (default: the first)."),
+        click.option("--force", is_flag=True, help="Write the errors file even over a SQLite database."),
         json_option,
         db_option,
     ]
@@ -110,7 +121,10 @@ def _run_import(
     dry_run: bool,
     errors_file: Path | None,
     sheet: str | None,
+    force: bool,
     as_json: bool,
+    aggregate: str | None = None,
+    mrr: str | None = None,
 ) -> None:
     from bot.render import to_json
     from engine.validation import ImportOptions
@@ -122,7 +136,7 @@ def _run_import(
         date_format=date_format,
         allow_new_values=allow_new_values,
     )
-    store = open_cli_store(create=True)
+    store = open_cli_store(create=not dry_run, scratch_if_missing=dry_run)
     try:
         report = import_table(
             store,
@@ -136,24 +150,44 @@ def _run_import(
             errors_file=errors_file,
             sheet=sheet,
             progress=progress,
+            force=force,
+            aggregate=aggregate,
+            mrr=mrr,
         )
     except InvalidRows as exc:
         if as_json and exc.report is not None:
             click.echo(to_json(exc.report))
             sys.exit(1)
         raise
+    if str(store.path) == ":memory:":
+        report.notes.append(f"No store at {store_path()} yet: compared with an empty one (none was created).")
     emit(report, as_json)
 
 
-def _import_command(kind: str, help_text: str) -> click.Command:
+def _import_command(kind: str, help_text: str, *extra: Callable[..., Any]) -> click.Command:
     """`tierbot import <kind> FILE`: the same options and care for accounts and the roster."""
 
-    @import_group.command(name=kind, context_settings=CONTEXT, help=help_text)
-    @_import_options
     def command(**options: Any) -> None:
         _run_import(kind, **options)
 
-    return command
+    for option in reversed(extra):
+        command = option(command)
+    return import_group.command(name=kind, context_settings=CONTEXT, help=help_text)(_import_options(command))
+
+
+_ACCOUNT_IMPORT_OPTIONS = (
+    click.option(
+        "--aggregate",
+        type=click.Choice(["sum", "last"]),
+        help="One account per id from a file with a row per order or subscription: sum adds the rows' ARR, last "
+        "takes the latest row; other fields come from the latest row (by its order date).",
+    ),
+    click.option(
+        "--mrr",
+        metavar="COLUMN",
+        help='Read ARR as 12 × this monthly column (e.g. --mrr "Monthly Fee"); an MRR column is recognised by itself.',
+    ),
+)
 
 
 import_accounts = _import_command(
@@ -162,14 +196,19 @@ import_accounts = _import_command(
 
     Headers are recognised by their usual spellings ("Account Name", "ARR (USD)", "Billing
     Country"…; see `tierbot fields`); re-importing the same file changes nothing, and an
-    updated export changes only what changed (see `tierbot audit`).
+    updated export changes only what changed (see `tierbot audit`). A file with several rows per
+    account id (orders, subscriptions) is refused unless --aggregate says how to make one account
+    of them; an MRR column (or --mrr COLUMN) gives ARR as 12 × MRR.
 
     \b
     Examples:
         tierbot import accounts accounts.csv
         tierbot import accounts export.csv --map arr="Contract Value" --date-format DMY
         tierbot import accounts export.xlsx --sheet Accounts --skip-invalid
+        tierbot import accounts orders.csv --map arr=Sales --aggregate sum
+        tierbot import accounts subscriptions.csv --mrr "Monthly Fee"
     """,
+    *_ACCOUNT_IMPORT_OPTIONS,
 )
 import_csms = _import_command(
     "csms",
@@ -278,10 +317,11 @@ def export_group() -> None:
     is_flag=True,
     help="Values in tierbot's forms (1240000, 2027-05-21, South Korea, roster ids), not the CRM file's.",
 )
+@force_option
 @json_option
 @db_option
 def export_accounts_command(
-    file: Path, columns: str | None, all_columns: bool, normalised: bool, as_json: bool
+    file: Path, columns: str | None, all_columns: bool, normalised: bool, force: bool, as_json: bool
 ) -> None:
     """Write every account with its Tier column to FILE (.csv or .xlsx), ready to upload to the CRM.
 
@@ -289,7 +329,8 @@ def export_accounts_command(
     its headers, with the Tier column filled or added, and each value tierbot did not change
     written as the file wrote it (1,240,000.00, 5/21/2027, Korea, the owner's name);
     --normalised writes tierbot's forms instead. Cells that a spreadsheet would run as a
-    formula are neutralised (and un-neutralised when the file is imported back).
+    formula are neutralised (and un-neutralised when the file is imported back). FILE is never
+    written over the store in use or another SQLite database unless you pass --force.
 
     \b
     Examples:
@@ -300,7 +341,8 @@ def export_accounts_command(
     from workflows.exporting import export_accounts
 
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    emit(export_accounts(open_cli_store(), file, wanted, all_columns=all_columns, normalised=normalised), as_json)
+    store = open_cli_store()
+    emit(export_accounts(store, file, wanted, all_columns=all_columns, normalised=normalised, force=force), as_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -424,24 +466,23 @@ def rules_load(file: Path, as_json: bool) -> None:
 @rules.command(name="export", context_settings=CONTEXT)
 @click.argument("name")
 @click.argument("file", type=click.Path(path_type=Path), required=False)
+@force_option
 @db_option
-def rules_export(name: str, file: Path | None) -> None:
+def rules_export(name: str, file: Path | None, force: bool) -> None:
     """Write a rule set as YAML to FILE (or print it), ready to edit and load again.
+
+    FILE is never written over the store in use or another SQLite database unless you pass --force.
 
     \b
     Example:
         tierbot rules export fy27-tiers fy27-tiers.yml
     """
-    from workflows.rules import export_rule_set
+    from workflows.rules import export_rule_set, write_rule_set
 
-    text = export_rule_set(open_cli_store(), name)
     if file is None:
-        click.echo(text, nl=False)
+        click.echo(export_rule_set(open_cli_store(), name), nl=False)
         return
-    try:
-        file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"Cannot write {file}: {exc.strerror}.") from None
+    write_rule_set(open_cli_store(), name, file, force=force)
     click.echo(f"Wrote {name} to {file}.")
 
 
@@ -564,9 +605,10 @@ def rules_propose(
 @rules.command(name="simulate", context_settings=CONTEXT)
 @click.argument("name")
 @click.option("--movers-file", type=click.Path(path_type=Path), help="Write every mover to this CSV file.")
+@force_option
 @json_option
 @db_option
-def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
+def rules_simulate(name: str, movers_file: Path | None, force: bool, as_json: bool) -> None:
     """What-if: compare a draft with the active rule set. Nothing changes.
 
     Shows the movers matrix (accounts and ARR from each tier to each tier), the largest movers with
@@ -578,12 +620,16 @@ def rules_simulate(name: str, movers_file: Path | None, as_json: bool) -> None:
         tierbot rules simulate fy28-tiers --movers-file movers.csv
     """
     from workflows.books import BookCache
+    from workflows.outputs import check_output
     from workflows.rules import simulate_rule_set, write_movers
 
-    simulation = simulate_rule_set(open_cli_store(), name, clock=app_clock(), books=BookCache())
+    store = open_cli_store()
+    if movers_file is not None:  # a file it must not write over is said before the what-if runs
+        check_output(movers_file, store_path=store.path, force=force)
+    simulation = simulate_rule_set(store, name, clock=app_clock(), books=BookCache())
     emit(simulation, as_json)
     if movers_file is not None:
-        write_movers(simulation, movers_file)
+        write_movers(simulation, movers_file, store_path=store.path, force=force)
         click.echo(f"Wrote all {simulation.moved:,} movers to {movers_file}.", err=as_json)
 
 

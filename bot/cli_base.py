@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,6 +13,7 @@ import click
 from bot.config import app_clock, load_settings
 from engine.errors import InvalidRows, TierbotError
 from workflows.clock import today
+from workflows.outputs import FORCE_HELP
 
 if TYPE_CHECKING:
     from store import Store
@@ -51,14 +53,29 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def open_cli_store(create: bool = False) -> Store:
-    """The store for this command; only commands that add data may create a new one."""
+def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--force`: write the output file even over a SQLite database (the store in use included)."""
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
+
+
+def store_path() -> Path:
+    """The store this command uses (--db, else $TIERBOT_DB, else ./tierbot.db)."""
+    return load_settings(click.get_current_context().meta.get(_DB_KEY)).db
+
+
+def open_cli_store(create: bool = False, scratch_if_missing: bool = False) -> Store:
+    """The store for this command; only commands that add data may create a new one.
+
+    ``scratch_if_missing``: when there is no store yet, an empty one in memory (a dry run
+    compares with it and leaves no file behind).
+    """
     from store import open_store
 
     ctx = click.get_current_context()
     settings = load_settings(ctx.meta.get(_DB_KEY))
     clock = app_clock()
-    store = open_store(settings.db, create=create, today=lambda: today(clock).isoformat())
+    path = ":memory:" if scratch_if_missing and not settings.db.exists() else settings.db
+    store = open_store(path, create=create or path == ":memory:", today=lambda: today(clock).isoformat())
     ctx.call_on_close(store.close)
     return store
 

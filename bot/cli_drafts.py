@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store
+from bot.cli_base import CONTEXT, db_option, emit, force_option, json_option, open_cli_store
 from bot.config import NoteSettings, app_clock, load_settings, local_actor
 from engine.errors import InputError
 
@@ -52,10 +52,17 @@ writer_or_templates = note_writer  # the name the chat, handoff and plan command
 @click.option("--discard", "decision", flag_value="discard", help="Discard the draft (needs --as).")
 @click.option("--sent", "decision", flag_value="sent", help="Record that the approved note was sent (needs --as).")
 @click.option("--as", "as_person", metavar="PERSON", help="Who decides: the new or old CSM, their manager, a leader.")
+@force_option
 @json_option
 @db_option
 def draft(
-    handoff_id: int, again: bool, eml: Path | None, decision: str | None, as_person: str | None, as_json: bool
+    handoff_id: int,
+    again: bool,
+    eml: Path | None,
+    decision: str | None,
+    as_person: str | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Show the customer note of handoff HANDOFF, drafting it first when it has none.
 
@@ -85,8 +92,11 @@ def draft(
         note_email,
     )
     from workflows.handoffs import person_named
+    from workflows.outputs import check_output, write_bytes_atomically
 
     store = open_cli_store()
+    if eml:
+        check_output(eml, store_path=store.path, force=force)
     clock = app_clock()
     actor = local_actor("cli")
     note = None if again else latest_note(store, handoff_id)
@@ -108,9 +118,6 @@ def draft(
                 f"Customer note #{note.id} is {note.state}: only an approved note is written as an email. Approve it "
                 f"first (`tierbot draft {handoff_id} --approve --as PERSON --eml {eml}`)."
             )
-        try:
-            eml.write_bytes(note_email(note))
-        except OSError as failure:
-            raise InputError(f"Could not write {eml}: {failure.strerror}. Pick a folder you can write to.") from None
+        write_bytes_atomically(note_email(note), eml, store_path=store.path, force=force)
         click.echo(f"Wrote {eml}.", err=True)
     emit(note, as_json)

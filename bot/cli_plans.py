@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli_base import CONTEXT, db_option, emit, json_option, open_cli_store, progress
+from bot.cli_base import CONTEXT, db_option, emit, force_option, json_option, open_cli_store, progress
 from bot.cli_handoffs import AS_HELP, OUTBOX_PATIENCE_S, deliver, handoff, required_bot_client, slack_outbox
 from bot.config import app_clock, local_actor
 from engine.errors import InputError
@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 POST_HELP = "Post it in Slack (needs SLACK_BOT_TOKEN)."
 
 
-def _worksheet(plan_id: int, path: Path | None) -> None:
+def _worksheet(plan_id: int, path: Path | None, force: bool) -> None:
     from workflows.plans import get_plan, write_worksheet
 
     if path is not None:
-        report = write_worksheet(get_plan(open_cli_store(), plan_id), path)
+        store = open_cli_store()
+        report = write_worksheet(get_plan(store, plan_id), path, store_path=store.path, force=force)
         progress(f"Wrote the worksheet ({report.rows} moves) to {report.path}.")
 
 
@@ -45,6 +46,7 @@ def _worksheet(plan_id: int, path: Path | None) -> None:
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as CSV or XLSX.")
 @click.option("--post", is_flag=True, help="Post it for approval in the managers' channel. " + POST_HELP)
 @click.option("--channel", metavar="CHANNEL", help="With --post: this channel instead of the managers'.")
+@force_option
 @json_option
 @db_option
 def plan(
@@ -55,6 +57,7 @@ def plan(
     worksheet: Path | None,
     post: bool,
     channel: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Turn a file of moves into a dated plan in weekly batches.
@@ -69,10 +72,12 @@ def plan(
     Example:
         tierbot handoff plan moves.csv --start 2027-01-04 --weekly-limit 2 --worksheet plan.xlsx --post
     """
-    from workflows.plans import create_plan, get_plan
+    from workflows.plans import check_worksheet_path, create_plan, get_plan
     from workflows.tiers import parse_day
 
     store = open_cli_store()
+    if worksheet is not None:  # a file it must not write over is said before anything is saved
+        check_worksheet_path(worksheet, store_path=store.path, force=force)
     outbox = _outbox_to_post(store, channel) if post else None  # checked before anything is saved
     made = create_plan(
         store,
@@ -85,7 +90,7 @@ def plan(
         # Saved whole with its post, or not at all: a plan never waits unseen for a post that failed.
         then=(lambda plan_id: _post_effects(plan_id, channel, "")) if post else None,
     )
-    _worksheet(made.id, worksheet)
+    _worksheet(made.id, worksheet, force)
     posted = _post(store, outbox, made.id, "") if outbox is not None else True
     emit(get_plan(store, made.id), as_json)
     if not posted:
@@ -137,9 +142,12 @@ def _post(store: Store, outbox: Deliverer, plan_id: int, again: str) -> bool:
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), help="Write plan ID as CSV or XLSX.")
 @click.option("--post", is_flag=True, help="Post plan ID for approval (again). " + POST_HELP)
 @click.option("--channel", metavar="CHANNEL", help="With --post: this channel instead of the managers'.")
+@force_option
 @json_option
 @db_option
-def plans(plan_id: int | None, worksheet: Path | None, post: bool, channel: str | None, as_json: bool) -> None:
+def plans(
+    plan_id: int | None, worksheet: Path | None, post: bool, channel: str | None, force: bool, as_json: bool
+) -> None:
     """List the transition plans, or show one (and write its worksheet, or post it).
 
     \b
@@ -157,7 +165,7 @@ def plans(plan_id: int | None, worksheet: Path | None, post: bool, channel: str 
             raise InputError("Say which plan: `tierbot handoff plans ID --worksheet FILE` or `… ID --post`.")
         emit(list_plans(store), as_json)
         return
-    _worksheet(plan_id, worksheet)
+    _worksheet(plan_id, worksheet, force)
     posted = True
     if post:
         get_plan(store, plan_id)  # no such plan: said before anything is recorded

@@ -239,31 +239,74 @@ def _spellings(written: pd.Series, values: pd.Series, kind: str) -> tuple[dict[s
     return spellings, {names[k]: int(n) for k, n in enumerate(per_key)}, np.asarray(misses, dtype=bool)
 
 
+class FormLearner:
+    """The forms of a file read in parts (a million rows are checked 50,000 at a time).
+
+    The first part a column has values in settles its form: the number format, the date pattern,
+    the spelling of each value; a later part adds the spellings of values not seen before. Which
+    spelling becomes the form only decides how many cells are kept as written: every cell its
+    form would not write back exactly is kept (``learn`` returns them per row), so an export
+    gives the file back cell for cell however the file was split.
+    """
+
+    def __init__(self, spec: TableSpec, decimal_comma: bool = False):
+        self.spec, self.decimal_comma = spec, decimal_comma
+        self.forms: Forms = {}
+
+    def learn(self, written: Mapping[str, pd.Series], values: pd.DataFrame) -> pd.Series:
+        """Learn from one part; its rows' cells the forms would not write back (as JSON)."""
+        misses: dict[str, np.ndarray] = {}
+        for name, cells in written.items():
+            if name not in values:
+                continue
+            kind = self.spec.field(name).kind
+            column = values[name]
+            if kind in NUMBER_KINDS:
+                if name not in self.forms or not self.forms[name].get("seen"):
+                    sample = [str(c) for c in cells.dropna().head(_SAMPLE) if str(c)]
+                    form = _number_form(sample, self.decimal_comma)
+                    self.forms[name] = {"number": form.as_json(), "seen": bool(sample)}
+                misses[name] = _number_misses(cells, column, NumberForm(**self.forms[name]["number"]))
+            elif kind in SPELLED_KINDS:
+                spellings, counts, missed = _spellings(cells, column, kind)
+                if name not in self.forms:
+                    self.forms[name] = {"spellings": spellings}
+                    if kind == "date":
+                        self.forms[name]["pattern"] = _date_pattern(spellings, counts)
+                    misses[name] = missed
+                else:
+                    known = self.forms[name]["spellings"]
+                    for key, spelt in spellings.items():
+                        known.setdefault(key, spelt)
+                    misses[name] = _spelling_misses(cells, column, known)
+            else:
+                misses[name] = (as_text(cells) != as_text(column)).to_numpy(dtype=bool)
+        return _written_json(written, values, misses)
+
+    def result(self) -> Forms:
+        """The forms learned, as the import record keeps them."""
+        return {name: {k: v for k, v in form.items() if k != "seen"} for name, form in self.forms.items()}
+
+
 def learn_forms(
     spec: TableSpec, written: Mapping[str, pd.Series], values: pd.DataFrame, decimal_comma: bool = False
 ) -> tuple[Forms, pd.Series]:
     """Each column's form, and each row's cells that the form would not write back (as JSON)."""
-    forms: Forms = {}
-    misses: dict[str, np.ndarray] = {}
-    for name, cells in written.items():
-        if name not in values:
-            continue
-        kind = spec.field(name).kind
-        column = values[name]
-        if kind in NUMBER_KINDS:
-            sample = [str(c) for c in cells.dropna().head(_SAMPLE) if str(c)]
-            form = _number_form(sample, decimal_comma)
-            forms[name] = {"number": form.as_json()}
-            misses[name] = _number_misses(cells, column, form)
-        elif kind in SPELLED_KINDS:
-            spellings, counts, missed = _spellings(cells, column, kind)
-            forms[name] = {"spellings": spellings}
-            if kind == "date":
-                forms[name]["pattern"] = _date_pattern(spellings, counts)
-            misses[name] = missed
-        else:
-            misses[name] = (as_text(cells) != as_text(column)).to_numpy(dtype=bool)
-    return forms, _written_json(written, values, misses)
+    learner = FormLearner(spec, decimal_comma)
+    cells = learner.learn(written, values)
+    return learner.result(), cells
+
+
+def _spelling_misses(written: pd.Series, values: pd.Series, spellings: Mapping[str, str]) -> np.ndarray:
+    """Cells not spelt as their value's spelling (a blank value expects a blank cell)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    # A value without a spelling expects a cell no file holds: its cell is kept as written.
+    expected = np.empty(len(uniques) + 1, dtype=object)
+    expected[:-1] = [spellings.get(value_key(u) or "") or "\x00" for u in uniques]
+    expected[-1] = ""  # a blank value expects a blank cell
+    wanted = expected[np.where(codes >= 0, codes, len(uniques))]
+    actual = as_text(written).to_numpy(dtype=object)
+    return np.asarray(actual != wanted, dtype=bool)
 
 
 def _written_json(

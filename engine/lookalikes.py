@@ -6,7 +6,8 @@ comparison sees another word. ``visible`` undoes what no reader can see (compati
 invisible characters); ``unspoof`` then writes every letter that is drawn like a Latin one as that
 Latin letter, keeping its case and the text's length, so a match found in one is at the same place
 in the other; ``bare`` drops combining marks too, and ``word_key`` gives the folded form words are
-compared in.
+compared in. ``skeleton`` gives an identifier as it looks (dashes too), for imports to tell apart
+ids that only look the same.
 
 The table follows Unicode's confusables data (UTS #39) for the letters that matter in names,
 links and mentions: Cyrillic, Greek, Armenian, Cherokee and Lisu look-alikes of Latin letters,
@@ -92,3 +93,31 @@ def word_key(word: str) -> str:
     if _LATIN.search(word):
         return fold(unspoof(word))
     return fold(word).translate(_FOLDED)
+
+
+# ---------------------------------------------------------------------------------- identifiers
+
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
+
+
+def skeleton(text: str) -> str:
+    """An identifier as it looks: ``skeleton("ＡＣＣ\u200b-1") == "ACC-1"``; plain ASCII is unchanged.
+
+    ``ACC-1`` with a zero-width space, a fullwidth ``ＡＣＣ-1``, a Cyrillic ``АСС-1`` or a
+    non-breaking hyphen would each become a second account nobody can tell from the first, so an
+    import compares ids in this form. Case is kept: Salesforce's 15-character ids differ by case
+    alone.
+    """
+    if text.isascii():
+        return text
+    return unspoof(visible(text)).translate(_DASHES)
+
+
+def difference(a: str, b: str) -> str:
+    """The first character that makes ``a`` and ``b`` differ while they look the same, named."""
+    for text, other in ((a, b), (b, a)):
+        for ch in text:
+            if ch not in other and skeleton(ch) != ch:
+                name = unicodedata.name(ch, "an unnamed character")
+                return f"U+{ord(ch):04X} {name}"
+    return "invisible characters"

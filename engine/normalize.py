@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
+from engine.csv_safety import UNGUARD
 from engine.fields import HEALTH_SCORE_GREEN, HEALTH_SCORE_YELLOW, header_key
 from engine.matching import LEGAL_SUFFIXES, did_you_mean, fold, likely_typo
 from engine.people import Roster, person_key
@@ -71,6 +72,9 @@ class Issue:
     # Report only the first such cell, with how many cells share it (used for warnings that
     # would otherwise repeat on thousands of rows, such as an owner missing from the roster).
     once: bool = False
+    # What makes two such issues one when a file is checked in parts (the value they are about);
+    # None when the problem text alone says it.
+    key: str | None = None
 
 
 @dataclass
@@ -86,7 +90,8 @@ def as_text(raw: pd.Series) -> pd.Series:
     """The column as Arrow-backed text, blanks as empty strings."""
     if raw.dtype != TEXT:
         raw = raw.astype(object).where(raw.notna(), "").astype(str).astype(TEXT)
-    return raw.fillna("")
+    # Arrow knows its null count: a column read from a file has none, and needs no copy.
+    return raw.fillna("") if raw.hasnans else raw
 
 
 def later_duplicates(values: pd.Series) -> np.ndarray:
@@ -130,7 +135,7 @@ def cell_text(raw: pd.Series) -> pd.Series:
     """
     arr = pc.utf8_trim(pa.array(as_text(raw)), _SPACES)
     if pc.any(pc.starts_with(arr, "'")).as_py():
-        arr = pc.replace_substring_regex(arr, "^'([=+\\-@\t\r])", "\\1")
+        arr = pc.replace_substring_regex(arr, UNGUARD, "\\1")
     return pd.Series(pd.array(arr, dtype=TEXT), index=raw.index)
 
 
@@ -171,7 +176,9 @@ def by_distinct(text: pd.Series, parse: Callable[[pd.Series], Parsed]) -> Parsed
     values = spread(parsed.values, None)
     if pd.api.types.is_float_dtype(parsed.values.dtype):
         values = pd.to_numeric(values, errors="coerce").astype("float64")
-    issues = [Issue(spread(i.mask, False).astype(bool), i.problem, i.fix, i.severity, i.once) for i in parsed.issues]
+    issues = [
+        Issue(spread(i.mask, False).astype(bool), i.problem, i.fix, i.severity, i.once, i.key) for i in parsed.issues
+    ]
     extra = {k: spread(v, None) for k, v in parsed.extra.items()}
     return Parsed(values, issues, extra)
 
@@ -183,30 +190,39 @@ _CURRENCY = f"(?i)(?:{_CURRENCY_WORDS})"
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
 
 
-def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False, money: bool = False) -> Parsed:
+# "8.500": eight and a half, or eight thousand five hundred written the European way?
+_DOTTED_THOUSANDS = "^[+-]?[0-9]{1,3}[.][0-9]{3}$"
+
+
+def parse_number(
+    text: pd.Series,
+    field_name: str,
+    decimal_comma: bool = False,
+    money: bool = False,
+    currencies: Sequence[str] | None = None,
+) -> Parsed:
     """Read numbers as people write them: ``$1,100.04``, ``(1,200)``, ``1.2M``, ``85%``.
 
     With ``decimal_comma`` the roles of ``.`` and ``,`` swap (``1.234,56``). For ``money``, a
     percentage is an error, a dot-grouped amount such as ``8.500`` is refused as ambiguous, and
     currencies other than the dollar are reported (amounts are kept as written, never converted).
+    ``currencies`` are those the whole file uses (see ``currencies_in``), when ``text`` is a part.
     """
     present = text.notna()
     values = pd.Series(np.nan, index=text.index, dtype="float64")
     if decimal_comma:
         rest = present
     else:
-        # Fast path: most cells of a clean export are plain numbers, which Arrow casts in one go.
-        try:
-            cast = pc.cast(pa.array(text.astype(TEXT)), pa.float64())
-            quick = pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            quick = pd.to_numeric(text, errors="coerce").astype("float64")
+        quick = _plain_numbers(text)
         ok = quick.notna() & np.isfinite(quick)
+        if money:
+            # A plain "8.500" reads as 8.5 to any parser: it must go the slow way to be refused.
+            ok &= ~pd.Series(_matches(text, _DOTTED_THOUSANDS), index=text.index)
         values[ok] = quick[ok]
         rest = present & ~ok
     issues: list[Issue] = []
     if rest.any():
-        found = _parse_number_text(text[rest], decimal_comma, money)
+        found = _parse_number_text(text[rest], decimal_comma, money, currencies)
         values[found.values.index] = found.values
         for mask, problem, fix, severity in found.issues:
             if mask.any():
@@ -220,6 +236,34 @@ def parse_number(text: pd.Series, field_name: str, decimal_comma: bool = False, 
                     )
                 )
     return Parsed(values, issues)
+
+
+def _plain_numbers(text: pd.Series) -> pd.Series:
+    """Cells that are plain numbers, as floats (NaN elsewhere)."""
+    # Fast path: most cells of a clean export are plain numbers, which Arrow casts in one go.
+    try:
+        cast = pc.cast(pa.array(text.astype(TEXT)), pa.float64())
+        return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    found = pc.match_substring_regex(pa.array(text.astype(TEXT)), pattern)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def currencies_in(text: pd.Series) -> set[str]:
+    """The currencies (ISO codes) a money column names, e.g. {"EUR"} for ``€8,500``."""
+    present = text.notna()
+    if not present.any():
+        return set()
+    quick = _plain_numbers(text)
+    rest = text[present & quick.isna()]
+    if rest.empty:
+        return set()
+    found = rest.astype(TEXT).str.lower().str.extract(f"({_CURRENCY_WORDS})", expand=False)
+    return {str(name) for name in found.dropna().map(_CURRENCY_NAMES).dropna()}
 
 
 def _expand(mask: pd.Series, index: pd.Index) -> pd.Series:
@@ -257,7 +301,9 @@ class _NumberText:
     issues: list[tuple[pd.Series, str, str, str]]
 
 
-def _parse_number_text(text: pd.Series, decimal_comma: bool, money: bool) -> _NumberText:
+def _parse_number_text(
+    text: pd.Series, decimal_comma: bool, money: bool, currencies: Sequence[str] | None = None
+) -> _NumberText:
     raw = text.astype(TEXT)
     currency = raw.str.lower().str.extract(f"({_CURRENCY_WORDS})", expand=False)
     s = raw.str.replace(_CURRENCY, "", regex=True)
@@ -327,7 +373,7 @@ def _parse_number_text(text: pd.Series, decimal_comma: bool, money: bool) -> _Nu
         )
         values = values.where(~(read & percent))
         names = currency.map(_CURRENCY_NAMES)
-        seen = sorted(set(names.dropna()))
+        seen = sorted(set(names.dropna()) if currencies is None else set(currencies))
         if len(seen) > 1:
             issues.append(
                 (
@@ -559,6 +605,7 @@ def parse_category(
     allow_new: bool = False,
     keep_as_written: bool = False,
     recognised: Callable[[str], bool] = lambda value: False,
+    file_counts: pd.Series | None = None,
 ) -> Parsed:
     """Normalise a category column against the values tierbot already knows.
 
@@ -569,7 +616,8 @@ def parse_category(
     Other unknown values are new values: a warning when the store already has values for the
     field. A ``closed`` category accepts only its vocabulary. With ``keep_as_written`` (regions)
     every value is stored as the file writes it; ``recognised`` values (a region's other names)
-    are known values, never typos.
+    are known values, never typos. ``file_counts`` are the value counts of the whole file (see
+    ``add_counts``), when ``text`` is a part of it.
     """
     aliases = aliases or {}
     canonical: dict[str, str] = {}
@@ -577,7 +625,8 @@ def parse_category(
         canonical.setdefault(value_key(value), value)
     established = sorted(canonical)
     counts: dict[str, int] = {}
-    for value, n in text.value_counts(dropna=True).items():  # most common spelling first
+    counts_in_file = value_counts_of(text) if file_counts is None else file_counts
+    for value, n in counts_in_file.items():  # most common spelling first
         key = value_key(str(value))
         canonical.setdefault(key, str(value))
         counts[key] = counts.get(key, 0) + int(n)
@@ -636,11 +685,30 @@ def parse_category(
                     "Nothing to do if it is right; it joins the known values.",
                     severity="warning",
                     once=True,
+                    key=marker,
                 )
             )
         return Parsed(pd.Series(out, index=distinct.index, dtype=object), issues)
 
     return by_distinct(text, parse)
+
+
+def value_counts_of(text: pd.Series) -> pd.Series:
+    """How often each value occurs, most common first (ties in order of first appearance)."""
+    total: dict[str, int] = {}
+    add_counts(total, text)
+    return counts_series(total)
+
+
+def add_counts(total: dict[str, int], text: pd.Series) -> None:
+    """Add a part's value counts to ``total`` (a file's, counted part by part)."""
+    for value, n in text.value_counts(dropna=True, sort=False).items():
+        total[str(value)] = total.get(str(value), 0) + int(n)
+
+
+def counts_series(total: dict[str, int]) -> pd.Series:
+    """``add_counts``' result, most common first, ties in order of first appearance."""
+    return pd.Series(total, dtype="int64").sort_values(ascending=False, kind="stable")
 
 
 def _mark(masks: dict[str, list[bool]], key: str, position: int, size: int) -> None:
@@ -821,14 +889,38 @@ def _score(value: str) -> float | None:
         return None
 
 
-def parse_health(text: pd.Series, aliases: Mapping[str, str]) -> Parsed:
+@dataclass(frozen=True)
+class ScoreScale:
+    """What a health column's numbers say: 0-100 scores, or fractions such as 0.85."""
+
+    numbers: bool = False
+    outside_one: bool = False  # a number outside 0-1: these are scores
+    between: bool = False  # a number strictly between 0 and 1
+
+    @property
+    def fractions(self) -> bool:
+        return self.numbers and not self.outside_one and self.between
+
+    def merge(self, other: ScoreScale) -> ScoreScale:
+        return ScoreScale(
+            self.numbers or other.numbers, self.outside_one or other.outside_one, self.between or other.between
+        )
+
+
+def score_scale(text: pd.Series) -> ScoreScale:
+    """The scale of a health column's numbers (of a part of the file: merge the parts)."""
+    numbers = [n for n in (_score(str(v)) for v in text.dropna().unique()) if n is not None]
+    return ScoreScale(bool(numbers), any(not 0 <= n <= 1 for n in numbers), any(0 < n < 1 for n in numbers))
+
+
+def parse_health(text: pd.Series, aliases: Mapping[str, str], scale: ScoreScale | None = None) -> Parsed:
     """Read health as green/yellow/red; numbers are 0-100 scores and also give a colour.
 
     A column whose scores all lie between 0 and 1 (0.85) holds fractions and is read as
-    percentages. The scores go to ``extra["health_score"]``.
+    percentages (``scale`` is the whole file's, when ``text`` is a part of it). The scores go to
+    ``extra["health_score"]``.
     """
-    numbers = [n for n in (_score(str(v)) for v in text.dropna().unique()) if n is not None]
-    fractions = bool(numbers) and all(0 <= n <= 1 for n in numbers) and any(0 < n < 1 for n in numbers)
+    fractions = (scale or score_scale(text)).fractions
 
     def parse(distinct: pd.Series) -> Parsed:
         colours: list[str | None] = []
@@ -908,8 +1000,9 @@ def parse_person(text: pd.Series, roster: Roster, roster_hint: str) -> Parsed:
                 f"{roster_hint} It is kept as written until then.",
                 severity="warning",
                 once=True,
+                key=reference,
             )
-            for mask in unknown.values()
+            for reference, mask in unknown.items()
         ]
         issues += [
             Issue(
@@ -918,6 +1011,7 @@ def parse_person(text: pd.Series, roster: Roster, roster_hint: str) -> Parsed:
                 "Write the CSM's email or id instead; it is kept as written until then.",
                 severity="warning",
                 once=True,
+                key=ids,
             )
             for ids, mask in shared.items()
         ]

@@ -52,6 +52,26 @@ def record(store: Store, entry: ImportRecord) -> int:
     return int(cursor.lastrowid or 0)
 
 
+def update_counts(store: Store, import_id: int, entry: ImportRecord) -> None:
+    """Write an import's final counts and options (it is recorded before its rows, which name it;
+    what it learned of the file, such as how it writes each column, is complete only at the end)."""
+    store.require_transaction()
+    store.execute(
+        "UPDATE imports SET rows_read = ?, created = ?, updated = ?, unchanged = ?, skipped = ?, warnings = ?, "
+        "options = ? WHERE id = ?",
+        (
+            entry.rows_read,
+            entry.created,
+            entry.updated,
+            entry.unchanged,
+            entry.skipped,
+            entry.warnings,
+            json.dumps(entry.options, ensure_ascii=False, sort_keys=True),
+            import_id,
+        ),
+    )
+
+
 def recent(store: Store, limit: int = 10) -> list[ImportRecord]:
     """The latest imports, newest first."""
     return [_record(row) for row in store.query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))]

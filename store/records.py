@@ -6,7 +6,8 @@ the fastest way to load a million rows and the only way a killed import leaves n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,48 @@ def load(store: Store, table: str, wanted: Sequence[str] | None = None) -> pd.Da
     names = list(wanted) if wanted else columns(store, table)
     sql = f"SELECT {', '.join(names)} FROM {table}"
     return pd.DataFrame.from_records(store.rows(sql), columns=names)
+
+
+def load_keys(store: Store, table: str, wanted: Sequence[str], key: str, keys: Sequence[object]) -> pd.DataFrame:
+    """The rows whose ``key`` is one of ``keys`` (a chunk of an import), with the wanted columns."""
+    import pandas as pd
+
+    names = list(dict.fromkeys([key, *wanted]))
+    values = [k for k in keys if isinstance(k, str)]
+    if not values:
+        return pd.DataFrame(columns=names)
+    # One statement for a whole chunk: the keys travel as one JSON array, the primary key finds each.
+    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+    return pd.DataFrame.from_records(store.rows(sql, (json.dumps(values, ensure_ascii=False),)), columns=names)
+
+
+def walk(store: Store, table: str, wanted: Sequence[str], size: int = 100_000) -> Iterator[pd.DataFrame]:
+    """The whole table a chunk of rows at a time (with their ``rowid``), so memory stays flat."""
+    import pandas as pd
+
+    names = ["rowid", *wanted]
+    after = 0
+    while True:
+        rows = store.rows(
+            f"SELECT {', '.join(names)} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, size)
+        )
+        if not rows:
+            return
+        yield pd.DataFrame.from_records(rows, columns=names)
+        after = int(rows[-1][0])
+
+
+def by_rowid(store: Store, table: str, wanted: Sequence[str], rowids: Sequence[int]) -> list[tuple]:
+    """Some rows by ``rowid``, with the wanted columns."""
+    if not rowids:
+        return []
+    sql = f"SELECT {', '.join(wanted)} FROM {table} WHERE rowid IN (SELECT value FROM json_each(?))"
+    return store.rows(sql, (json.dumps([int(r) for r in rowids]),))
+
+
+def unusual_keys(store: Store, table: str, key: str, name: str) -> list[tuple[str, str | None]]:
+    """(key, name) of the rows whose key has a character outside printable ASCII (few, if any)."""
+    return [(str(r[0]), r[1]) for r in store.rows(f"SELECT {key}, {name} FROM {table} WHERE {key} GLOB '*[^ -~]*'")]
 
 
 def _values(series: pd.Series) -> list:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from engine.csv_safety import neutralise_frame
-from engine.errors import CannotWrite, InputError
+from engine.errors import InputError
 from engine.fields import ACCOUNT_FIELDS, header_key
 from engine.forms import People, write_back
 from engine.matching import unknown_name
 from engine.people import build_roster
 from store import Store, imports, records
 from store import csms as csm_queries
+from workflows.outputs import check_output, write_table_atomically
 
 TIER_HEADER = "Tier"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -41,6 +40,7 @@ def export_accounts(
     columns: Sequence[str] | None = None,
     all_columns: bool = False,
     normalised: bool = False,
+    force: bool = False,
 ) -> ExportReport:
     """Write every account, with its tier, to ``path`` (.csv or .xlsx).
 
@@ -52,6 +52,7 @@ def export_accounts(
     roster id). ``all_columns`` adds every field tierbot holds; ``columns`` picks some (field
     names or the CRM's headers; ``tier`` is the Tier column).
     """
+    check_output(path, store_path=store.path, force=force)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"Cannot export to `{path.name}`: name the file .csv or .xlsx.")
@@ -60,6 +61,8 @@ def export_accounts(
     written = frame.pop("written")
     latest = imports.latest(store, "accounts")
     forms = latest.options.get("forms", {}) if latest is not None else {}
+    if latest is not None and latest.options.get("mrr"):
+        frame["arr"] = frame["arr"] / 12  # the file had a monthly column: it goes back monthly
     roster = build_roster(csm_queries.people(store))
     people = People(roster.resolve, {csm_id: (name, email) for csm_id, name, email in csm_queries.people(store)})
     cells = write_back(
@@ -83,7 +86,7 @@ def export_accounts(
     # A column blank on every row of the CRM file has no values stored, and goes back blank.
     out = pd.DataFrame({header: source.get(column, blank) for column, header in layout}, index=source.index)
     safe = neutralise_frame(out)
-    write_table_atomically(safe, path)
+    write_table_atomically(safe, path, store_path=store.path, force=force)
     tiered = int(cells["tier"].notna().sum())
     return ExportReport(path=path, rows=len(safe), columns=tuple(map(str, safe.columns)), tiered=tiered)
 
@@ -133,27 +136,3 @@ def _extra_columns(extra: pd.Series) -> pd.DataFrame:
         return pd.DataFrame(index=extra.index)
     parsed = pd.DataFrame([json.loads(x) for x in present], index=present.index)
     return parsed.reindex(extra.index)
-
-
-def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write to a temporary file beside ``path`` and rename it: never a half-written export."""
-    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        # Created like any other file (the umask applies), so the export is readable as usual.
-        temporary.open("x").close()
-    except OSError as exc:
-        raise CannotWrite(
-            f"Cannot write {path}: {exc.strerror}. Check that the folder exists and is writable."
-        ) from None
-    try:
-        if path.suffix.lower() == ".xlsx":
-            frame.to_excel(temporary, index=False, engine="openpyxl")
-        else:
-            frame.to_csv(temporary, index=False)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CannotWrite(f"Cannot write {path}: {exc.strerror}. The previous file, if any, is unchanged.") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -33,7 +33,6 @@ from store import handoffs as stored_handoffs
 from store import plans as stored
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
-from workflows.exporting import write_table_atomically
 from workflows.files import read_grid
 from workflows.handoffs import (
     COMMITTED,
@@ -51,6 +50,7 @@ from workflows.handoffs import (
 )
 from workflows.lookup import NameIndex
 from workflows.outbox import Effect, record_effects
+from workflows.outputs import check_output, write_table_atomically
 from workflows.roles import Person, actor_name, actor_of, holders, record_denial
 from workflows.tiers import one_account
 
@@ -604,12 +604,20 @@ class WorksheetReport:
     rows: int
 
 
-def write_worksheet(plan: TransitionPlan, path: Path) -> WorksheetReport:
-    """CSV or XLSX (by the extension), formula-safe, written whole or not at all."""
+def check_worksheet_path(path: Path, *, store_path: Path | None = None, force: bool = False) -> None:
+    """Refuse a worksheet path before the plan is made: a SQLite file, or not .csv/.xlsx."""
+    check_output(path, store_path=store_path, force=force)
     if path.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError(f"`{path.name}`: write the worksheet as .csv or .xlsx.")
+
+
+def write_worksheet(
+    plan: TransitionPlan, path: Path, *, store_path: Path | None = None, force: bool = False
+) -> WorksheetReport:
+    """CSV or XLSX (by the extension), formula-safe, written whole or not at all."""
+    check_worksheet_path(path, store_path=store_path, force=force)
     frame = worksheet(plan)
-    write_table_atomically(neutralise_frame(frame), path)
+    write_table_atomically(neutralise_frame(frame), path, store_path=store_path, force=force)
     return WorksheetReport(path, len(frame))
 
 

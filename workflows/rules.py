@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from engine.decisions import columns_needed
-from engine.errors import CannotWrite, FileRefused, InputError, UnknownName
+from engine.errors import FileRefused, InputError, UnknownName
 from engine.fields import region_of, text_matches
 from engine.formula import FIELD_TYPES, SALESFORCE_FIELDS, Formula, salesforce_formula
 from engine.matching import did_you_mean
@@ -24,6 +24,7 @@ from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
 from workflows.clock import Clock, timestamp, today
+from workflows.outputs import check_output, write_bytes_atomically, write_table_atomically
 
 if TYPE_CHECKING:  # the bulk path (pandas) loads only when a proposal or a what-if runs
     from engine.proposals import BandShare, TierRow
@@ -540,14 +541,19 @@ def propose(
     return report
 
 
-def write_movers(simulation: Simulation, path: Path) -> Path:
+def write_movers(simulation: Simulation, path: Path, *, store_path: Path | None = None, force: bool = False) -> Path:
     """Every mover of a what-if to a CSV file that opens safely in a spreadsheet."""
-    try:
-        from engine.csv_safety import neutralise_frame
+    from engine.csv_safety import neutralise_frame
 
-        neutralise_frame(simulation.mover_table()).to_csv(path, index=False)
-    except OSError as exc:
-        raise CannotWrite(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    write_table_atomically(neutralise_frame(simulation.mover_table()), path, store_path=store_path, force=force)
+    return path
+
+
+def write_rule_set(store: Store, name: str, path: Path, *, force: bool = False) -> Path:
+    """A rule set as YAML in ``path``, ready to edit and load again."""
+    check_output(path, store_path=store.path, force=force)
+    text = export_rule_set(store, name)
+    write_bytes_atomically(text.encode("utf-8"), path, store_path=store.path, force=force)
     return path
 
 
