@@ -15,7 +15,8 @@ from store import Store, audit, csms
 from store import workload as stored
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
-from workflows.roles import Person
+from workflows.outbox import Effects, record_effects
+from workflows.roles import Person, actor_of
 
 
 def current_period(clock: Clock) -> str:
@@ -91,9 +92,16 @@ def check_workload(values: dict[str, str | None]) -> Estimate:
 
 
 def submit_workload(
-    store: Store, person: Person, values: dict[str, str | None], *, period: str, clock: Clock
+    store: Store,
+    person: Person,
+    values: dict[str, str | None],
+    *,
+    period: str,
+    clock: Clock,
+    then: Effects | None = None,
 ) -> Submission:
-    """Check and store an estimate; raises ``InvalidFields`` with every problem by field."""
+    """Check and store an estimate; raises ``InvalidFields`` with every problem by field. ``then``
+    gives what must follow the saved estimate (App Home, the round's DM), recorded with it."""
     if person.csm_id is None:
         raise InputError("You are not in the CSM roster: ask an admin to add your Slack user id to it.")
     estimate = check_workload(values)
@@ -110,6 +118,7 @@ def submit_workload(
         "submitted_by": person.slack_user_id,
         "submitted_at": at,
     }
+    actor = actor_of(person)
     with store.transaction():
         before = stored.submission(store, person.csm_id, period)
         revision = stored.save_submission(store, row)
@@ -118,7 +127,7 @@ def submit_workload(
             [
                 AuditEntry(
                     at,
-                    f"slack:{person.slack_user_id}",
+                    actor,
                     "workload.submit",
                     f"workload:{person.csm_id}:{period}",
                     {k: before[k] for k in (*ACTIVITY_KEYS, "capacity_hours")} if before else None,
@@ -126,7 +135,10 @@ def submit_workload(
                 )
             ],
         )
-    return Submission(person.csm_id, period, estimate, revision)
+        saved = Submission(person.csm_id, period, estimate, revision)
+        if then is not None:
+            record_effects(store, then(saved), actor=actor, clock=clock)
+    return saved
 
 
 # ---------------------------------------------------------------------------------- rounds

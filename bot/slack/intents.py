@@ -1,8 +1,9 @@
 """Slack requests that change something, carried out from the outbox.
 
-A `/handoff`, the handoff form, an Approve or Reject click, a plan's decision and
-`/handoff announce` are recorded in the outbox before their ack (``Req.record``: one small
-write), so a request Slack was told "got it" is never lost, even if the bot dies right after.
+A `/handoff`, the handoff form, an Approve or Reject click, a plan's decision,
+`/handoff announce` and a customer note's buttons (Approve, Discard, Mark as sent, the Edit
+form) are recorded in the outbox before their ack (``Req.record``: one small write), so a
+request Slack was told "got it" is never lost, even if the bot dies right after.
 Here they are carried out: the decision and everything that must follow it land in one
 transaction (``then``), then the deliverer sends each follow-up once. Carrying out a request
 again (after a restart) finds what it recorded the first time and stops.
@@ -10,15 +11,16 @@ again (after a restart) finds what it recorded the first time and stops.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from bot.slack.blocks.common import Message, denied_message, error_message
 from bot.slack.blocks.handoff import handoff_decided_message, needs_exception_message
+from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import plan_decision_message, posted_message
-from bot.slack.outbox import Delivery, Done, announcement_effects, handles, reply_effect
+from bot.slack.outbox import Delivery, Done, announcement_effects, handles, in_team, reply_effect
 from bot.slack.results import Posted
 from engine.errors import InvalidFields, NotAllowed, TierbotError
+from workflows.drafting import CustomerNote, approve_note, discard_note, edit_note, mark_note_sent
 from workflows.handoffs import (
     Handoff,
     NeedsException,
@@ -42,13 +44,6 @@ def asker(d: Delivery) -> dict[str, Any]:
     """Where to answer the person who asked: their response URL (while it lasts), else their DM."""
     p = d.payload
     return {k: v for k, v in (("response_url", p.get("response_url")), ("user", p.get("user"))) if v}
-
-
-def in_team(effects: Sequence[Effect], team: str | None) -> list[Effect]:
-    """Effects delivered with the asking workspace's token (multi-workspace installs)."""
-    if not team:
-        return list(effects)
-    return [Effect(e.key, e.kind, {"team": team} | e.payload, e.delay_s) for e in effects]
 
 
 def refusal(failure: TierbotError) -> Message:
@@ -199,3 +194,40 @@ def announce(d: Delivery) -> Done:
         return Done({"handoffs": [h.id for h in claimed]})
     note = posted_message(Posted("no approved handoff waiting to be announced", 0, channel))
     return Done({"handoffs": []}, in_team(reply_effect(f"{key}:reply", asker(d), note), team))
+
+
+NOTE_DONE = {"approve": "approved", "discard": "discarded", "sent": "marked sent", "edit": "edited"}
+
+
+@handles("slack.note_decide", "record what you did with the customer note")
+def decide_note(d: Delivery) -> Done:
+    """Approve, Discard, Mark as sent or the Edit form: the note's new state and what must follow
+    it (its DM shown as it is now, the person's App Home), together."""
+    p, key, team = d.payload, d.effect.key, d.payload.get("team")
+    if recorded(d.store, f"{key}:home"):
+        return Done({"already": True})
+    person, note_id, action = person_of(d), int(p["note"]), str(p["action"])
+
+    def then(note: CustomerNote) -> list[Effect]:
+        subject = f"Customer note #{note.id} is {NOTE_DONE[action]}"
+        if note.channel and note.ts:
+            effects = [Effect(f"{key}:show", "note.show", {"note": note.id, "tell": asker(d), "subject": subject})]
+        else:  # a note never sent to Slack: the copy clicked shows it instead
+            effects = reply_effect(f"{key}:reply", asker(d), note_message(note), replace=True)
+        # Home: the note leaves (or changes in) the list of notes to act on.
+        effects.append(Effect(f"{key}:home", "home.publish", {"user": person.slack_user_id, "groups": p.get("groups")}))
+        return in_team(effects, team)
+
+    try:
+        if action == "edit":
+            fields = {"subject": str(p["subject"]), "body": str(p["body"])}
+            note = edit_note(d.store, note_id, **fields, person=person, writer=d.writer, clock=d.clock, then=then)
+        elif action == "approve":
+            note = approve_note(d.store, note_id, person=person, clock=d.clock, writer=d.writer, then=then)
+        elif action == "discard":
+            note = discard_note(d.store, note_id, person=person, clock=d.clock, then=then)
+        else:
+            note = mark_note_sent(d.store, note_id, person=person, clock=d.clock, then=then)
+    except TierbotError as failure:  # decided already, may not, or fails the checks now
+        return refused(d, failure)
+    return Done({"note": note.id, "state": note.state})

@@ -35,6 +35,7 @@ from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_sent
 from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import digest_part, digest_parts, plan_message, posted_message
+from bot.slack.blocks.workload import survey_dm
 from bot.slack.outbound import (
     BOT_ACTOR,
     failure_reason,
@@ -47,7 +48,7 @@ from bot.slack.retries import ResponseUrlRefused, respond_through, retry_after_s
 from engine.errors import InputError, StoreBusy, TierbotError
 from store import Store
 from workflows.clock import Clock
-from workflows.drafting import NoteWriter, draft_note, latest_note, record_note_message
+from workflows.drafting import NoteWriter, draft_note, latest_note, note_in_message, record_note_message
 from workflows.handoffs import get_handoff, handoff_channel, record_thread
 from workflows.outbox import (
     Effect,
@@ -67,6 +68,7 @@ from workflows.outbox import (
     this_process,
 )
 from workflows.plans import confirm_announcement, get_plan, record_plan_message, release_announcement
+from workflows.workload import request_of
 
 if TYPE_CHECKING:
     from bot.slack.deps import SlackDeps
@@ -111,6 +113,13 @@ class Delivery:
     def client(self) -> WebClient:
         """The Web API client of the workspace the effect is for (asked only by handlers that call Slack)."""
         return self.client_for(self.payload.get("team"))
+
+
+def in_team(effects: Sequence[Effect], team: str | None) -> list[Effect]:
+    """Effects delivered with the asking workspace's token (multi-workspace installs)."""
+    if not team:
+        return list(effects)
+    return [Effect(e.key, e.kind, {"team": team} | e.payload, e.delay_s) for e in effects]
 
 
 def in_team_of(effect: Pending, effects: Sequence[Effect]) -> list[Effect]:
@@ -497,6 +506,34 @@ def deliver_decision_thread(d: Delivery) -> Done:
     line = plain_line(decided_line(handoff))
     posted = d.client.chat_postMessage(channel=handoff.channel, thread_ts=handoff.ts, **line.as_kwargs())
     return Done({"channel": posted["channel"], "ts": posted["ts"]})
+
+
+@handles("note.show", "update the customer note's message")
+def deliver_note_shown(d: Delivery) -> Done:
+    """The new CSM's DM with the note shows what was decided (its buttons change or go), and the
+    latest draft when an edit took the message over."""
+    note = note_in_message(d.store, int(d.payload["note"]))
+    if not (note.channel and note.ts):
+        return Done({"skipped": f"note #{note.id} has no message"})
+    d.client.chat_update(channel=note.channel, ts=note.ts, **note_message(note).as_kwargs())
+    return Done({"note": note.id, "channel": note.channel, "ts": note.ts})
+
+
+# ---------------------------------------------------------------------------------- workload
+
+
+@handles("workload.answered", "mark the survey's DM answered")
+def deliver_workload_answered(d: Delivery) -> Done:
+    """The round's DM that asked for the estimate says it is in, so its button does not invite a
+    second answer."""
+    p = d.payload
+    round_id = int(p["round"])
+    asked = request_of(d.store, round_id, str(p["csm"]))
+    if not (asked and asked["channel"] and asked["ts"]):
+        return Done({"skipped": "the round's DM was not sent"})
+    note = survey_dm(str(p["period"]), round_id, answered=True)
+    d.client.chat_update(channel=asked["channel"], ts=asked["ts"], **note.as_kwargs())
+    return Done({"channel": asked["channel"], "ts": asked["ts"]})
 
 
 # ---------------------------------------------------------------------------------- plans

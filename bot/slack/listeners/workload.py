@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from bot.slack.blocks.workload import (
     FORM_CALLBACK,
@@ -17,16 +18,16 @@ from bot.slack.blocks.workload import (
     workload_modal,
     workload_usage,
 )
-from bot.slack.listeners.home import publish_home
+from bot.slack.outbox import in_team
 from bot.slack.registry import Registry, Req
 from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
+from workflows.outbox import Effect
 from workflows.workload import (
     Submission,
     check_workload,
     close_round,
     record_asked,
     record_reminded,
-    request_of,
     round_status,
     start_round,
     submit_workload,
@@ -108,24 +109,29 @@ def register(registry: Registry) -> None:
         view = req.body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
         values = form_values(view)
-        estimate = check_workload(values)  # problems come back beside their fields (InvalidFields)
-        period = str(meta.get("period", ""))
-        req.ack(response_action="update", view=saved_view(period, estimate, updated=bool(meta.get("had_entry"))))
-        req.later(lambda: save(req, values, period, meta.get("round")))
-
-
-def save(req: Req, values: dict[str, str | None], period: str, round_id: int | None) -> None:
-    """Store the estimate (after the ack: a write may wait for an import to finish)."""
-    saved = submit_workload(req.deps.store, req.person, values, period=period, clock=req.deps.clock)
-    if round_id:
-        mark_answered(req, int(round_id), saved)
-    publish_home(req)  # App Home shows the new estimate next time it is looked at
-
-
-def mark_answered(req: Req, round_id: int, saved: Submission) -> None:
-    """The DM that asked now says it is done, so its button does not invite a second answer."""
-    asked = request_of(req.deps.store, round_id, saved.csm_id)
-    if asked and asked["channel"] and asked["ts"]:
-        req.client.chat_update(
-            channel=asked["channel"], ts=asked["ts"], **survey_dm(saved.period, round_id, answered=True).as_kwargs()
+        check_workload(values)  # problems come back beside their fields (InvalidFields), nothing saved
+        period, round_id, asked = str(meta.get("period", "")), meta.get("round"), req.asked
+        # Saved before the ack says so (a small write on the intake connection): an estimate the
+        # person was told is saved is in the store, whatever happens to the bot next.
+        saved = req.write_now(
+            lambda intake: submit_workload(
+                intake,
+                req.person,
+                values,
+                period=period,
+                clock=req.deps.clock,
+                then=lambda done: after_saving(done, asked, round_id),
+            )
         )
+        req.ack(response_action="update", view=saved_view(period, saved.estimate, updated=saved.updated))
+
+
+def after_saving(saved: Submission, asked: dict[str, Any], round_id: int | None) -> list[Effect]:
+    """What follows a saved estimate, delivered from the outbox: App Home shows it, and the round's
+    DM that asked for it says it is in (so its button does not invite a second answer)."""
+    key = f"workload:{saved.csm_id}:{saved.period}:{saved.revision}"
+    follow = [Effect(f"{key}:home", "home.publish", {"user": asked["user"], "groups": asked.get("groups")})]
+    if round_id:
+        answered = {"round": int(round_id), "csm": saved.csm_id, "period": saved.period}
+        follow.append(Effect(f"{key}:answered", "workload.answered", answered))
+    return in_team(follow, asked.get("team"))
