@@ -402,6 +402,29 @@ def test_a_busy_store_makes_a_note_click_say_so_within_three_seconds_and_records
     assert store.scalar("SELECT state FROM handoff_drafts WHERE id = 1") == "draft"
 
 
+def test_a_note_decided_on_the_command_line_shows_in_the_new_csms_dm(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    assert tierbot("--db", db, "demo").exit_code == 0
+    with FakeSlack() as fake:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": fake.api_url}
+
+        def run(*args: str) -> None:
+            result = tierbot("--db", db, *args, env=env)
+            assert result.exit_code == 0, result.stderr
+
+        run("handoff", "propose", "acme health", "--to", "sam-patel", "--reason", "r", "--as", "jordan-blake")
+        run("handoff", "approve", "1", "--as", "marcus-chen")  # the note goes to Sam's DM
+        dm = next(c.response for c in fake.calls_to("chat.postMessage") if "note_approve" in json.dumps(c.body))
+        run("draft", "1", "--approve", "--as", "sam-patel")
+        approved = fake.message(dm["channel"], dm["ts"])
+        assert approved is not None and "Approved by Sam Patel (via cli:" in text_of(approved)
+        assert set(buttons_of(approved)) == {"note_sent"}  # no Approve left to click
+        run("draft", "1", "--sent", "--as", "sam-patel")
+        sent = fake.message(dm["channel"], dm["ts"])
+        assert sent is not None and buttons_of(sent) == {} and "marked sent" in text_of(sent)
+        assert len(fake.calls_to("chat.update")) == 2
+
+
 # ---------------------------------------------------------------------------------- workload
 
 
