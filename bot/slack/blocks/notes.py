@@ -34,11 +34,11 @@ def _who(actor: str | None, name: str | None) -> str:
 
 
 def _state_line(note: CustomerNote) -> str | None:
-    by = _who(note.decided_by, note.decided_by_name)
+    by, sent_by = _who(note.decided_by, note.decided_by_name), _who(note.sent_by, note.sent_by_name)
     return {
         "approved": f":white_check_mark: Approved by {by} at {note.decided_at}. Send it from your email "
         f"(or `tierbot draft {note.handoff_id} --eml note.eml`), then press *Mark as sent*.",
-        "sent": f":envelope: Approved by {by}; marked sent by {_who(note.sent_by, note.sent_by_name)} at {note.sent_at}.",
+        "sent": f":envelope: Approved by {by}; marked sent by {sent_by} at {note.sent_at}.",
         "discarded": f":wastebasket: Discarded by {by} at {note.decided_at}.",
     }.get(note.state)
 
