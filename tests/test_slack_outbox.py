@@ -31,6 +31,7 @@ from workflows.outbox import Effect, claim_effects, record_effects, release_dead
 
 from .slack_support import (
     CSM,
+    CSM_EMEA,
     LEADER,
     MANAGER_NA,
     SECRET,
@@ -466,6 +467,35 @@ def test_a_busy_store_keeps_the_workload_form_open_saying_nothing_was_saved(slac
     assert store.scalar("SELECT COUNT(*) FROM workload_submissions") == 0
 
 
+def test_a_workload_round_acked_is_started_reminded_and_closed_by_the_next_bot(slack: Workspace) -> None:
+    store = slack.registry.deps.store
+    slack.fake.unreachable.add(CSM_EMEA)  # Lena's account was deactivated: no DM reaches her
+    next_bot = the_bot_dies_after_its_acks(slack)
+    assert slack.command("/workload", "start", user=LEADER).status == 200
+    assert unfinished(store) == ["slack.workload_start"]
+    assert store.scalar("SELECT COUNT(*) FROM workload_rounds") == 0
+    next_bot.start()
+    try:
+        started = text_of(slack.last_reply())
+        assert "asked 11 CSM(s) by DM" in started and "Could not DM: Lena Fischer" in started
+        dms = [c for c in slack.fake.calls_to("chat.postMessage") if c.response.get("ok")]
+        assert len(dms) == 11 and len({c.body["channel"] for c in dms}) == 11  # one each
+        asked = store.query("SELECT csm_id, channel FROM workload_requests ORDER BY csm_id")
+        assert len(asked) == 12 and [r["csm_id"] for r in asked if r["channel"] is None] == ["lena-fischer"]
+        slack.command("/workload", "remind", user=LEADER)
+        reminded = text_of(slack.last_reply())
+        assert "Reminded 11 CSM(s)" in reminded and "Could not DM: Lena Fischer" in reminded
+        slack.command("/workload", "close", user=LEADER)
+        summary = slack.last_reply()
+        assert summary["response_type"] == "in_channel" and "0 of 12 CSMs answered" in text_of(summary)
+        slack.command("/workload", "close", user=LEADER)  # closed already: said, nothing else happens
+        assert "No workload round is open" in text_of(slack.last_reply())
+    finally:
+        next_bot.stop()
+    assert store.scalar("SELECT closed_by FROM workload_rounds") == f"slack:{LEADER}"
+    assert store.scalar("SELECT SUM(reminders) FROM workload_requests") == 11
+
+
 # ---------------------------------------------------------------------------------- killed after the ack, again
 
 
@@ -551,3 +581,27 @@ def test_a_workload_estimate_acked_before_a_kill_is_kept_and_followed_once_after
     assert dm is not None and "estimate is in" in text_of(dm)
     published = next(c for c in calls if c.method == "views.publish")
     assert published.body["user_id"] == CSM and "32.5 h a week of work" in text_of(published.body["view"])
+
+
+def test_a_workload_round_killed_after_the_ack_asks_everyone_once_after_a_restart(db: str) -> None:
+    with FakeSlack() as fake:
+        fake.fail_next("chat.postMessage", 429, retry_after=2, times=10_000)  # Slack slows it down: no DM gets out
+        with serving(db, fake) as first:
+            assert first.post(slash_command(command_fields(fake, "/workload", "start", user=LEADER))) == 200
+            wait_for(lambda: any(r["kind"] == "workload.ask" for r in outbox(db)), "the round to be recorded")
+            wait_for(lambda: settled(outbox(db)), "every DM tried once")
+            first.kill()
+        with open_store(db) as store:
+            assert store.scalar("SELECT COUNT(*) FROM workload_requests WHERE channel IS NULL") == 12
+        fake.clear_failures()
+        fake.clear()
+        with serving(db, fake):
+            wait_for(lambda: all(r["state"] == "done" for r in outbox(db)), "the outbox to empty")
+        calls = delivered(fake)
+    dms = [c.body["channel"] for c in calls if c.method == "chat.postMessage"]
+    assert len(dms) == 12 and len(set(dms)) == 12  # each CSM asked once
+    replies = [text_of(c.body) for c in calls if c.method == "response_url"]
+    assert len(replies) == 1 and "asked 12 CSM(s) by DM" in replies[0]
+    with open_store(db) as store:
+        assert store.scalar("SELECT COUNT(*) FROM workload_rounds") == 1
+        assert store.scalar("SELECT COUNT(*) FROM workload_requests WHERE channel IS NULL") == 0

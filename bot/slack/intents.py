@@ -1,9 +1,10 @@
 """Slack requests that change something, carried out from the outbox.
 
 A `/handoff`, the handoff form, an Approve or Reject click, a plan's decision,
-`/handoff announce` and a customer note's buttons (Approve, Discard, Mark as sent, the Edit
-form) are recorded in the outbox before their ack (``Req.record``: one small write), so a
-request Slack was told "got it" is never lost, even if the bot dies right after.
+`/handoff announce`, a customer note's buttons (Approve, Discard, Mark as sent, the Edit form)
+and a workload round's `/workload start`, `remind` and `close` are recorded in the outbox
+before their ack (``Req.record``: one small write), so a request Slack was told "got it" is
+never lost, even if the bot dies right after.
 Here they are carried out: the decision and everything that must follow it land in one
 transaction (``then``), then the deliverer sends each follow-up once. Carrying out a request
 again (after a restart) finds what it recorded the first time and stops.
@@ -17,7 +18,8 @@ from bot.slack.blocks.common import Message, denied_message, error_message
 from bot.slack.blocks.handoff import handoff_decided_message, needs_exception_message
 from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import plan_decision_message, posted_message
-from bot.slack.outbox import Delivery, Done, announcement_effects, handles, in_team, reply_effect
+from bot.slack.blocks.workload import reminded_message, round_started, round_summary_message
+from bot.slack.outbox import Delivery, Done, announcement_effects, handles, in_team, reply_effect, survey_effects
 from bot.slack.results import Posted
 from engine.errors import InvalidFields, NotAllowed, TierbotError
 from workflows.drafting import CustomerNote, approve_note, discard_note, edit_note, mark_note_sent
@@ -30,9 +32,10 @@ from workflows.handoffs import (
     request_effects,
     request_handoff,
 )
-from workflows.outbox import Effect, recorded
+from workflows.outbox import Effect, effects_with, recorded
 from workflows.plans import decide_plan, queue_announcement
 from workflows.roles import Person, identify
+from workflows.workload import RoundStart, RoundSummary, close_round, round_status, start_round
 
 
 def person_of(d: Delivery) -> Person:
@@ -231,3 +234,75 @@ def decide_note(d: Delivery) -> Done:
     except TierbotError as failure:  # decided already, may not, or fails the checks now
         return refused(d, failure)
     return Done({"note": note.id, "state": note.state})
+
+
+# ---------------------------------------------------------------------------------- workload rounds
+
+
+def surveyed(d: Delivery) -> bool:
+    """This request's DMs (or its answer) were recorded already: carried out before a restart."""
+    key = d.effect.key
+    return bool(effects_with(d.store, "workload.ask", "batch", key)) or recorded(d.store, f"{key}:reply")
+
+
+@handles("slack.workload_start", "start the workload round")
+def start_survey(d: Delivery) -> Done:
+    """`/workload start [period]`: the round opened, and a DM to each CSM recorded with it."""
+    p, key, team = d.payload, d.effect.key, d.payload.get("team")
+    if surveyed(d):
+        return Done({"already": True})
+
+    def then(started: RoundStart) -> list[Effect]:
+        if not started.targets:  # nobody to DM: say so now
+            return in_team(reply_effect(f"{key}:reply", asker(d), round_started(started, 0, ())), team)
+        return in_team(survey_effects(key, started, started.targets, reply=asker(d)), team)
+
+    try:
+        started = start_round(
+            d.store,
+            actor=f"slack:{p['user']}",
+            clock=d.clock,
+            period=p.get("period"),
+            channel=p.get("channel"),
+            then=then,
+        )
+    except TierbotError as failure:  # a round is open already, or nobody in the roster
+        return refused(d, failure)
+    return Done({"round": started.round_id, "asked": len(started.targets)})
+
+
+@handles("slack.workload_remind", "remind those who have not answered")
+def remind_survey(d: Delivery) -> Done:
+    """`/workload remind`: a reminder DM to each CSM the open round still waits for."""
+    key, team = d.effect.key, d.payload.get("team")
+    if surveyed(d):
+        return Done({"already": True})
+    try:
+        status = round_status(d.store)
+    except TierbotError as failure:  # no round open
+        return refused(d, failure)
+    waiting = [t for t in status.missing if t.slack_user_id]
+    if not waiting:
+        note = reminded_message(status.period, 0, missing=len(status.missing))
+        return Done({"reminded": 0}, in_team(reply_effect(f"{key}:reply", asker(d), note), team))
+    round_ = RoundStart(status.round_id, status.period, tuple(waiting), ())
+    return Done(
+        {"reminding": len(waiting)}, in_team(survey_effects(key, round_, waiting, reply=asker(d), reminder=True), team)
+    )
+
+
+@handles("slack.workload_close", "close the workload round")
+def close_survey(d: Delivery) -> Done:
+    """`/workload close`: the round closed and its summary posted in the channel, together."""
+    p, key, team = d.payload, d.effect.key, d.payload.get("team")
+    if recorded(d.store, f"{key}:reply"):
+        return Done({"already": True})
+
+    def then(summary: RoundSummary) -> list[Effect]:
+        return in_team(reply_effect(f"{key}:reply", asker(d), round_summary_message(summary), public=True), team)
+
+    try:
+        summary = close_round(d.store, actor=f"slack:{p['user']}", clock=d.clock, then=then)
+    except TierbotError as failure:  # no round open, or closed meanwhile
+        return refused(d, failure)
+    return Done({"round": summary.status.round_id})

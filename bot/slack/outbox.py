@@ -35,7 +35,7 @@ from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_sent
 from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import digest_part, digest_parts, plan_message, posted_message
-from bot.slack.blocks.workload import survey_dm
+from bot.slack.blocks.workload import reminded_message, round_started, survey_dm
 from bot.slack.outbound import (
     BOT_ACTOR,
     failure_reason,
@@ -68,7 +68,7 @@ from workflows.outbox import (
     this_process,
 )
 from workflows.plans import confirm_announcement, get_plan, record_plan_message, release_announcement
-from workflows.workload import request_of
+from workflows.workload import RoundStart, Target, record_asked, record_reminded, request_of
 
 if TYPE_CHECKING:
     from bot.slack.deps import SlackDeps
@@ -160,11 +160,15 @@ class Outcome:
     error: str | None = None
 
 
-def reply_effect(key: str, to: dict[str, Any] | None, note: Message, *, replace: bool = False) -> list[Effect]:
-    """An answer to someone, through their response URL when there is one, else their DM."""
+def reply_effect(
+    key: str, to: dict[str, Any] | None, note: Message, *, replace: bool = False, public: bool = False
+) -> list[Effect]:
+    """An answer to someone, through their response URL when there is one, else their DM;
+    ``public``: in the channel the request came from (through the response URL)."""
     if not to:
         return []
-    return [Effect(key, "slack.reply", {"to": to, "message": note.as_kwargs(), "replace": replace})]
+    answer = {"to": to, "message": note.as_kwargs(), "replace": replace} | ({"public": True} if public else {})
+    return [Effect(key, "slack.reply", answer)]
 
 
 def pause_after(attempts: int) -> float:
@@ -411,7 +415,8 @@ def deliver_reply(d: Delivery) -> Done:
     replace = bool(d.payload.get("replace"))
     if to.get("response_url"):
         try:
-            message = {"response_type": "ephemeral", "replace_original": replace}
+            shown = "in_channel" if d.payload.get("public") else "ephemeral"
+            message = {"response_type": shown, "replace_original": replace}
             respond_through(str(to["response_url"]), message | note.as_kwargs(), patience_s=0)
             return Done({"response_url": True})
         except ResponseUrlRefused as refused:
@@ -520,6 +525,70 @@ def deliver_note_shown(d: Delivery) -> Done:
 
 
 # ---------------------------------------------------------------------------------- workload
+
+
+def survey_effects(
+    batch: str,
+    round_: RoundStart,
+    targets: Sequence[Target],
+    *,
+    reply: dict[str, Any] | None,
+    reminder: bool = False,
+) -> list[Effect]:
+    """A round's DM (or its reminder) to each of ``targets``; whoever asked hears how it went
+    once the last one is sent or refused."""
+    common = {
+        "batch": batch,
+        "round": round_.round_id,
+        "period": round_.period,
+        "reminder": reminder,
+        "reply": reply,
+        "unreachable": list(round_.unreachable),
+    }
+    who = [{"csm": t.csm_id, "name": t.name, "user": t.slack_user_id} for t in targets]
+    return [Effect(f"{batch}:ask:{w['csm']}", "workload.ask", common | w) for w in who]
+
+
+@handles("workload.ask", "DM the workload survey")
+def deliver_survey(d: Delivery) -> Done:
+    """A CSM's DM asking for their estimate (or reminding them), kept on the round's record."""
+    p, clock = d.payload, d.clock
+    round_id, csm, reminder = int(p["round"]), str(p["csm"]), bool(p.get("reminder"))
+    note = survey_dm(str(p["period"]), round_id, reminder=reminder)
+    posted = d.client.chat_postMessage(channel=str(p["user"]), **note.as_kwargs())
+    channel, ts = str(posted["channel"]), str(posted["ts"])
+
+    def asked(store: Store) -> None:
+        if reminder:
+            record_reminded(store, round_id, csm, clock=clock)
+        else:
+            record_asked(
+                store, round_id, Target(csm, str(p["name"]), str(p["user"])), channel=channel, ts=ts, clock=clock
+            )
+        _survey_told(d, store)
+
+    return Done({"channel": channel, "ts": ts}, also=asked)
+
+
+ON_FAILURE["workload.ask"] = lambda d, error: lambda store: _survey_told(d, store, failed=True)
+
+
+def _survey_told(d: Delivery, store: Store, *, failed: bool = False) -> None:
+    """The batch's last DM finished (sent or refused): tell whoever asked how it went."""
+    p = d.payload
+    parts = effects_with(store, "workload.ask", "batch", p["batch"])
+    others = [e for e in parts if e.id != d.effect.id]
+    if not p.get("reply") or any(e.state not in ("done", "failed") for e in others):
+        return
+    refused = [str(e.payload.get("name")) for e in others if e.state == "failed"] + ([str(p["name"])] if failed else [])
+    sent = len(parts) - len(refused)
+    if p.get("reminder"):
+        note = reminded_message(str(p["period"]), sent, missing=len(parts), failed=refused)
+    else:
+        started = RoundStart(int(p["round"]), str(p["period"]), (), tuple(p.get("unreachable") or ()))
+        note = round_started(started, sent, refused)
+    told = in_team(reply_effect(f"{p['batch']}:reply", p["reply"], note), p.get("team"))
+    record_effects(store, told, actor=BOT_ACTOR, clock=d.clock)
 
 
 @handles("workload.answered", "mark the survey's DM answered")

@@ -9,12 +9,8 @@ from typing import Any
 from bot.slack.blocks.workload import (
     FORM_CALLBACK,
     form_values,
-    reminded_message,
-    round_started,
     round_status_message,
-    round_summary_message,
     saved_view,
-    survey_dm,
     workload_modal,
     workload_usage,
 )
@@ -25,11 +21,8 @@ from workflows.outbox import Effect
 from workflows.workload import (
     Submission,
     check_workload,
-    close_round,
-    record_asked,
-    record_reminded,
+    period_from,
     round_status,
-    start_round,
     submit_workload,
     workload_form,
 )
@@ -44,43 +37,19 @@ def open_form(req: Req) -> None:
     req.open_modal(workload_modal(form))
 
 
-def start(req: Req, period: str) -> None:
-    deps = req.deps
-    round_ = start_round(
-        deps.store, actor=f"slack:{req.user_id}", clock=deps.clock, period=period or None, channel=req.channel_id
-    )
-    failed = []
-    for target in round_.targets:
-        posted = req.dm(str(target.slack_user_id), survey_dm(round_.period, round_.round_id))
-        channel, ts = (posted["channel"], posted["ts"]) if posted else (None, None)
-        record_asked(deps.store, round_.round_id, target, channel=channel, ts=ts, clock=deps.clock)
-        if not posted:
-            failed.append(target.name)
-    req.reply(round_started(round_, len(round_.targets) - len(failed), failed))
-
-
-def remind(req: Req) -> None:
-    deps = req.deps
-    status = round_status(deps.store)
-    reminded = 0
-    for target in status.missing:
-        reminder = survey_dm(status.period, status.round_id, reminder=True)
-        if target.slack_user_id and req.dm(target.slack_user_id, reminder):
-            record_reminded(deps.store, status.round_id, target.csm_id, clock=deps.clock)
-            reminded += 1
-    req.reply(reminded_message(status, reminded))
-
-
 def run_round(req: Req, word: str, argument: str) -> None:
+    """`status` answers after the ack; `start`, `remind` and `close` change the round: recorded
+    before the ack and carried out from the outbox (``bot.slack.intents``)."""
+    if word == "status":
+        req.ack()
+        req.later(lambda: req.reply(round_status_message(round_status(req.deps.store))))
+        return
     if word == "start":
-        start(req, argument)
-    elif word == "status":
-        req.reply(round_status_message(round_status(req.deps.store)))
-    elif word == "remind":
-        remind(req)
+        period_from(argument, req.deps.clock)  # a period that is not one: said in the ack, nothing recorded
+        req.record("slack.workload_start", period=argument or None, channel=req.channel_id, tell=req.asker)
     else:
-        summary = close_round(req.deps.store, actor=f"slack:{req.user_id}", clock=req.deps.clock)
-        req.reply(round_summary_message(summary), public=True)
+        req.record(f"slack.workload_{word}", channel=req.channel_id, tell=req.asker)
+    req.ack()
 
 
 def register(registry: Registry) -> None:
@@ -92,8 +61,7 @@ def register(registry: Registry) -> None:
             open_form(req)
         elif word in ROUND_WORDS:
             req.require(RUN_WORKLOAD_SURVEY, f"/workload {word}")
-            req.ack()
-            req.later(lambda: run_round(req, word, argument.strip()))
+            run_round(req, word, argument.strip())
         elif word in ("help", "?"):
             req.ack(response_type="ephemeral", **workload_usage().as_kwargs())
         else:
