@@ -496,6 +496,39 @@ def test_a_workload_round_acked_is_started_reminded_and_closed_by_the_next_bot(s
     assert store.scalar("SELECT SUM(reminders) FROM workload_requests") == 11
 
 
+def test_an_acked_activation_is_carried_out_once_by_the_next_bot_even_half_done(slack: Workspace) -> None:
+    from workflows.rules import propose
+
+    deps = slack.registry.deps
+    store = deps.store
+    draft = propose(store, actor="test", clock=deps.clock, books=deps.books, by="arr-share", bands=[15, 40]).name
+    slack.command("/segment", f"simulate {draft}")
+    value = buttons_of(slack.last_reply())["rules_activate"]
+    first_bot = the_bot_dies_after_its_acks(slack)
+    activations = store.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.activate'")
+    for _ in range(2):  # a double click: one request
+        assert slack.click("rules_activate", value, message_ts="1700000005.000100").status == 200
+    assert unfinished(store) == ["slack.rules_activate"]
+    assert store.scalar("SELECT name FROM rule_sets WHERE state = 'active'") == "fy27-tiers"
+    # The next bot activates it and dies before the book is tiered again.
+    intent = str(store.scalar("SELECT key FROM outbox WHERE kind = 'slack.rules_activate'"))
+    assert [o.state for o in first_bot.deliver_now([intent], patience_s=0)] == ["done"]
+    assert store.scalar("SELECT name FROM rule_sets WHERE state = 'active'") == draft
+    assert unfinished(store) == ["rules.apply"]
+    runs = store.scalar("SELECT COUNT(*) FROM tier_runs")
+    third_bot = Deliverer(store, deps.clock, lambda team: slack.registry.bolt.client, NoteWriter(), deps=deps).start()
+    try:
+        slack.wait_until(lambda: unfinished(store) == [], timeout=30)
+    finally:
+        third_bot.stop()
+    announced = [c.body for c in slack.fake.calls_to("response_url") if c.body.get("response_type") == "in_channel"]
+    assert len(announced) == 1 and f"<@{LEADER}> activated *{draft}*" in text_of(announced[0])
+    assert store.scalar("SELECT COUNT(*) FROM tier_runs") == runs + 1
+    assert store.scalar("SELECT rule_set FROM tier_runs ORDER BY id DESC LIMIT 1") == draft
+    activated = store.query("SELECT actor FROM audit_log WHERE action = 'rules.activate' ORDER BY id")
+    assert len(activated) == activations + 1 and activated[-1]["actor"] == f"slack:{LEADER}"
+
+
 # ---------------------------------------------------------------------------------- killed after the ack, again
 
 

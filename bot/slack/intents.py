@@ -2,7 +2,7 @@
 
 A `/handoff`, the handoff form, an Approve or Reject click, a plan's decision,
 `/handoff announce`, a customer note's buttons (Approve, Discard, Mark as sent, the Edit form)
-and a workload round's `/workload start`, `remind` and `close` are recorded in the outbox
+a workload round's `/workload start`, `remind` and `close`, and a leader's Activate are recorded in the outbox
 before their ack (``Req.record``: one small write), so a request Slack was told "got it" is
 never lost, even if the bot dies right after.
 Here they are carried out: the decision and everything that must follow it land in one
@@ -35,6 +35,7 @@ from workflows.handoffs import (
 from workflows.outbox import Effect, effects_with, recorded
 from workflows.plans import decide_plan, queue_announcement
 from workflows.roles import Person, identify
+from workflows.rules import ActivationReport, activate_rule_set
 from workflows.workload import RoundStart, RoundSummary, close_round, round_status, start_round
 
 
@@ -306,3 +307,31 @@ def close_survey(d: Delivery) -> Done:
     except TierbotError as failure:  # no round open, or closed meanwhile
         return refused(d, failure)
     return Done({"round": summary.status.round_id})
+
+
+# ---------------------------------------------------------------------------------- rule sets
+
+
+@handles("slack.rules_activate", "activate the rule set")
+def activate(d: Delivery) -> Done:
+    """Activate (after a what-if): the rule set made active and the book's re-tiering recorded
+    together; the re-tiering (``rules.apply``) then says how it went, privately and in the channel."""
+    from bot.slack.blocks.segment import activation_of
+
+    p, key, team = d.payload, d.effect.key, d.payload.get("team")
+    if recorded(d.store, f"{key}:apply"):
+        return Done({"already": True})
+    name, fingerprint = activation_of(str(p["value"]))
+
+    def then(report: ActivationReport) -> list[Effect]:
+        tell = {"reply": asker(d), "tell": asker(d), "subject": f"`{report.name}` is active"}
+        retier = {"name": report.name, "previous": report.previous, "actor": report.actor} | tell
+        return in_team([Effect(f"{key}:apply", "rules.apply", retier)], team)
+
+    try:
+        report = activate_rule_set(
+            d.store, name, actor=f"slack:{p['user']}", clock=d.clock, fingerprint=fingerprint, then=then
+        )
+    except TierbotError as failure:  # active already (another leader), or changed since its what-if
+        return refused(d, failure)
+    return Done({"activated": report.name})

@@ -605,6 +605,27 @@ def deliver_workload_answered(d: Delivery) -> Done:
     return Done({"channel": asked["channel"], "ts": asked["ts"]})
 
 
+# ---------------------------------------------------------------------------------- rule sets
+
+
+@handles("rules.apply", "tier the accounts again")
+def deliver_retiering(d: Delivery) -> Done:
+    """After an activation: every account tiered again under the new rules, then the leader's
+    message replaced with the result and the result announced in the channel."""
+    from bot.slack.blocks.segment import activation_message
+    from workflows.tiers import apply_tiers
+
+    p, key = d.payload, d.effect.key
+    applied = apply_tiers(d.store, actor=str(p["actor"]), clock=d.clock, books=d.deps.books if d.deps else None)
+    done = activation_message(str(p["name"]), p.get("previous"), applied, str(p["actor"]))
+    to = p.get("reply")
+    told = [
+        *reply_effect(f"{key}:mine", to, done, replace=True),
+        *reply_effect(f"{key}:channel", to, done, public=True),
+    ]
+    return Done({"accounts": applied.accounts, "changed": applied.changed}, told)
+
+
 # ---------------------------------------------------------------------------------- plans
 
 

@@ -181,12 +181,12 @@ class Req:
         self.deps.kick()
         return result
 
-    def record(self, kind: str, **payload: Any) -> str:
+    def record(self, kind: str, *, key: str | None = None, **payload: Any) -> str:
         """Record this request in the outbox before the ack, so an acked request is never lost;
-        the deliverer carries it out at once (``bot.slack.intents``). Returns its key. When
-        another process holds the store for longer than the ack can wait, says so and records
-        nothing."""
-        key = f"slack:{uuid.uuid4().hex}"
+        the deliverer carries it out at once (``bot.slack.intents``). Returns its key (``key``:
+        the same request asked twice, a double click, is recorded once). When another process
+        holds the store for longer than the ack can wait, says so and records nothing."""
+        key = key or f"slack:{uuid.uuid4().hex}"
         effect = Effect(key, kind, self.asked | payload)
         clock = self.deps.clock
         self.write_now(lambda intake: record_effects(intake, [effect], actor=f"slack:{self.user_id}", clock=clock))
