@@ -82,7 +82,9 @@ def draft(
         tierbot draft 12 --approve --as sam-patel
         tierbot draft 12 --sent --as sam-patel
     """
+    from bot.cli_handoffs import deliver, slack_outbox
     from workflows.drafting import (
+        CustomerNote,
         NoteWriter,
         approve_note,
         discard_note,
@@ -92,6 +94,7 @@ def draft(
         note_email,
     )
     from workflows.handoffs import person_named
+    from workflows.outbox import Effect
     from workflows.outputs import check_output, write_bytes_atomically
 
     store = open_cli_store()
@@ -106,12 +109,23 @@ def draft(
         if not as_person:
             raise InputError(f"Say who decides: `tierbot draft {handoff_id} --{decision} --as PERSON`.")
         person = person_named(store, as_person, acting=actor)
+        outbox = slack_outbox(store)
+        shown = f"note:{note.id}:{decision}:show"  # a note is approved, discarded or sent once
+
+        def then(decided: CustomerNote) -> list[Effect]:
+            # The new CSM's DM with the note shows the decision, as after a click in Slack.
+            return [Effect(shown, "note.show", {"note": decided.id})] if decided.channel and decided.ts else []
+
+        follow = then if outbox is not None else None
         if decision == "approve":
             domains = load_settings().notes.allowed_domains  # the checks run again: same allow-list
-            note = approve_note(store, note.id, person=person, clock=clock, writer=NoteWriter(allowed_domains=domains))
+            writer = NoteWriter(allowed_domains=domains)
+            note = approve_note(store, note.id, person=person, clock=clock, writer=writer, then=follow)
         else:
             action = {"discard": discard_note, "sent": mark_note_sent}[decision]
-            note = action(store, note.id, person=person, clock=clock)
+            note = action(store, note.id, person=person, clock=clock, then=follow)
+        if outbox is not None:
+            deliver(outbox, [shown], f"Customer note #{note.id} is {note.state}")
     if eml:
         if note.state not in ("approved", "sent"):
             raise InputError(

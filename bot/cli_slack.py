@@ -58,18 +58,23 @@ def serve(port: int, host: str) -> None:
     ).start()
     if settings.slack.bot_token:
         start_checkins(registry)  # check-in reminders and batch reports, every hour
-    if settings.slack.socket_mode:
-        click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
-        socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()
-        return
-    server = HttpServer.serving(registry, host=host, port=port)
-    click.echo(f"tierbot is listening on {server.url}{EVENTS_PATH} (Ctrl-C stops it).", err=True)
-    if settings.slack.oauth:
-        click.echo(f"Install it into a workspace from {server.url}{INSTALL_PATH}.", err=True)
     try:
-        server.serve_forever()
+        if settings.slack.socket_mode:
+            click.echo("tierbot is connecting to Slack over Socket Mode (Ctrl-C stops it).", err=True)
+            socket_mode_handler(registry.bolt, str(settings.slack.app_token)).start()
+            return
+        server = HttpServer.serving(registry, host=host, port=port)
+        click.echo(f"tierbot is listening on {server.url}{EVENTS_PATH} (Ctrl-C stops it).", err=True)
+        if settings.slack.oauth:
+            click.echo(f"Install it into a workspace from {server.url}{INSTALL_PATH}.", err=True)
+        try:
+            server.serve_forever()
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        # Stopped (Ctrl-C): the work already accepted finishes and what is due is delivered (for up
+        # to 10 seconds; the rest waits in the outbox for the next start).
+        registry.deps.close()
 
 
 @click.command(context_settings=CONTEXT)

@@ -100,6 +100,14 @@ def set_message(store: Store, draft_id: int, channel: str, ts: str) -> None:
     store.execute("UPDATE handoff_drafts SET channel = ?, ts = ? WHERE id = ?", (channel, ts, draft_id))
 
 
+def newest_in_message(store: Store, channel: str, ts: str) -> dict[str, Any] | None:
+    """The latest draft shown in a Slack message (an edit takes over its draft's message)."""
+    rows = store.query(
+        "SELECT * FROM handoff_drafts WHERE channel = ? AND ts = ? ORDER BY id DESC LIMIT 1", (channel, ts)
+    )
+    return rows[0] if rows else None
+
+
 def name_keys_stale(store: Store, scheme: int) -> bool:
     """Whether the name-key index misses a change of account names, or was keyed another way
     (``scheme``: the version of ``engine.drafts.name_key`` it must have been built with)."""

@@ -58,6 +58,22 @@ def command_fields(
     }
 
 
+def view_submission(
+    fake: FakeSlack, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = LEADER
+) -> SlackRequest:
+    """A modal the app opened, submitted with ``values`` as Slack's view.state.values."""
+    submitted = view | {"state": {"values": values}, "id": view.get("id", "VMODAL"), "hash": "h"}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "tierbot-fake"},
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0TIERBOT",
+        "trigger_id": fake.new_trigger_id(),
+        "view": submitted,
+    }
+    return interaction(payload)
+
+
 def event_envelope(event_body: dict[str, Any], event_id: str) -> dict[str, Any]:
     """An event as Slack wraps it in an event_callback."""
     return {
@@ -182,16 +198,7 @@ class Workspace:
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = LEADER) -> Answer:
         """Submit a modal the app opened, with ``values`` as Slack's view.state.values."""
-        submitted = view | {"state": {"values": values}, "id": view.get("id", "VMODAL"), "hash": "h"}
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM, "domain": "tierbot-fake"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0TIERBOT",
-            "trigger_id": self.fake.new_trigger_id(),
-            "view": submitted,
-        }
-        return self.post(interaction(payload))
+        return self.post(view_submission(self.fake, view, values, user=user))
 
     def event_request(self, event_body: dict[str, Any], *, event_id: str | None = None) -> SlackRequest:
         self._n += 1

@@ -108,6 +108,40 @@ def test_a_refusal_on_the_command_line_is_audited_as_the_command_line(db: str) -
     assert json.loads(after)["action"] == "decide handoff #1"
 
 
+def test_every_refusal_on_the_command_line_is_audited_as_the_command_line_and_says_who_may(
+    db: str, tmp_path: Path
+) -> None:
+    run(db, "handoff", "propose", "acme health", "--to", "sam-patel", "--reason", "x", "--as", "jordan-blake")
+    run(db, "handoff", "propose", "ACC-0000037", "--to", "sam-patel", "--reason", "y", "--as", "jordan-blake")
+    run(db, "handoff", "approve", "2", "--as", "marcus-chen")
+    moves = tmp_path / "moves.csv"
+    moves.write_text("account,to,reason\nACC-0000014,sam-patel,a\n")
+    run(db, "handoff", "plan", str(moves), "--start", "2026-11-30")
+    refusals = [  # (command, the action refused, what the message says)
+        (("handoff", "approve", "1", "--as", "jordan-blake"), "decide handoff #1", "or a leader, may decide"),
+        (
+            ("handoff", "cancel", "1", "--as", "lena-fischer"),
+            "mark handoff #1 cancelled",
+            "Only the managers of Morgan Diaz and Sam Patel, a leader or whoever requested it may mark handoff #1 "
+            "cancelled.",
+        ),
+        (
+            ("handoff", "advance", "2", "scheduled", "--as", "lena-fischer"),
+            "mark handoff #2 scheduled",
+            "and Sam Patel or a leader may mark handoff #2 scheduled.",
+        ),
+        (("draft", "2", "--approve", "--as", "lena-fischer"), "approve the customer note of handoff #2", "Only Sam"),
+        (("handoff", "plan-approve", "1", "--as", "jordan-blake"), "decide lines of plan #1", "or a leader"),
+    ]
+    for command, action, said in refusals:
+        refused = tierbot("--db", db, *command, env=ALICE)
+        assert refused.exit_code == 1 and said in refused.stderr, (command, refused.stderr)
+        actor, audited, after = rows(db, "SELECT actor, action, after FROM audit_log ORDER BY id DESC LIMIT 1")[0]
+        who = command[command.index("--as") + 1]
+        assert (actor, audited, json.loads(after)["action"]) == (f"cli:alice as {who}", "cli.denied", action)
+    assert rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'slack.denied' OR actor LIKE 'slack:%'") == [(0,)]
+
+
 def test_the_requester_acting_through_the_command_line_still_hears_the_decision_in_slack(db: str) -> None:
     from bot.slack.fake_api import FakeSlack
 

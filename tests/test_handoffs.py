@@ -97,7 +97,7 @@ def test_a_handoff_moves_along_and_completing_it_changes_the_owner(db: str) -> N
         assert code == 0, err
         assert f"Handoff #1 ({state})" in out
     code, _, err = run(db, "advance", "1", "completed", "--as", "jordan-blake")  # not their move
-    assert code == 1 and "or the new CSM, may mark handoff #1 completed" in err
+    assert code == 1 and "a leader or the new CSM may mark handoff #1 completed" in err
     code, out, _ = run(db, "advance", "1", "completed", "--as", "sam-patel", "--note", "first QBR booked")
     assert code == 0 and "Handoff #1 (completed)" in out
     found = json.loads(tierbot("--db", db, "accounts", "find", "ACC-0000002", "--json").stdout)

@@ -56,6 +56,7 @@ from store import rules as stored_rules
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp
 from workflows.handoffs import Handoff, deciders, get_handoff
+from workflows.outbox import Effects, record_effects
 from workflows.roles import Person, actor_name, actor_of, record_denial
 
 if TYPE_CHECKING:  # LangChain loads only when a model drafts (the templates need none of it)
@@ -552,9 +553,16 @@ def _already(note: CustomerNote) -> InputError:
 
 
 def approve_note(
-    store: Store, draft_id: int, *, person: Person, clock: Clock, writer: NoteWriter | None = None
+    store: Store,
+    draft_id: int,
+    *,
+    person: Person,
+    clock: Clock,
+    writer: NoteWriter | None = None,
+    then: Effects | None = None,
 ) -> CustomerNote:
-    """Record a person's approval: only a draft that passed the checks can be approved."""
+    """Record a person's approval: only a draft that passed the checks can be approved. ``then``
+    gives what must follow it (the note's message shown approved), recorded in its transaction."""
     note = get_note(store, draft_id)
     handoff = _allowed(store, person, note, "approve", clock)
     # Checked again now: the handoff's date, the CSMs or the account list may have moved since.
@@ -576,16 +584,20 @@ def approve_note(
             f"Customer note #{note.id} fails the checks ({' '.join(p.message for p in problems)}) "
             "Edit it first; an edit that passes can be approved."
         )
-    return _decide(store, note, "approved", person, clock)
+    return _decide(store, note, "approved", person, clock, then)
 
 
-def discard_note(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+def discard_note(
+    store: Store, draft_id: int, *, person: Person, clock: Clock, then: Effects | None = None
+) -> CustomerNote:
     note = get_note(store, draft_id)
     _allowed(store, person, note, "discard", clock)
-    return _decide(store, note, "discarded", person, clock)
+    return _decide(store, note, "discarded", person, clock, then)
 
 
-def _decide(store: Store, note: CustomerNote, state: str, person: Person, clock: Clock) -> CustomerNote:
+def _decide(
+    store: Store, note: CustomerNote, state: str, person: Person, clock: Clock, then: Effects | None
+) -> CustomerNote:
     at, actor = timestamp(clock), actor_of(person)
     with store.transaction():
         if not stored.decide(store, note.id, state, at=at, actor=actor):
@@ -603,10 +615,19 @@ def _decide(store: Store, note: CustomerNote, state: str, person: Person, clock:
                 )
             ],
         )
+        _follow(store, note.id, then, actor, clock)
     return get_note(store, note.id)
 
 
-def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
+def _follow(store: Store, draft_id: int, then: Effects | None, actor: str, clock: Clock) -> None:
+    """What must follow a note's decision, recorded in the decision's transaction."""
+    if then is not None:
+        record_effects(store, then(get_note(store, draft_id)), actor=actor, clock=clock)
+
+
+def mark_note_sent(
+    store: Store, draft_id: int, *, person: Person, clock: Clock, then: Effects | None = None
+) -> CustomerNote:
     """Record that the approved note went to the customer (tierbot does not send email itself)."""
     note = get_note(store, draft_id)
     _allowed(store, person, note, "mark as sent", clock)
@@ -643,6 +664,7 @@ def mark_note_sent(store: Store, draft_id: int, *, person: Person, clock: Clock)
                     )
                 )
         audit.record(store, entries)
+        _follow(store, note.id, then, actor, clock)
     return get_note(store, note.id)
 
 
@@ -689,10 +711,19 @@ def check_edit(
 
 
 def edit_note(
-    store: Store, draft_id: int, *, subject: str, body: str, person: Person, writer: NoteWriter, clock: Clock
+    store: Store,
+    draft_id: int,
+    *,
+    subject: str,
+    body: str,
+    person: Person,
+    writer: NoteWriter,
+    clock: Clock,
+    then: Effects | None = None,
 ) -> CustomerNote:
     """A person's edit becomes a new draft (the old one is discarded on the record), checked like
-    any other: problems come back by field and nothing is saved."""
+    any other: problems come back by field and nothing is saved. The new draft takes over the
+    old one's message (the new CSM's DM shows the edit in place)."""
     note = get_note(store, draft_id)
     _allowed(store, person, note, "edit", clock)
     if note.state != "draft":
@@ -719,6 +750,8 @@ def edit_note(
         if not stored.decide(store, note.id, "discarded", at=at, actor=actor):
             raise _already(get_note(store, note.id))
         new_id = stored.create(store, note.handoff_id, record, at=at, actor=actor)
+        if note.channel and note.ts:
+            stored.set_message(store, new_id, note.channel, note.ts)
         audit.record(
             store,
             [
@@ -732,7 +765,19 @@ def edit_note(
                 )
             ],
         )
+        _follow(store, new_id, then, actor, clock)
     return get_note(store, new_id)
+
+
+def note_in_message(store: Store, draft_id: int) -> CustomerNote:
+    """What the Slack message of note ``draft_id`` must show now: the latest draft in that message
+    (an edit made after it), else the note itself."""
+    note = get_note(store, draft_id)
+    if note.channel and note.ts:
+        row = stored.newest_in_message(store, note.channel, note.ts)
+        if row is not None and int(row["id"]) != note.id:
+            return _note(store, row)
+    return note
 
 
 def record_note_message(store: Store, draft_id: int, channel: str, ts: str) -> None:

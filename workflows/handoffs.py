@@ -697,10 +697,13 @@ def advance_handoff(
     if not may_move_on(store, person, handoff, state):
         action = f"mark handoff #{handoff.id} {state}"
         record_denial(store, person, action, where="handoff", clock=clock)
+        who = [f"the managers of {handoff.from_name or 'the current owner'} and {handoff.to_name}", "a leader"]
+        if state in ("introduced", "completed"):
+            who.append("the new CSM")
+        if state == "cancelled" and handoff.state == "proposed":
+            who.append("whoever requested it")
         raise NotAllowed(
-            f"Only the managers of {handoff.from_name or 'the current owner'} and {handoff.to_name}, a leader"
-            + (", or the new CSM" if state in ("introduced", "completed") else "")
-            + f", may {action}.",
+            f"Only {', '.join(who[:-1])} or {who[-1]} may {action}.",
             action,
             ("manager", "leader"),
             deciders(store, handoff.from_csm, handoff.to_csm),

@@ -62,6 +62,7 @@ class OutboxEntry:
     created_by: str
     error: str | None
     result: dict[str, Any] | None
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ def _entry(row: dict[str, Any]) -> OutboxEntry:
         row["created_by"],
         row["error"],
         row["result"],
+        row["payload"],
     )
 
 

@@ -24,6 +24,7 @@ from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
 from workflows.clock import Clock, timestamp, today
+from workflows.outbox import Effects, record_effects
 from workflows.outputs import check_output, write_bytes_atomically, write_table_atomically
 
 if TYPE_CHECKING:  # the bulk path (pandas) loads only when a proposal or a what-if runs
@@ -352,11 +353,13 @@ def activate_rule_set(
     clock: Clock,
     effective: date | None = None,
     fingerprint: str | None = None,
+    then: Effects | None = None,
 ) -> ActivationReport:
     """Make ``name`` the active rule set (the one active before is archived); record who and when.
 
     ``effective`` backdates the activation (for the record of what applied when); it cannot be
     in the future. ``fingerprint`` (from a what-if) refuses a rule set that changed since.
+    ``then`` gives what must follow (tiering the book again, saying so), recorded with it.
     """
     stored, rule_set = rule_set_named(store, name)
     day = effective or today(clock)
@@ -400,15 +403,18 @@ def activate_rule_set(
                 )
             ],
         )
-    stray = stored_tiers.active_overrides(store, today(clock).isoformat())
-    stray = stray[~stray["tier"].isin(rule_set.tiers)]
-    return ActivationReport(
-        name,
-        current.name if current else None,
-        day.isoformat(),
-        actor,
-        tuple(f"{row.crm_id} ({row.tier})" for row in stray.itertuples(index=False)),
-    )
+        stray = stored_tiers.active_overrides(store, today(clock).isoformat())
+        stray = stray[~stray["tier"].isin(rule_set.tiers)]
+        report = ActivationReport(
+            name,
+            current.name if current else None,
+            day.isoformat(),
+            actor,
+            tuple(f"{row.crm_id} ({row.tier})" for row in stray.itertuples(index=False)),
+        )
+        if then is not None:
+            record_effects(store, then(report), actor=actor, clock=clock)
+    return report
 
 
 def archive_rule_set(store: Store, name: str, *, actor: str, clock: Clock) -> str:

@@ -15,7 +15,8 @@ from store import Store, audit, csms
 from store import workload as stored
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
-from workflows.roles import Person
+from workflows.outbox import Effects, record_effects
+from workflows.roles import Person, actor_of
 
 
 def current_period(clock: Clock) -> str:
@@ -91,9 +92,16 @@ def check_workload(values: dict[str, str | None]) -> Estimate:
 
 
 def submit_workload(
-    store: Store, person: Person, values: dict[str, str | None], *, period: str, clock: Clock
+    store: Store,
+    person: Person,
+    values: dict[str, str | None],
+    *,
+    period: str,
+    clock: Clock,
+    then: Effects | None = None,
 ) -> Submission:
-    """Check and store an estimate; raises ``InvalidFields`` with every problem by field."""
+    """Check and store an estimate; raises ``InvalidFields`` with every problem by field. ``then``
+    gives what must follow the saved estimate (App Home, the round's DM), recorded with it."""
     if person.csm_id is None:
         raise InputError("You are not in the CSM roster: ask an admin to add your Slack user id to it.")
     estimate = check_workload(values)
@@ -110,6 +118,7 @@ def submit_workload(
         "submitted_by": person.slack_user_id,
         "submitted_at": at,
     }
+    actor = actor_of(person)
     with store.transaction():
         before = stored.submission(store, person.csm_id, period)
         revision = stored.save_submission(store, row)
@@ -118,7 +127,7 @@ def submit_workload(
             [
                 AuditEntry(
                     at,
-                    f"slack:{person.slack_user_id}",
+                    actor,
                     "workload.submit",
                     f"workload:{person.csm_id}:{period}",
                     {k: before[k] for k in (*ACTIVITY_KEYS, "capacity_hours")} if before else None,
@@ -126,7 +135,10 @@ def submit_workload(
                 )
             ],
         )
-    return Submission(person.csm_id, period, estimate, revision)
+        saved = Submission(person.csm_id, period, estimate, revision)
+        if then is not None:
+            record_effects(store, then(saved), actor=actor, clock=clock)
+    return saved
 
 
 # ---------------------------------------------------------------------------------- rounds
@@ -150,9 +162,17 @@ class RoundStart:
 
 
 def start_round(
-    store: Store, *, actor: str, clock: Clock, period: str | None = None, channel: str | None = None
+    store: Store,
+    *,
+    actor: str,
+    clock: Clock,
+    period: str | None = None,
+    channel: str | None = None,
+    then: Effects | None = None,
 ) -> RoundStart:
-    """Open a survey round for ``period`` (default: this quarter) asking every active CSM."""
+    """Open a survey round for ``period`` (default: this quarter) asking every active CSM with a
+    Slack user id (each on the round's list from now on). ``then`` gives what must follow (a DM
+    to each), recorded in the same transaction."""
     chosen = period_from(period, clock)
     at = timestamp(clock)
     with store.transaction():
@@ -179,9 +199,14 @@ def start_round(
                 )
             ],
         )
-    targets = tuple(Target(p["id"], p["name"], p["slack_user_id"]) for p in people if p["slack_user_id"])
-    unreachable = tuple(p["name"] for p in people if not p["slack_user_id"])
-    return RoundStart(round_id, chosen, targets, unreachable)
+        targets = tuple(Target(p["id"], p["name"], p["slack_user_id"]) for p in people if p["slack_user_id"])
+        unreachable = tuple(p["name"] for p in people if not p["slack_user_id"])
+        for target in targets:  # asked; where the DM went is recorded once it is sent
+            stored.add_request(store, round_id, target.csm_id, target.slack_user_id, None, None, at)
+        started = RoundStart(round_id, chosen, targets, unreachable)
+        if then is not None:
+            record_effects(store, then(started), actor=actor, clock=clock)
+    return started
 
 
 def record_asked(
@@ -282,14 +307,22 @@ class RoundSummary:
         return self.hours / self.accounts if self.accounts else None
 
 
-def close_round(store: Store, *, actor: str, clock: Clock) -> RoundSummary:
-    """Close the open round and sum up what it collected."""
+def close_round(store: Store, *, actor: str, clock: Clock, then: Effects | None = None) -> RoundSummary:
+    """Close the open round and sum up what it collected; ``then`` gives what must follow (the
+    summary posted), recorded in the same transaction."""
     round_ = _open_round(store)
     at = timestamp(clock)
     with store.transaction():
         if not stored.close_round(store, round_["id"], actor, at):
             raise InputError(f"The {round_['period']} round was closed already.")
         audit.record(store, [AuditEntry(at, actor, "workload.round.close", f"workload_round:{round_['id']}")])
+        summary = _summary(store, round_, at, actor)
+        if then is not None:
+            record_effects(store, then(summary), actor=actor, clock=clock)
+    return summary
+
+
+def _summary(store: Store, round_: dict, at: str, actor: str) -> RoundSummary:
     status = _status(store, {**round_, "closed_at": at})
     asked = {r["csm_id"] for r in stored.requests(store, round_["id"])}
     # The round's answers only: an estimate someone filed on their own (a leader, a manager)

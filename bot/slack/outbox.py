@@ -35,6 +35,7 @@ from bot.slack.blocks.common import Message, error_message
 from bot.slack.blocks.handoff import decided_line, handoff_decided_message, handoff_sent
 from bot.slack.blocks.notes import note_message
 from bot.slack.blocks.plans import digest_part, digest_parts, plan_message, posted_message
+from bot.slack.blocks.workload import reminded_message, round_started, survey_dm
 from bot.slack.outbound import (
     BOT_ACTOR,
     failure_reason,
@@ -47,7 +48,7 @@ from bot.slack.retries import ResponseUrlRefused, respond_through, retry_after_s
 from engine.errors import InputError, StoreBusy, TierbotError
 from store import Store
 from workflows.clock import Clock
-from workflows.drafting import NoteWriter, draft_note, latest_note, record_note_message
+from workflows.drafting import NoteWriter, draft_note, latest_note, note_in_message, record_note_message
 from workflows.handoffs import get_handoff, handoff_channel, record_thread
 from workflows.outbox import (
     Effect,
@@ -67,6 +68,7 @@ from workflows.outbox import (
     this_process,
 )
 from workflows.plans import confirm_announcement, get_plan, record_plan_message, release_announcement
+from workflows.workload import RoundStart, Target, record_asked, record_reminded, request_of
 
 if TYPE_CHECKING:
     from bot.slack.deps import SlackDeps
@@ -113,6 +115,13 @@ class Delivery:
         return self.client_for(self.payload.get("team"))
 
 
+def in_team(effects: Sequence[Effect], team: str | None) -> list[Effect]:
+    """Effects delivered with the asking workspace's token (multi-workspace installs)."""
+    if not team:
+        return list(effects)
+    return [Effect(e.key, e.kind, {"team": team} | e.payload, e.delay_s) for e in effects]
+
+
 def in_team_of(effect: Pending, effects: Sequence[Effect]) -> list[Effect]:
     """What follows an effect goes to the same workspace (multi-workspace installs)."""
     team = effect.payload.get("team")
@@ -151,11 +160,15 @@ class Outcome:
     error: str | None = None
 
 
-def reply_effect(key: str, to: dict[str, Any] | None, note: Message, *, replace: bool = False) -> list[Effect]:
-    """An answer to someone, through their response URL when there is one, else their DM."""
+def reply_effect(
+    key: str, to: dict[str, Any] | None, note: Message, *, replace: bool = False, public: bool = False
+) -> list[Effect]:
+    """An answer to someone, through their response URL when there is one, else their DM;
+    ``public``: in the channel the request came from (through the response URL)."""
     if not to:
         return []
-    return [Effect(key, "slack.reply", {"to": to, "message": note.as_kwargs(), "replace": replace})]
+    answer = {"to": to, "message": note.as_kwargs(), "replace": replace} | ({"public": True} if public else {})
+    return [Effect(key, "slack.reply", answer)]
 
 
 def pause_after(attempts: int) -> float:
@@ -402,7 +415,8 @@ def deliver_reply(d: Delivery) -> Done:
     replace = bool(d.payload.get("replace"))
     if to.get("response_url"):
         try:
-            message = {"response_type": "ephemeral", "replace_original": replace}
+            shown = "in_channel" if d.payload.get("public") else "ephemeral"
+            message = {"response_type": shown, "replace_original": replace}
             respond_through(str(to["response_url"]), message | note.as_kwargs(), patience_s=0)
             return Done({"response_url": True})
         except ResponseUrlRefused as refused:
@@ -497,6 +511,119 @@ def deliver_decision_thread(d: Delivery) -> Done:
     line = plain_line(decided_line(handoff))
     posted = d.client.chat_postMessage(channel=handoff.channel, thread_ts=handoff.ts, **line.as_kwargs())
     return Done({"channel": posted["channel"], "ts": posted["ts"]})
+
+
+@handles("note.show", "update the customer note's message")
+def deliver_note_shown(d: Delivery) -> Done:
+    """The new CSM's DM with the note shows what was decided (its buttons change or go), and the
+    latest draft when an edit took the message over."""
+    note = note_in_message(d.store, int(d.payload["note"]))
+    if not (note.channel and note.ts):
+        return Done({"skipped": f"note #{note.id} has no message"})
+    d.client.chat_update(channel=note.channel, ts=note.ts, **note_message(note).as_kwargs())
+    return Done({"note": note.id, "channel": note.channel, "ts": note.ts})
+
+
+# ---------------------------------------------------------------------------------- workload
+
+
+def survey_effects(
+    batch: str,
+    round_: RoundStart,
+    targets: Sequence[Target],
+    *,
+    reply: dict[str, Any] | None,
+    reminder: bool = False,
+) -> list[Effect]:
+    """A round's DM (or its reminder) to each of ``targets``; whoever asked hears how it went
+    once the last one is sent or refused."""
+    common = {
+        "batch": batch,
+        "round": round_.round_id,
+        "period": round_.period,
+        "reminder": reminder,
+        "reply": reply,
+        "unreachable": list(round_.unreachable),
+    }
+    who = [{"csm": t.csm_id, "name": t.name, "user": t.slack_user_id} for t in targets]
+    return [Effect(f"{batch}:ask:{w['csm']}", "workload.ask", common | w) for w in who]
+
+
+@handles("workload.ask", "DM the workload survey")
+def deliver_survey(d: Delivery) -> Done:
+    """A CSM's DM asking for their estimate (or reminding them), kept on the round's record."""
+    p, clock = d.payload, d.clock
+    round_id, csm, reminder = int(p["round"]), str(p["csm"]), bool(p.get("reminder"))
+    note = survey_dm(str(p["period"]), round_id, reminder=reminder)
+    posted = d.client.chat_postMessage(channel=str(p["user"]), **note.as_kwargs())
+    channel, ts = str(posted["channel"]), str(posted["ts"])
+
+    def asked(store: Store) -> None:
+        if reminder:
+            record_reminded(store, round_id, csm, clock=clock)
+        else:
+            record_asked(
+                store, round_id, Target(csm, str(p["name"]), str(p["user"])), channel=channel, ts=ts, clock=clock
+            )
+        _survey_told(d, store)
+
+    return Done({"channel": channel, "ts": ts}, also=asked)
+
+
+ON_FAILURE["workload.ask"] = lambda d, error: lambda store: _survey_told(d, store, failed=True)
+
+
+def _survey_told(d: Delivery, store: Store, *, failed: bool = False) -> None:
+    """The batch's last DM finished (sent or refused): tell whoever asked how it went."""
+    p = d.payload
+    parts = effects_with(store, "workload.ask", "batch", p["batch"])
+    others = [e for e in parts if e.id != d.effect.id]
+    if not p.get("reply") or any(e.state not in ("done", "failed") for e in others):
+        return
+    refused = [str(e.payload.get("name")) for e in others if e.state == "failed"] + ([str(p["name"])] if failed else [])
+    sent = len(parts) - len(refused)
+    if p.get("reminder"):
+        note = reminded_message(str(p["period"]), sent, missing=len(parts), failed=refused)
+    else:
+        started = RoundStart(int(p["round"]), str(p["period"]), (), tuple(p.get("unreachable") or ()))
+        note = round_started(started, sent, refused)
+    told = in_team(reply_effect(f"{p['batch']}:reply", p["reply"], note), p.get("team"))
+    record_effects(store, told, actor=BOT_ACTOR, clock=d.clock)
+
+
+@handles("workload.answered", "mark the survey's DM answered")
+def deliver_workload_answered(d: Delivery) -> Done:
+    """The round's DM that asked for the estimate says it is in, so its button does not invite a
+    second answer."""
+    p = d.payload
+    round_id = int(p["round"])
+    asked = request_of(d.store, round_id, str(p["csm"]))
+    if not (asked and asked["channel"] and asked["ts"]):
+        return Done({"skipped": "the round's DM was not sent"})
+    note = survey_dm(str(p["period"]), round_id, answered=True)
+    d.client.chat_update(channel=asked["channel"], ts=asked["ts"], **note.as_kwargs())
+    return Done({"channel": asked["channel"], "ts": asked["ts"]})
+
+
+# ---------------------------------------------------------------------------------- rule sets
+
+
+@handles("rules.apply", "tier the accounts again")
+def deliver_retiering(d: Delivery) -> Done:
+    """After an activation: every account tiered again under the new rules, then the leader's
+    message replaced with the result and the result announced in the channel."""
+    from bot.slack.blocks.segment import activation_message
+    from workflows.tiers import apply_tiers
+
+    p, key = d.payload, d.effect.key
+    applied = apply_tiers(d.store, actor=str(p["actor"]), clock=d.clock, books=d.deps.books if d.deps else None)
+    done = activation_message(str(p["name"]), p.get("previous"), applied, str(p["actor"]))
+    to = p.get("reply")
+    told = [
+        *reply_effect(f"{key}:mine", to, done, replace=True),
+        *reply_effect(f"{key}:channel", to, done, public=True),
+    ]
+    return Done({"accounts": applied.accounts, "changed": applied.changed}, told)
 
 
 # ---------------------------------------------------------------------------------- plans

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -23,13 +23,19 @@ from bot.slack.deps import SlackDeps
 from bot.slack.middleware import check, kind_of, requires
 from bot.slack.outbound import slack_said
 from bot.slack.retries import ResponseUrlRefused, respond_through
-from engine.errors import InputError, InvalidFields, NotAllowed, StoreBusy, TierbotError
+from engine.errors import InvalidFields, NotAllowed, StoreBusy, TierbotError
 from engine.permissions import Permission
+from store import Store
 from workflows.outbox import Effect, record_effects
 from workflows.roles import Person, record_denial
 
 log = logging.getLogger("tierbot.slack")
 TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
+BUSY = (
+    "tierbot's store is busy with another change (an import or a re-tiering) and could not record this: "
+    "nothing was done. Try again in a minute."
+)
+T = TypeVar("T")
 
 
 @dataclass
@@ -150,28 +156,40 @@ class Req:
         team = self.body.get("team")
         return self.body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
 
-    def record(self, kind: str, **payload: Any) -> str:
-        """Record this request in the outbox before the ack, so an acked request is never lost;
-        the deliverer carries it out at once (``bot.slack.intents``). Returns its key. When
-        another process holds the store for longer than the ack can wait, says so and records
-        nothing."""
+    @property
+    def asked(self) -> dict[str, Any]:
+        """Who asked and from where, as what follows a request needs it later: the user, their
+        role-holding Slack groups, the workspace and the response URL (while it lasts)."""
         deps = self.deps
-        key = f"slack:{uuid.uuid4().hex}"
         asked = {
             "user": self.user_id,
             "groups": deps.groups.groups_of(deps.reader, self.client, self.user_id),
             "team": self.team_id,
             "response_url": self.body.get("response_url"),
         }
-        effect = Effect(key, kind, {k: v for k, v in asked.items() if v} | payload)
+        return {k: v for k, v in asked.items() if v}
+
+    def write_now(self, write: Callable[[Store], T]) -> T:
+        """Write before the ack, on the intake connection (its own lock, a short busy timeout), so
+        what the ack confirms is in the store; then deliver what the write left in the outbox. When
+        another process holds the store for longer than the ack can wait, raise ``StoreBusy``
+        saying nothing was done (a form keeps what was typed)."""
         try:
-            record_effects(deps.intake, [effect], actor=f"slack:{self.user_id}", clock=deps.clock)
+            result = write(self.deps.intake)
         except StoreBusy:
-            raise InputError(
-                "tierbot's store is busy with another change (an import or a re-tiering) and could not record "
-                "this: nothing was done. Try again in a minute."
-            ) from None
-        deps.kick()
+            raise StoreBusy(BUSY) from None
+        self.deps.kick()
+        return result
+
+    def record(self, kind: str, *, key: str | None = None, **payload: Any) -> str:
+        """Record this request in the outbox before the ack, so an acked request is never lost;
+        the deliverer carries it out at once (``bot.slack.intents``). Returns its key (``key``:
+        the same request asked twice, a double click, is recorded once). When another process
+        holds the store for longer than the ack can wait, says so and records nothing."""
+        key = key or f"slack:{uuid.uuid4().hex}"
+        effect = Effect(key, kind, self.asked | payload)
+        clock = self.deps.clock
+        self.write_now(lambda intake: record_effects(intake, [effect], actor=f"slack:{self.user_id}", clock=clock))
         return key
 
     def once(self, key: str) -> bool:
@@ -259,10 +277,20 @@ def slack_refusal(error: str) -> str:
     return f"Slack refused what tierbot tried to do (`{error}`); the bot's log has the details."
 
 
+def first_field(view: dict[str, Any]) -> str | None:
+    """The block id of a form's first input (where a problem with the whole form is shown)."""
+    inputs = [b for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")]
+    return str(inputs[0]["block_id"]) if inputs else None
+
+
 def answer_error(req: Req, exc: Exception) -> None:
     """Turn an error into a private reply: the message for ours, a reference for a bug."""
     if isinstance(exc, InvalidFields) and req.kind == "view" and not req.acked:
         req.ack(response_action="errors", errors=exc.errors)  # each message beside its field
+        return
+    field_name = first_field(req.body.get("view") or {})
+    if isinstance(exc, StoreBusy) and req.kind == "view" and not req.acked and field_name:
+        req.ack(response_action="errors", errors={field_name: str(exc)})  # the form stays open, as typed
         return
     if isinstance(exc, NotAllowed):
         note = denied_message(exc)

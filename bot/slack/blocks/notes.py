@@ -25,13 +25,20 @@ def _made(note: CustomerNote) -> str:
     return "Drafted from the template" + tried
 
 
+def _who(actor: str | None, name: str | None) -> str:
+    """A Slack user as a mention; someone acting through the command line by name ("Sam Patel (via
+    cli:alice)")."""
+    if not actor:
+        return "someone"
+    return actor_text(actor) if actor.startswith("slack:") else escape(name or actor)
+
+
 def _state_line(note: CustomerNote) -> str | None:
-    by = actor_text(note.decided_by) if note.decided_by else "someone"
+    by, sent_by = _who(note.decided_by, note.decided_by_name), _who(note.sent_by, note.sent_by_name)
     return {
         "approved": f":white_check_mark: Approved by {by} at {note.decided_at}. Send it from your email "
         f"(or `tierbot draft {note.handoff_id} --eml note.eml`), then press *Mark as sent*.",
-        "sent": f":envelope: Approved by {by}; marked sent by "
-        f"{actor_text(note.sent_by) if note.sent_by else 'someone'} at {note.sent_at}.",
+        "sent": f":envelope: Approved by {by}; marked sent by {sent_by} at {note.sent_at}.",
         "discarded": f":wastebasket: Discarded by {by} at {note.decided_at}.",
     }.get(note.state)
 

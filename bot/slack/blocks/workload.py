@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import InputBlock, NumberInputElement, PlainTextInputElement, PlainTextObject
@@ -114,7 +115,7 @@ def survey_dm(period: str, round_id: int, *, reminder: bool = False, answered: b
     )
 
 
-def round_started(start: RoundStart, sent: int, failed: list[str]) -> Message:
+def round_started(start: RoundStart, sent: int, failed: Sequence[str]) -> Message:
     lines = [f":clipboard: Workload round for *{start.period}* started: asked {sent} CSM(s) by DM."]
     lines += listing(
         f"{len(start.unreachable)} have no Slack user id in the roster and were not asked:", start.unreachable
@@ -136,13 +137,13 @@ def round_status_message(status: RoundStatus) -> Message:
     return message(f"Workload round {status.period}: {len(status.answered)} of {asked}", sections(lines))
 
 
-def reminded_message(status: RoundStatus, reminded: int) -> Message:
-    if not status.missing:
-        return message("Everyone answered", [section(f"Everyone asked in the *{status.period}* round has answered.")])
-    return message(
-        f"Reminded {reminded}",
-        [section(f"Reminded {reminded} CSM(s) who have not answered the *{status.period}* round.")],
-    )
+def reminded_message(period: str, reminded: int, *, missing: int, failed: Sequence[str] = ()) -> Message:
+    """How the reminders went: ``reminded`` of the ``missing`` who have not answered yet."""
+    if not missing:
+        return message("Everyone answered", [section(f"Everyone asked in the *{period}* round has answered.")])
+    lines = [f"Reminded {reminded} CSM(s) who have not answered the *{period}* round."]
+    lines += listing("Could not DM:", failed)
+    return message(f"Reminded {reminded}", sections(lines))
 
 
 def round_summary_message(summary: RoundSummary) -> Message:

@@ -1,61 +1,27 @@
 """Customer notes: drafted after a handoff is approved, sent to the new CSM with Approve / Edit /
-Discard, and Mark as sent once approved. The workflows check who may."""
+Discard, and Mark as sent once approved. Each click (and the Edit form) is recorded before its ack
+and carried out from the outbox (``bot.slack.intents``), where the workflows check who may."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import Any
-
-from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal, note_message
-from bot.slack.listeners.home import publish_home
+from bot.slack.blocks.notes import EDIT_CALLBACK, edited_values, note_edit_modal
 from bot.slack.registry import Registry, Req
 from engine.errors import NotAllowed
 from engine.permissions import REQUEST_HANDOFF
-from store import Store
-from workflows.clock import Clock
-from workflows.drafting import (
-    CustomerNote,
-    approve_note,
-    check_edit,
-    check_editor,
-    discard_note,
-    edit_note,
-    get_note,
-    mark_note_sent,
-    record_note_message,
-)
-from workflows.roles import Person
-
-log = logging.getLogger("tierbot.slack")
-
-
-def show(req: Req, note: CustomerNote, *, message_of: CustomerNote | None = None) -> None:
-    """Update the note's DM (the one ``message_of`` was posted in) to show ``note`` now."""
-    where = message_of or note
-    if where.channel and where.ts:
-        req.client.chat_update(channel=where.channel, ts=where.ts, **note_message(note).as_kwargs())
-        if message_of is not None:
-            record_note_message(req.deps.store, note.id, where.channel, where.ts)
-    else:
-        req.reply(note_message(note), replace=True)
-    publish_home(req)  # the note leaves (or changes in) the Home's list
+from workflows.drafting import check_edit, check_editor, get_note
 
 
 def register(registry: Registry) -> None:
-    def act(action_id: str, workflow: Callable[..., Any]) -> None:
+    def act(action_id: str, action: str) -> None:
         @registry.action(action_id, REQUEST_HANDOFF)
         def listener(req: Req) -> None:
+            # Recorded before the ack: a click Slack was told we got is never lost.
+            req.record("slack.note_decide", note=int(req.value), action=action, tell=req.asker)
             req.ack()
-            deps = req.deps
-            req.later(lambda: show(req, workflow(deps.store, int(req.value), person=req.person, clock=deps.clock)))
 
-    def approve(store: Store, draft_id: int, *, person: Person, clock: Clock) -> CustomerNote:
-        return approve_note(store, draft_id, person=person, clock=clock, writer=registry.deps.writer)
-
-    act("note_approve", approve)
-    act("note_discard", discard_note)
-    act("note_sent", mark_note_sent)
+    act("note_approve", "approve")
+    act("note_discard", "discard")
+    act("note_sent", "sent")
 
     @registry.action("note_edit", REQUEST_HANDOFF)
     def edit(req: Req) -> None:
@@ -77,13 +43,6 @@ def register(registry: Registry) -> None:
         check_edit(
             deps.reader, note_id, subject=subject, body=body, person=req.person, writer=deps.writer, refresh=False
         )
+        # Recorded before the form closes; saved (and checked again) from the outbox.
+        req.record("slack.note_decide", note=note_id, action="edit", subject=subject, body=body, tell=req.asker)
         req.ack(response_action="clear")
-
-        def saved() -> None:
-            old = get_note(deps.store, note_id)
-            new = edit_note(
-                deps.store, note_id, subject=subject, body=body, person=req.person, writer=deps.writer, clock=deps.clock
-            )
-            show(req, new, message_of=old)
-
-        req.later(saved)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from slack_sdk.errors import SlackApiError
 
 from bot.charts import segment_chart
 from bot.slack.blocks.segment import (
-    activation_message,
-    activation_of,
     drafts_message,
     segment_message,
     segment_usage,
@@ -18,8 +17,8 @@ from bot.slack.blocks.segment import (
 from bot.slack.outbound import slack_said
 from bot.slack.registry import Registry, Req
 from engine.permissions import ACTIVATE_RULES, SIMULATE_RULES, VIEW_SEGMENTS
-from workflows.rules import RuleSetInfo, activate_rule_set, list_rule_sets, rule_set_named, simulate_rule_set
-from workflows.tiers import TierSummary, apply_tiers, arr_concentration, tier_summary
+from workflows.rules import RuleSetInfo, list_rule_sets, rule_set_named, simulate_rule_set
+from workflows.tiers import TierSummary, arr_concentration, tier_summary
 
 log = logging.getLogger("tierbot.slack")
 SIMULATE_WORDS = ("simulate", "what-if", "whatif", "what if")
@@ -88,20 +87,6 @@ def share_segments(req: Req) -> None:
     req.reply(segment_message(table, chart_note=note), replace=True)
 
 
-def activate(req: Req) -> None:
-    message_ts = (req.body.get("container") or {}).get("message_ts", "")
-    if not req.once(f"activate:{req.value}:{message_ts}"):
-        return  # a double click; two leaders at once are stopped by the rule set's state
-    deps = req.deps
-    actor = f"slack:{req.user_id}"
-    name, fingerprint = activation_of(req.value)
-    report = activate_rule_set(deps.store, name, actor=actor, clock=deps.clock, fingerprint=fingerprint)
-    applied = apply_tiers(deps.store, actor=actor, clock=deps.clock, books=deps.books)
-    done = activation_message(report.name, report.previous, applied, actor)
-    req.reply(done, replace=True)
-    req.reply(done, public=True)
-
-
 def register(registry: Registry) -> None:
     @registry.command("/segment", VIEW_SEGMENTS)
     def segment(req: Req) -> None:
@@ -133,5 +118,9 @@ def register(registry: Registry) -> None:
 
     @registry.action("rules_activate", ACTIVATE_RULES)
     def activate_button(req: Req) -> None:
+        # Recorded before the ack and carried out from the outbox (``bot.slack.intents``); a
+        # double click on the same what-if is the same request, recorded once.
+        message_ts = (req.body.get("container") or {}).get("message_ts", "")
+        same = hashlib.sha256(f"{req.value}:{message_ts}".encode()).hexdigest()[:24]
+        req.record("slack.rules_activate", key=f"slack:activate:{same}", value=req.value, tell=req.asker)
         req.ack()
-        req.later(lambda: activate(req))

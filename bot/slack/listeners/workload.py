@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from bot.slack.blocks.workload import (
     FORM_CALLBACK,
     form_values,
-    reminded_message,
-    round_started,
     round_status_message,
-    round_summary_message,
     saved_view,
-    survey_dm,
     workload_modal,
     workload_usage,
 )
-from bot.slack.listeners.home import publish_home
+from bot.slack.outbox import in_team
 from bot.slack.registry import Registry, Req
 from engine.permissions import RUN_WORKLOAD_SURVEY, SUBMIT_WORKLOAD
+from workflows.outbox import Effect
 from workflows.workload import (
     Submission,
     check_workload,
-    close_round,
-    record_asked,
-    record_reminded,
-    request_of,
+    period_from,
     round_status,
-    start_round,
     submit_workload,
     workload_form,
 )
@@ -43,43 +37,19 @@ def open_form(req: Req) -> None:
     req.open_modal(workload_modal(form))
 
 
-def start(req: Req, period: str) -> None:
-    deps = req.deps
-    round_ = start_round(
-        deps.store, actor=f"slack:{req.user_id}", clock=deps.clock, period=period or None, channel=req.channel_id
-    )
-    failed = []
-    for target in round_.targets:
-        posted = req.dm(str(target.slack_user_id), survey_dm(round_.period, round_.round_id))
-        channel, ts = (posted["channel"], posted["ts"]) if posted else (None, None)
-        record_asked(deps.store, round_.round_id, target, channel=channel, ts=ts, clock=deps.clock)
-        if not posted:
-            failed.append(target.name)
-    req.reply(round_started(round_, len(round_.targets) - len(failed), failed))
-
-
-def remind(req: Req) -> None:
-    deps = req.deps
-    status = round_status(deps.store)
-    reminded = 0
-    for target in status.missing:
-        reminder = survey_dm(status.period, status.round_id, reminder=True)
-        if target.slack_user_id and req.dm(target.slack_user_id, reminder):
-            record_reminded(deps.store, status.round_id, target.csm_id, clock=deps.clock)
-            reminded += 1
-    req.reply(reminded_message(status, reminded))
-
-
 def run_round(req: Req, word: str, argument: str) -> None:
+    """`status` answers after the ack; `start`, `remind` and `close` change the round: recorded
+    before the ack and carried out from the outbox (``bot.slack.intents``)."""
+    if word == "status":
+        req.ack()
+        req.later(lambda: req.reply(round_status_message(round_status(req.deps.store))))
+        return
     if word == "start":
-        start(req, argument)
-    elif word == "status":
-        req.reply(round_status_message(round_status(req.deps.store)))
-    elif word == "remind":
-        remind(req)
+        period_from(argument, req.deps.clock)  # a period that is not one: said in the ack, nothing recorded
+        req.record("slack.workload_start", period=argument or None, channel=req.channel_id, tell=req.asker)
     else:
-        summary = close_round(req.deps.store, actor=f"slack:{req.user_id}", clock=req.deps.clock)
-        req.reply(round_summary_message(summary), public=True)
+        req.record(f"slack.workload_{word}", channel=req.channel_id, tell=req.asker)
+    req.ack()
 
 
 def register(registry: Registry) -> None:
@@ -91,8 +61,7 @@ def register(registry: Registry) -> None:
             open_form(req)
         elif word in ROUND_WORDS:
             req.require(RUN_WORKLOAD_SURVEY, f"/workload {word}")
-            req.ack()
-            req.later(lambda: run_round(req, word, argument.strip()))
+            run_round(req, word, argument.strip())
         elif word in ("help", "?"):
             req.ack(response_type="ephemeral", **workload_usage().as_kwargs())
         else:
@@ -108,24 +77,29 @@ def register(registry: Registry) -> None:
         view = req.body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
         values = form_values(view)
-        estimate = check_workload(values)  # problems come back beside their fields (InvalidFields)
-        period = str(meta.get("period", ""))
-        req.ack(response_action="update", view=saved_view(period, estimate, updated=bool(meta.get("had_entry"))))
-        req.later(lambda: save(req, values, period, meta.get("round")))
-
-
-def save(req: Req, values: dict[str, str | None], period: str, round_id: int | None) -> None:
-    """Store the estimate (after the ack: a write may wait for an import to finish)."""
-    saved = submit_workload(req.deps.store, req.person, values, period=period, clock=req.deps.clock)
-    if round_id:
-        mark_answered(req, int(round_id), saved)
-    publish_home(req)  # App Home shows the new estimate next time it is looked at
-
-
-def mark_answered(req: Req, round_id: int, saved: Submission) -> None:
-    """The DM that asked now says it is done, so its button does not invite a second answer."""
-    asked = request_of(req.deps.store, round_id, saved.csm_id)
-    if asked and asked["channel"] and asked["ts"]:
-        req.client.chat_update(
-            channel=asked["channel"], ts=asked["ts"], **survey_dm(saved.period, round_id, answered=True).as_kwargs()
+        check_workload(values)  # problems come back beside their fields (InvalidFields), nothing saved
+        period, round_id, asked = str(meta.get("period", "")), meta.get("round"), req.asked
+        # Saved before the ack says so (a small write on the intake connection): an estimate the
+        # person was told is saved is in the store, whatever happens to the bot next.
+        saved = req.write_now(
+            lambda intake: submit_workload(
+                intake,
+                req.person,
+                values,
+                period=period,
+                clock=req.deps.clock,
+                then=lambda done: after_saving(done, asked, round_id),
+            )
         )
+        req.ack(response_action="update", view=saved_view(period, saved.estimate, updated=saved.updated))
+
+
+def after_saving(saved: Submission, asked: dict[str, Any], round_id: int | None) -> list[Effect]:
+    """What follows a saved estimate, delivered from the outbox: App Home shows it, and the round's
+    DM that asked for it says it is in (so its button does not invite a second answer)."""
+    key = f"workload:{saved.csm_id}:{saved.period}:{saved.revision}"
+    follow = [Effect(f"{key}:home", "home.publish", {"user": asked["user"], "groups": asked.get("groups")})]
+    if round_id:
+        answered = {"round": int(round_id), "csm": saved.csm_id, "period": saved.period}
+        follow.append(Effect(f"{key}:answered", "workload.answered", answered))
+    return in_team(follow, asked.get("team"))
