@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,17 +29,29 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 1,000-account demo workspace, loaded once per test run (at `NOW`, as every test's)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with open_store(path, today=lambda: NOW.date().isoformat()) as store:
+        load_demo(store, actor="test", clock=FixedClock(NOW))
+    return path
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "tierbot.db", today=lambda: NOW.date().isoformat())
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    path = tmp_path / "tierbot.db"
+    if "demo_store" in request.fixturenames:
+        # A copy of the demo loaded once: the same file load_demo would write, in a millisecond.
+        shutil.copyfile(request.getfixturevalue("demo_template"), path)
+    opened = open_store(path, today=lambda: NOW.date().isoformat())
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def demo_store(store: Store, clock: FixedClock) -> Store:
-    """A store holding the 1,000-account demo workspace."""
-    load_demo(store, actor="test", clock=clock)
+def demo_store(store: Store) -> Store:
+    """A store holding the 1,000-account demo workspace (its own copy)."""
     return store
 
 

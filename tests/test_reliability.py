@@ -38,7 +38,7 @@ def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path: Path, clock: Fi
         load_demo(store, actor="t", clock=clock)
     before = state(db)
     assert before[1] == "ok"
-    export = write_crm_export(400_000, tmp_path)
+    export = write_crm_export(150_000, tmp_path)  # three chunks: time to kill it between the first and the last
     process = subprocess.Popen(
         [
             sys.executable,
