@@ -268,17 +268,20 @@ class FormLearner:
                     self.forms[name] = {"number": form.as_json(), "seen": bool(sample)}
                 misses[name] = _number_misses(cells, column, NumberForm(**self.forms[name]["number"]))
             elif kind in SPELLED_KINDS:
-                spellings, counts, missed = _spellings(cells, column, kind)
                 if name not in self.forms:
+                    spellings, counts, misses[name] = _spellings(cells, column, kind)
                     self.forms[name] = {"spellings": spellings}
                     if kind == "date":
                         self.forms[name]["pattern"] = _date_pattern(spellings, counts)
-                    misses[name] = missed
-                else:
-                    known = self.forms[name]["spellings"]
+                    continue
+                known = self.forms[name]["spellings"]
+                missed, new = _spelling_misses(cells, column, known)
+                if new.any():  # values this part is the first to have: their spellings join the form
+                    spellings, _, _ = _spellings(cells[new], column[new], kind)
                     for key, spelt in spellings.items():
                         known.setdefault(key, spelt)
-                    misses[name] = _spelling_misses(cells, column, known)
+                    missed, _ = _spelling_misses(cells, column, known)
+                misses[name] = missed
             else:
                 misses[name] = (as_text(cells) != as_text(column)).to_numpy(dtype=bool)
         return _written_json(written, values, misses)
@@ -297,16 +300,21 @@ def learn_forms(
     return learner.result(), cells
 
 
-def _spelling_misses(written: pd.Series, values: pd.Series, spellings: Mapping[str, str]) -> np.ndarray:
-    """Cells not spelt as their value's spelling (a blank value expects a blank cell)."""
+def _spelling_misses(
+    written: pd.Series, values: pd.Series, spellings: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells not spelt as their value's spelling (a blank value expects a blank cell), and the
+    rows whose value has no spelling yet. Compared in Arrow: a value's spelling is looked up once."""
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    # A value without a spelling expects a cell no file holds: its cell is kept as written.
-    expected = np.empty(len(uniques) + 1, dtype=object)
-    expected[:-1] = [spellings.get(value_key(u) or "") or "\x00" for u in uniques]
-    expected[-1] = ""  # a blank value expects a blank cell
-    wanted = expected[np.where(codes >= 0, codes, len(uniques))]
-    actual = as_text(written).to_numpy(dtype=object)
-    return np.asarray(actual != wanted, dtype=bool)
+    found = [spellings.get(value_key(u) or "") for u in uniques]
+    # A value without a spelling expects a cell no file holds (its cell is kept as written).
+    expected = pa.array([f if f is not None else "\x00" for f in found] + [""], type=pa.large_string())
+    take = np.where(codes >= 0, codes, len(uniques))
+    wanted = expected.take(pa.array(take))
+    actual = pa.array(as_text(written), type=pa.large_string())
+    same = pc.fill_null(pc.equal(actual, wanted), False).to_numpy(zero_copy_only=False)
+    unknown = np.append(np.array([f is None for f in found], dtype=bool), False)[take]
+    return np.asarray(~same, dtype=bool), unknown
 
 
 def _written_json(

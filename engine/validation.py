@@ -611,7 +611,10 @@ def _regions(spec: TableSpec, typed: dict[str, pd.Series]) -> tuple[pd.Series | 
     """
     if "region" not in spec.names or "country" not in typed:
         return None, None
-    derived = typed["country"].map(country_region, na_action="ignore")
+    countries = typed["country"]
+    # A million accounts lie in a few hundred countries: each is looked up once.
+    regions = {country: country_region(country) for country in countries.dropna().unique()}
+    derived = countries.map(regions)
     if "region" in typed:
         fill = (typed["region"].isna() & derived.notna()).to_numpy(dtype=bool)
         if fill.any():
