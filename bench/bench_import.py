@@ -16,6 +16,7 @@ million rows fit in about 1 GB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sqlite3
@@ -90,12 +91,10 @@ def _peak_kb() -> int:
     Linux's VmHWM starts afresh at exec; ``ru_maxrss`` does not (a child forked from a large
     parent reports the parent's size), so it is only the fallback elsewhere.
     """
-    try:
+    with contextlib.suppress(OSError):  # not Linux: the fallback below
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
-    except OSError:
-        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS
 

@@ -8,6 +8,7 @@ writes through ``write_table_atomically`` or ``write_bytes_atomically``: a misty
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable
@@ -35,11 +36,10 @@ def is_sqlite_database(path: Path) -> bool:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    try:
+    """The same file (a hard or symbolic link too), or the same path where one does not exist yet."""
+    with contextlib.suppress(OSError):  # unreadable: compare the paths instead
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
-    except OSError:
-        pass
     return a.resolve() == b.resolve()
 
 
