@@ -155,6 +155,20 @@ class Store:
         finally:
             self._lock.release()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Run the block's reads in one read transaction: they all see the same state."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield self
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
     def _begin(self) -> None:
         """Take SQLite's write lock, waiting up to the busy timeout, and return holding ``_lock``.
 

@@ -618,3 +618,27 @@ def m011_outbox(db: Database) -> None:
         CREATE INDEX outbox_due ON outbox(state, due_at);
         """,
     )
+
+
+@migration
+def m012_book_copies(db: Database) -> None:
+    execute_statements(
+        db,
+        """
+        -- Each account's place in the ARR ranking (the derived fields rules read: share of ARR
+        -- down to it, share of accounts, percentile), kept for the ARR version in meta
+        -- `account_ranks_of` so explaining one account reads one row, not every ARR.
+        CREATE TABLE account_ranks (
+            crm_id TEXT PRIMARY KEY,
+            arr_share_rank REAL,
+            account_share_rank REAL,
+            arr_percentile REAL
+        ) WITHOUT ROWID;
+        -- Every version counter gets a random token: caches outside the store (the columnar
+        -- copy of the book beside it) are keyed by it, never by a number another store shares.
+        INSERT OR REPLACE INTO meta(key, value)
+            SELECT key || ':token', lower(hex(randomblob(12))) FROM meta WHERE key LIKE '%_version';
+        INSERT OR REPLACE INTO meta(key, value) VALUES ('arr_version', '1');
+        INSERT OR REPLACE INTO meta(key, value) VALUES ('arr_version:token', lower(hex(randomblob(12))));
+        """,
+    )

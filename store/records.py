@@ -22,6 +22,9 @@ VERSION_KEYS = {"accounts": "accounts_version", "csms": "csms_version"}
 # Bumped only when account names may have changed (inserts, renames, deletes): the name-key index
 # for customer notes is rebuilt on it, not on every owner change.
 NAMES_VERSION = "names_version"
+# Bumped only when an ARR or the set of accounts may have changed: the stored ARR ranks
+# (store.ranks) are refreshed on it, not on every owner change.
+ARR_VERSION = "arr_version"
 
 
 def columns(store: Store, table: str) -> list[str]:
@@ -141,6 +144,7 @@ def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: s
             (last_rowid,),
         )
         meta.bump(store, NAMES_VERSION)
+        meta.bump(store, ARR_VERSION)
     meta.bump(store, VERSION_KEYS[table])
     return len(frame)
 
@@ -157,6 +161,8 @@ def update(store: Store, table: str, frame: pd.DataFrame, key: str, at: str) -> 
     _write_in_chunks(store, f"UPDATE {table} SET {assignments} WHERE {key} = ?", frame, [*names, "updated_at", key])
     if table == "accounts" and "name" in names:
         meta.bump(store, NAMES_VERSION)
+    if table == "accounts" and "arr" in names:
+        meta.bump(store, ARR_VERSION)
     meta.bump(store, VERSION_KEYS[table])
     return len(frame)
 
@@ -173,6 +179,7 @@ def delete_all(store: Store, table: str) -> int:
         store.execute("INSERT INTO accounts_fts(accounts_fts) VALUES ('delete-all')")
         store.execute(ACCOUNTS_FTS_DELETE_TRIGGER)
         meta.bump(store, NAMES_VERSION)
+        meta.bump(store, ARR_VERSION)
     else:
         store.execute(f"DELETE FROM {table}")
     meta.bump(store, VERSION_KEYS[table])

@@ -34,6 +34,7 @@ def test_a_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
             "m009_note_records",
             "m010_values_as_written",
             "m011_outbox",
+            "m012_book_copies",
         ]
 
 
