@@ -28,9 +28,30 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """
     # No deep copy: pandas' copy-on-write keeps the caller's frame unchanged.
     book = accounts.reset_index(drop=True)
-    n = len(book)
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
-    ids, _ = pd.factorize(book["crm_id"].astype(str), sort=True)
+    share, position, percentile = arr_rank_fields(arr, book["crm_id"])
+    book["arr_share_rank"] = share
+    book["account_share_rank"] = position
+    book["arr_percentile"] = percentile
+    if "potential_arr" in book:
+        potential = pd.to_numeric(book["potential_arr"], errors="coerce")
+        book["expected_arr"] = potential.where(potential.notna(), arr).astype("float64")
+    else:
+        book["expected_arr"] = arr
+    if "renewal_date" in book:
+        book["days_to_renewal"] = _days_until(book["renewal_date"], as_of)
+    else:
+        book["days_to_renewal"] = np.nan
+    return book
+
+
+def arr_rank_fields(arr: np.ndarray, crm_ids: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each account's ARR share rank, account share rank and ARR percentile, from its ARR (blanks
+    as 0) and CRM id: what rules read as ``arr_share_rank``, ``account_share_rank`` and
+    ``arr_percentile``. The store keeps them (``account_ranks``) so one account is explained
+    without reading every ARR; computed here, once, for both paths."""
+    n = len(arr)
+    ids, _ = pd.factorize(crm_ids.astype(str), sort=True)
     order = np.lexsort((ids, -arr))
     running = np.cumsum(arr[order])
     # The total is the last running total (not arr.sum(), which adds pairwise): the one-account
@@ -47,19 +68,8 @@ def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
     ascending = arr[ascending_order]
     smaller = np.empty(n)
     smaller[ascending_order] = np.searchsorted(ascending, ascending, side="left")
-    book["arr_share_rank"] = share
-    book["account_share_rank"] = position
-    book["arr_percentile"] = 100.0 * smaller / n if n else []
-    if "potential_arr" in book:
-        potential = pd.to_numeric(book["potential_arr"], errors="coerce")
-        book["expected_arr"] = potential.where(potential.notna(), arr).astype("float64")
-    else:
-        book["expected_arr"] = arr
-    if "renewal_date" in book:
-        book["days_to_renewal"] = _days_until(book["renewal_date"], as_of)
-    else:
-        book["days_to_renewal"] = np.nan
-    return book
+    percentile = 100.0 * smaller / n if n else np.empty(0)
+    return share, position, percentile
 
 
 def _as_days(values: pd.Series) -> np.ndarray:

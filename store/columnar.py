@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -59,49 +60,61 @@ def _typed(store: Store, table: str, columns: Sequence[str]) -> tuple[list[str],
     return expressions, numeric
 
 
-def read_table(store: Store, table: str, columns: Sequence[str], version_key: str) -> tuple[pa.Table, str]:
-    """Every row of ``table`` (the given columns, in rowid order) and the token of ``version_key``
-    they were read at, both from one snapshot of the store."""
+def read_table(
+    store: Store, table: str, columns: Sequence[str], version_keys: Sequence[str]
+) -> tuple[pa.Table, dict[str, str]]:
+    """Every row of ``table`` (the given columns, in rowid order) and the tokens of
+    ``version_keys`` they were read at, all from one snapshot of the store."""
     import pyarrow as pa
 
     expressions, numeric = _typed(store, table, columns)
     sql = f"SELECT {', '.join(expressions)} FROM {table} ORDER BY rowid"
     schema = pa.schema([(c, pa.float64() if numeric[c] else pa.large_string()) for c in columns])
+    if store.conn.in_transaction:
+        # Inside a transaction that may have written: only this connection sees those writes.
+        return _read_sqlite3(store, sql, schema, version_keys)
     try:
-        return _read_adbc(store, sql, schema, version_key)
+        return _read_adbc(store, sql, schema, version_keys)
     except Exception:  # any failure of the fast reader falls back to the exact one
         # Arrow's driver infers a column's type from its first rows and stops at a row that
         # disagrees (a column blank for the first thousand rows, then numbers): read it the slow
         # way, which never guesses.
-        return _read_sqlite3(store, sql, schema, version_key)
+        return _read_sqlite3(store, sql, schema, version_keys)
 
 
 def _uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
-def _read_adbc(store: Store, sql: str, schema: pa.Schema, version_key: str) -> tuple[pa.Table, str]:
+def _read_adbc(
+    store: Store, sql: str, schema: pa.Schema, version_keys: Sequence[str]
+) -> tuple[pa.Table, dict[str, str]]:
     import adbc_driver_sqlite.dbapi as adbc
 
+    tokens = {}
     with adbc.connect(_uri(store.path)) as conn, conn.cursor() as cursor:
-        # Not autocommit: the token and the rows are read in one transaction, one snapshot.
-        cursor.execute("SELECT value FROM meta WHERE key = ?", (meta.token_key(version_key),))
-        found = cursor.fetchone()
+        # Not autocommit: the tokens and the rows are read in one transaction, one snapshot.
+        for key in version_keys:
+            cursor.execute("SELECT value FROM meta WHERE key = ?", (meta.token_key(key),))
+            found = cursor.fetchone()
+            tokens[key] = str(found[0]) if found else ""
         cursor.execute(sql)
         table = cursor.fetch_arrow_table()
         conn.rollback()
-    return table.cast(schema), str(found[0]) if found else ""
+    return table.cast(schema), tokens
 
 
-def _read_sqlite3(store: Store, sql: str, schema: pa.Schema, version_key: str) -> tuple[pa.Table, str]:
+def _read_sqlite3(
+    store: Store, sql: str, schema: pa.Schema, version_keys: Sequence[str]
+) -> tuple[pa.Table, dict[str, str]]:
     import pyarrow as pa
 
     with store.snapshot():
-        token = meta.token(store, version_key)
+        tokens = {key: meta.token(store, key) for key in version_keys}
         rows = store.rows(sql)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     arrays = [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=schema), token
+    return pa.Table.from_arrays(arrays, schema=schema), tokens
 
 
 def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536) -> Iterator[pa.RecordBatch]:
@@ -114,6 +127,8 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
     select = f"SELECT rowid, {', '.join(expressions)} FROM {table}"
     after = 0
     try:
+        if store.conn.in_transaction:
+            raise _OwnWrites  # only this connection sees the transaction's writes
         import adbc_driver_sqlite.dbapi as adbc
 
         with adbc.connect(_uri(store.path)) as conn, conn.cursor() as cursor:
@@ -137,6 +152,10 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
             yield pa.RecordBatch.from_arrays(
                 [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)], schema=schema
             )
+
+
+class _OwnWrites(Exception):
+    pass
 
 
 def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -188,6 +207,8 @@ def save_copy(store: Store, name: str, data: pa.Table, token: str) -> None:
     except OSError:
         return
     try:
+        # Readable by whoever may read the store, no one else (mkstemp makes it private).
+        os.chmod(temporary, stat.S_IMODE(os.stat(store.path).st_mode))
         with os.fdopen(handle, "wb") as out, pa.ipc.new_file(out, stamped.schema) as writer:
             writer.write_table(stamped)
         # Readers that mapped the old file keep reading it; new readers get the whole new one.

@@ -640,5 +640,7 @@ def m012_book_copies(db: Database) -> None:
             SELECT key || ':token', lower(hex(randomblob(12))) FROM meta WHERE key LIKE '%_version';
         INSERT OR REPLACE INTO meta(key, value) VALUES ('arr_version', '1');
         INSERT OR REPLACE INTO meta(key, value) VALUES ('arr_version:token', lower(hex(randomblob(12))));
+        INSERT OR REPLACE INTO meta(key, value) VALUES ('tiers_version', '1');
+        INSERT OR REPLACE INTO meta(key, value) VALUES ('tiers_version:token', lower(hex(randomblob(12))));
         """,
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from store import columnar, meta
 from store.db import Store
 
 if TYPE_CHECKING:  # frames only for the whole-book reads and writes, loaded when they run
@@ -56,12 +57,39 @@ class Override:
     cleared_by: str | None = None
 
 
-def assignments(store: Store) -> pd.DataFrame:
-    """The current rule-given tier of every assigned account."""
-    import pandas as pd
+# Bumped with every write of tier_assignments: the columnar copy of them is keyed by it.
+TIERS_VERSION = "tiers_version"
+ASSIGNMENT_COLUMNS = ["crm_id", "tier", "rule", "rule_label", "rule_set"]
+_COPY = "tiers"  # tierbot.db-tiers.arrow
 
-    rows = store.rows("SELECT crm_id, tier, rule, rule_label, rule_set FROM tier_assignments")
-    return pd.DataFrame.from_records(rows, columns=["crm_id", "tier", "rule", "rule_label", "rule_set"])
+
+def assignments(store: Store) -> pd.DataFrame:
+    """The current rule-given tier of every assigned account, from the columnar copy of them
+    (read from the store first when the copy is missing or stale)."""
+    with store.snapshot():
+        data = columnar.load_copy(store, _COPY, TIERS_VERSION, "tier_assignments")
+    if data is None:
+        data, tokens = columnar.read_table(store, "tier_assignments", ASSIGNMENT_COLUMNS, [TIERS_VERSION])
+        columnar.save_copy(store, _COPY, data, tokens[TIERS_VERSION])
+    return data.select(ASSIGNMENT_COLUMNS).to_pandas()
+
+
+def keep_assignments_copy(store: Store, frame: pd.DataFrame, token: str) -> None:
+    """Save ``frame`` (every assignment, as of version ``token``) as the columnar copy, so the next
+    run need not read them from the store. Call after the transaction that wrote them commits."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("crm_id", pa.large_string()),
+            ("tier", pa.large_string()),
+            ("rule", pa.float64()),
+            ("rule_label", pa.large_string()),
+            ("rule_set", pa.large_string()),
+        ]
+    )
+    data = pa.Table.from_pandas(frame[ASSIGNMENT_COLUMNS], schema=schema, preserve_index=False)
+    columnar.save_copy(store, _COPY, data, token)
 
 
 def assignment(store: Store, crm_id: str) -> dict | None:
@@ -113,6 +141,8 @@ def write_assignments(store: Store, frame: pd.DataFrame, run_id: int, at: str) -
         "run_id = excluded.run_id, assigned_at = excluded.assigned_at",
         rows,
     )
+    if len(frame):
+        meta.bump(store, TIERS_VERSION)
     return len(frame)
 
 
@@ -195,3 +225,4 @@ def delete_all(store: Store) -> None:
     store.require_transaction()
     for table in ("tier_assignments", "tier_history", "tier_overrides", "tier_runs"):
         store.execute(f"DELETE FROM {table}")
+    meta.bump(store, TIERS_VERSION)

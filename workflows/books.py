@@ -1,29 +1,95 @@
-"""The book of accounts as the rules engine reads it, kept in memory between questions.
+"""The book of accounts as the rules engine reads it: from the columnar copy beside the store,
+kept in memory between questions, and the ARR ranks one-account answers read.
 
-Reading a million accounts from SQLite takes seconds, forty times the evaluation itself, so a
-long-running process (the chat, the Slack bot) keeps one prepared copy and reloads it only when
-the accounts change (``meta.accounts_version``) or the evaluation date moves.
+Fetching a million accounts from SQLite row by row took seconds, ten times the evaluation
+itself. Every command that needs the whole book reads the columnar copy instead
+(``store.columnar``: an Arrow file memory-mapped in a tenth of a second, rebuilt by Arrow's own
+SQLite reader when the accounts changed), and a long-running process (the chat, the Slack bot)
+keeps one prepared frame and reloads it only when the accounts change
+(``meta.accounts_version``) or the evaluation date moves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from store import Store, meta, records
+from engine.errors import StoreBusy
+from store import Store, columnar, meta, records
+from store import ranks as stored_ranks
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+
+COPY = "accounts"  # the columnar copy's name: tierbot.db-accounts.arrow
+# Columns the copy leaves out: the CRM's own spellings and extra columns (JSON, for the export,
+# which streams them from the store) and bookkeeping no question reads.
+_NOT_IN_COPY = frozenset({"extra", "written", "updated_at", "created_by"})
+
+
+_VERSION = records.VERSION_KEYS["accounts"]
+
+
+def book_table(store: Store) -> tuple[pa.Table, str]:
+    """Every account (all columns rules and planning read) as Arrow, from the columnar copy, and
+    the accounts' version token it holds; the copy is rebuilt first if the accounts changed."""
+    with store.snapshot():
+        data = columnar.load_copy(store, COPY, _VERSION, "accounts")
+        if data is not None:
+            return data, meta.token(store, _VERSION)
+    return refresh_book(store)
+
+
+def refresh_book(store: Store) -> tuple[pa.Table, str]:
+    """Read the book from the store into a new columnar copy, and bring the stored ARR ranks up
+    to date with it. Run after the accounts change; any whole-book read runs it when needed.
+
+    Inside a write transaction the book is read on the store's own connection, which sees the
+    transaction's writes; a copy saved then is named by a token that exists only if the
+    transaction commits, so a rolled-back one leaves a copy nothing will ever match.
+    """
+    columns = [c for c in records.columns(store, "accounts") if c not in _NOT_IN_COPY]
+    data, tokens = columnar.read_table(store, "accounts", columns, [_VERSION, records.ARR_VERSION])
+    columnar.save_copy(store, COPY, data, tokens[_VERSION])
+    _refresh_ranks(store, data, tokens[records.ARR_VERSION])
+    return data, tokens[_VERSION]
+
+
+def accounts_changed(store: Store) -> None:
+    """After a write to the accounts commits: bring the stored ARR ranks up to date if the ARRs
+    changed, so the next one-account answer reads them. The copy is rebuilt by the next
+    whole-book read. Maintenance only: if the store is busy, answers fall back to working the
+    ranks out until the next refresh."""
+    if stored_ranks.current(store):
+        return
+    with contextlib.suppress(StoreBusy):
+        data, tokens = columnar.read_table(store, "accounts", ["crm_id", "arr"], [records.ARR_VERSION])
+        _refresh_ranks(store, data, tokens[records.ARR_VERSION])
+
+
+def _refresh_ranks(store: Store, data: pa.Table, token: str) -> None:
+    import numpy as np
+
+    from engine.tiering import arr_rank_fields
+
+    if not token or stored_ranks.computed_at(store) == token:
+        return
+    ids = data.column("crm_id").to_pandas()
+    arr = data.column("arr").to_numpy(zero_copy_only=False)
+    share, position, percentile = arr_rank_fields(np.nan_to_num(arr, nan=0.0), ids)
+    stored_ranks.replace(store, ids.tolist(), (share.tolist(), position.tolist(), percentile.tolist()), token)
 
 
 @dataclass
 class BookCache:
     """A prepared book and a CRM-id index over it, refreshed when the accounts change."""
 
-    version: int = -1
+    token: str = ""  # the accounts' version token the frame was read at
     as_of: date | None = None
     columns: frozenset[str] = frozenset()
     # Empty until the first question that needs the book: a session that never asks one (or a
@@ -44,18 +110,18 @@ class BookCache:
 
         from engine.tiering import prepare_book
 
-        current = meta.version(store, "accounts_version")
+        current = meta.token(store, _VERSION)
         wanted = frozenset(columns) | {"crm_id", "name", "arr"}
-        if self.frame is None or current != self.version or as_of != self.as_of or not wanted <= self.columns:
+        if self.frame is None or current != self.token or as_of != self.as_of or not wanted <= self.columns:
             # Keep what was loaded before too, so alternating questions do not reload.
-            keep = wanted | (self.columns if current == self.version else frozenset())
-            available = set(records.columns(store, "accounts"))
+            keep = wanted | (self.columns if current == self.token else frozenset())
+            data, token = book_table(store)
             load = [c for c in ("crm_id", "name", "arr") if c in keep] + sorted(
-                keep & available - {"crm_id", "name", "arr"}
+                keep & set(data.column_names) - {"crm_id", "name", "arr"}
             )
-            self.frame = prepare_book(records.load(store, "accounts", load), as_of)
+            self.frame = prepare_book(data.select(load).to_pandas(), as_of)
             self.positions = pd.Index(self.frame["crm_id"])
-            self.version, self.as_of, self.columns = current, as_of, frozenset(keep)
+            self.token, self.as_of, self.columns = token, as_of, frozenset(keep)
         return self.frame
 
     def row(self, store: Store, as_of: date, columns: Sequence[str], crm_id: str) -> dict:

@@ -14,6 +14,7 @@ from engine.matching import did_you_mean
 from engine.rules import RuleSet
 from store import Store, audit, meta
 from store import accounts as account_queries
+from store import ranks as stored_ranks
 from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
@@ -67,14 +68,21 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
     books = books or BookCache()
     day = today(clock)
     at = timestamp(clock)
+    # The book and the stored tiers are read before the write lock is taken, so other writers
+    # wait only for the writing; under the lock they are used again only if nothing changed.
+    _, rule_set = active_rule_set(store)
+    books.book(store, day, columns_needed([rule_set]))
+    before = meta.token(store, stored_tiers.TIERS_VERSION)  # first: what is read next is at least this new
+    current = stored_tiers.assignments(store)
     with store.transaction():
         _, rule_set = active_rule_set(store)
         book = books.book(store, day, columns_needed([rule_set]))
+        if meta.token(store, stored_tiers.TIERS_VERSION) != before:
+            current = stored_tiers.assignments(store)
         result = assign_tiers(book, rule_set)
         labels = pd.Series(["", *[r.title for r in rule_set.rules]], dtype=object)
         result["rule_label"] = labels.iloc[result["rule"].to_numpy()].to_numpy()
         result["rule_set"] = rule_set.name
-        current = stored_tiers.assignments(store)
         merged = result.merge(current, on="crm_id", how="left", suffixes=("", "_was"), indicator=True)
         differs = (
             (merged["_merge"] == "left_only")
@@ -97,7 +105,9 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
                 untiered=int(result["tier"].isna().sum()),
             ),
         )
-        stored_tiers.write_assignments(store, changed[["crm_id", "tier", "rule", "rule_label", "rule_set"]], run_id, at)
+        written = changed[stored_tiers.ASSIGNMENT_COLUMNS]
+        stored_tiers.write_assignments(store, written, run_id, at)
+        after = meta.token(store, stored_tiers.TIERS_VERSION)
         expired = _close_expired_overrides(store, result, rule_set.name, day, at)
         stored_tiers.add_history(
             store,
@@ -119,6 +129,9 @@ def apply_tiers(store: Store, *, actor: str, clock: Clock, books: BookCache | No
                 )
             ],
         )
+    if after != before:  # committed: the next run reads every assignment from the copy
+        unchanged = current[~current["crm_id"].isin(written["crm_id"])]
+        stored_tiers.keep_assignments_copy(store, pd.concat([unchanged, written], ignore_index=True), after)
     untiered = result[result["tier"].isna()]
     used = set(result["rule"].unique())
     return ApplyReport(
@@ -280,9 +293,16 @@ class TierExplanation:
 
 
 def account_as_rules_read_it(store: Store, crm_id: str, day: date) -> dict[str, Any]:
-    """One account's row with the derived fields, without loading the book into memory."""
-    row = account_queries.get(store, crm_id) or {"crm_id": crm_id}
-    return account_fields(row, arr_ranks(crm_id, account_queries.arr_ranking(store)), day)
+    """One account's row with the derived fields, from its own rows: the stored ARR ranks when
+    they describe the store as it is (they are refreshed after every import), else the ranks
+    worked out from every account's ARR."""
+    with store.snapshot():
+        row = account_queries.get(store, crm_id) or {"crm_id": crm_id}
+        if stored_ranks.current(store):
+            ranks = stored_ranks.get(store, crm_id)
+        else:
+            ranks = arr_ranks(crm_id, account_queries.arr_ranking(store))
+    return account_fields(row, ranks, day)
 
 
 def explain_tier(
