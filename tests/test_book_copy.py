@@ -1,0 +1,196 @@
+"""The columnar copy of the book beside the store, the stored ARR ranks, and `tiers apply`
+writing only what changed: fast paths that must never answer from stale data."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.tiering import prepare_book
+from store import Store, columnar, meta, open_store, records
+from store import accounts as account_queries
+from store import ranks as stored_ranks
+from workflows.books import COPY, BookCache, book_table
+from workflows.clock import FixedClock
+from workflows.importing import import_table
+from workflows.tiers import account_as_rules_read_it, apply_tiers, explain_tier, tier_summary
+
+DAY = date(2026, 11, 22)
+
+
+def _tier_counts(store: Store, clock: FixedClock) -> dict[str, int]:
+    return {row.tier: row.accounts for row in tier_summary(store, clock=clock).table}
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _raise(*_: object, **__: object) -> None:
+    raise AssertionError("read from the store although the copy is current")
+
+
+def test_whole_book_answers_come_from_the_copy_once_it_is_written(
+    demo_store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _tier_counts(demo_store, clock)  # writes the copy if it was missing
+    assert columnar.copy_path(demo_store, COPY).exists()
+    monkeypatch.setattr(columnar, "read_table", _raise)
+    assert _tier_counts(demo_store, clock) == expected
+
+
+def test_a_copy_made_stale_by_tierbot_is_replaced(demo_store: Store, clock: FixedClock) -> None:
+    book_table(demo_store)
+    with demo_store.transaction():
+        demo_store.execute("UPDATE accounts SET arr = 9999999 WHERE crm_id = 'ACC-0000500'")
+        meta.bump(demo_store, "accounts_version")
+    data, token = book_table(demo_store)
+    assert token == meta.token(demo_store, "accounts_version")
+    row = data.filter(data.column("crm_id").to_pandas().eq("ACC-0000500").to_numpy())
+    assert row.column("arr").to_pylist() == [9999999.0]
+
+
+def test_a_copy_changed_behind_tierbots_back_is_never_trusted(demo_store: Store, clock: FixedClock) -> None:
+    before = _tier_counts(demo_store, clock)
+    with sqlite3.connect(demo_store.path) as other_tool:  # no version bump: only the row count tells
+        other_tool.execute("DELETE FROM accounts WHERE crm_id IN ('ACC-0000998', 'ACC-0000999')")
+    after = _tier_counts(demo_store, clock)
+    assert sum(after.values()) == sum(before.values()) - 2
+
+
+def test_deleting_the_copy_loses_nothing(demo_store: Store, clock: FixedClock) -> None:
+    expected = _tier_counts(demo_store, clock)
+    columnar.drop_copy(demo_store, COPY)
+    assert not columnar.copy_path(demo_store, COPY).exists()
+    assert _tier_counts(demo_store, clock) == expected
+    assert columnar.copy_path(demo_store, COPY).exists()
+
+
+def test_a_copy_of_another_store_is_not_used(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    """Same table, same row count, same version number: only the random token tells them apart."""
+    other_path = tmp_path / "other" / "tierbot.db"
+    other_path.parent.mkdir()
+    shutil.copyfile(demo_store.path, other_path)
+    with open_store(other_path) as other:
+        with other.transaction():
+            other.execute("UPDATE accounts SET arr = 1 WHERE crm_id = 'ACC-0000001'")
+            meta.bump(other, "accounts_version")
+        book_table(other)
+        shutil.copyfile(columnar.copy_path(other, COPY), columnar.copy_path(demo_store, COPY))
+    with demo_store.transaction():
+        meta.bump(demo_store, "accounts_version")  # the same counter value as the other store's
+    data, _ = book_table(demo_store)
+    arr = dict(zip(data.column("crm_id").to_pylist(), data.column("arr").to_pylist(), strict=True))
+    assert arr["ACC-0000001"] == 1240000.0
+
+
+def test_a_column_of_mixed_types_is_read_exactly(store: Store) -> None:
+    """Arrow's SQLite reader guesses a column's type from its first rows; a later row of another
+    type must not be mangled or lost (the exact reader takes over)."""
+    rows = [(f"ACC-{n:05d}", f"Account {n}", 1000.0 + n, n if n != 3000 else "lots") for n in range(1, 4001)]
+    with store.transaction():
+        store.executemany("INSERT INTO accounts(crm_id, name, arr, employees) VALUES (?, ?, ?, ?)", rows)
+        meta.bump(store, "accounts_version")
+    data, _ = book_table(store)
+    employees = data.column("employees").to_pylist()
+    assert data.num_rows == 4000
+    assert employees[0] == 1.0 and employees[3998] == 3999.0
+    assert employees[2999] is None  # text in a number column reads as missing, as rules read it
+
+
+def test_inside_a_transaction_the_book_sees_its_own_writes(demo_store: Store, clock: FixedClock) -> None:
+    with pytest.raises(_RolledBack), demo_store.transaction():
+        demo_store.execute("INSERT INTO accounts(crm_id, name, arr) VALUES ('ACC-NEW', 'Brand New', 5)")
+        meta.bump(demo_store, "accounts_version")
+        book = BookCache().book(demo_store, DAY, ["arr"])
+        assert "ACC-NEW" in set(book["crm_id"])
+        raise _RolledBack
+    assert "ACC-NEW" not in set(book_table(demo_store)[0].column("crm_id").to_pylist())
+
+
+def test_stored_ranks_are_the_bulk_ranks_to_the_last_bit(demo_store: Store) -> None:
+    assert stored_ranks.current(demo_store)
+    book = prepare_book(records.load(demo_store, "accounts", ["crm_id", "name", "arr"]), DAY)
+    for row in book.itertuples(index=False):
+        kept = stored_ranks.get(demo_store, row.crm_id)
+        assert kept is not None
+        assert (kept.arr_share_rank, kept.account_share_rank, kept.arr_percentile) == (
+            row.arr_share_rank,
+            row.account_share_rank,
+            row.arr_percentile,
+        )
+
+
+def test_one_account_is_explained_from_its_rows_not_every_arr(
+    demo_store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = explain_tier(demo_store, "ACC-0000042", clock=clock, books=BookCache())
+    monkeypatch.setattr(account_queries, "arr_ranking", _raise)
+    alone = explain_tier(demo_store, "ACC-0000042", clock=clock)
+    assert (alone.tier, alone.decision.rule) == (expected.tier, expected.decision.rule)
+
+
+def test_stale_ranks_are_never_read(demo_store: Store, clock: FixedClock) -> None:
+    """An ARR changed without the ranks refreshed (a killed import): the account's ranks are
+    worked out from every ARR, and agree with the loaded book."""
+    with demo_store.transaction():
+        records.update(
+            demo_store,
+            "accounts",
+            records.load_keys(demo_store, "accounts", ["arr"], "crm_id", ["ACC-0000900"]).assign(arr=5_000_000.0),
+            "crm_id",
+            "2026-11-22T09:30:00",
+        )
+    assert not stored_ranks.current(demo_store)
+    alone = account_as_rules_read_it(demo_store, "ACC-0000900", DAY)
+    loaded = BookCache().row(demo_store, DAY, ["arr"], "ACC-0000900")
+    for derived in ("arr_share_rank", "account_share_rank", "arr_percentile"):
+        assert alone[derived] == loaded[derived] or (math.isnan(alone[derived]) and math.isnan(loaded[derived]))
+    assert alone["account_share_rank"] == pytest.approx(1 / 1000)  # the largest account now
+
+
+def test_an_import_leaves_the_ranks_current(store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,Account Name,ARR\nA-1,Alpha,300\nA-2,Beta,200\nA-3,Gamma,100\n")
+    import_table(store, path, "accounts", actor="t", clock=clock)
+    assert stored_ranks.current(store)
+    assert stored_ranks.get(store, "A-1").account_share_rank == pytest.approx(1 / 3)
+    path.write_text("Account ID,Account Name,ARR\nA-1,Alpha,300\nA-2,Beta,200\nA-3,Gamma,900\n")
+    import_table(store, path, "accounts", actor="t", clock=clock)
+    assert stored_ranks.current(store)
+    assert stored_ranks.get(store, "A-3").account_share_rank == pytest.approx(1 / 3)
+
+
+def test_apply_writes_only_the_accounts_whose_tier_changed(demo_store: Store, clock: FixedClock) -> None:
+    apply_tiers(demo_store, actor="t", clock=clock)
+    with demo_store.transaction():
+        demo_store.execute("UPDATE accounts SET arr = 3000000, strategic = 1 WHERE crm_id = 'ACC-0000700'")
+        meta.bump(demo_store, "accounts_version")
+    report = apply_tiers(demo_store, actor="t", clock=clock)
+    run = demo_store.scalar("SELECT MAX(id) FROM tier_runs")
+    written = demo_store.rows("SELECT crm_id, tier FROM tier_assignments WHERE run_id = ?", (run,))
+    assert report.changed == 1 and written == [("ACC-0000700", "Strategic")]
+    again = apply_tiers(demo_store, actor="t", clock=clock)
+    run = demo_store.scalar("SELECT MAX(id) FROM tier_runs")
+    assert again.changed == 0
+    assert demo_store.scalar("SELECT COUNT(*) FROM tier_assignments WHERE run_id = ?", (run,)) == 0
+
+
+def test_the_stored_tiers_copy_follows_each_apply(demo_store: Store, clock: FixedClock) -> None:
+    from store import tiers as stored_tiers
+
+    apply_tiers(demo_store, actor="t", clock=clock)
+    with demo_store.transaction():
+        demo_store.execute("UPDATE accounts SET arr = 3000000, strategic = 1 WHERE crm_id = 'ACC-0000700'")
+        meta.bump(demo_store, "accounts_version")
+    apply_tiers(demo_store, actor="t", clock=clock)
+    copy = stored_tiers.assignments(demo_store).sort_values("crm_id").reset_index(drop=True)
+    columnar.drop_copy(demo_store, "tiers")
+    fresh = stored_tiers.assignments(demo_store).sort_values("crm_id").reset_index(drop=True)
+    assert copy.equals(fresh)
+    assert copy.set_index("crm_id").loc["ACC-0000700", "tier"] == "Strategic"
