@@ -9,11 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from engine.csv_safety import neutralise_frame
 from engine.errors import AccountNotFound, FileRefused, InputError, NotAllowed
 from engine.fields import header_key
 from engine.handoffs import OPEN, GuardrailResult, quarter_of
@@ -33,7 +30,6 @@ from store import handoffs as stored_handoffs
 from store import plans as stored
 from store.audit import AuditEntry
 from workflows.clock import Clock, timestamp, today
-from workflows.files import read_grid
 from workflows.handoffs import (
     COMMITTED,
     REASON_LENGTH,
@@ -53,6 +49,9 @@ from workflows.outbox import Effect, record_effects
 from workflows.outputs import check_output, write_table_atomically
 from workflows.roles import Person, actor_name, actor_of, holders, record_denial
 from workflows.tiers import one_account
+
+if TYPE_CHECKING:  # frames (pandas) only for plan files and worksheets, loaded when they are used
+    import pandas as pd
 
 # The plan file's columns, by the header spellings people use.
 COLUMNS = {
@@ -137,6 +136,8 @@ def _columns(header: list[str], source: str) -> dict[str, int]:
 
 def read_plan_file(store: Store, path: Path, *, start: date, names: NameIndex | None = None) -> list[PlanMove]:
     """Every move in the file, checked: all the problems come back together, by row and column."""
+    from workflows.files import read_grid
+
     grid = read_grid(path)
     frame = grid.frame.fillna("")
     if len(frame) < 2:
@@ -574,6 +575,8 @@ _WORKSHEET_MARKS = {"passed": "ok: ", "failed": "FAILS: ", "unknown": "UNKNOWN: 
 
 def worksheet(plan: TransitionPlan) -> pd.DataFrame:
     """The plan as a table: one row per move, batches in date order, held moves last."""
+    import pandas as pd
+
     rows = [
         (
             line.batch,
@@ -617,6 +620,8 @@ def write_worksheet(
     """CSV or XLSX (by the extension), formula-safe, written whole or not at all."""
     check_worksheet_path(path, store_path=store_path, force=force)
     frame = worksheet(plan)
+    from engine.csv_safety import neutralise_frame
+
     write_table_atomically(neutralise_frame(frame), path, store_path=store_path, force=force)
     return WorksheetReport(path, len(frame))
 
