@@ -20,19 +20,21 @@ from engine.rules import DATE, FLAG, NUMBER, RULE_FIELDS, AllOf, AnyOf, Comparis
 # ---------------------------------------------------------------------------------- the book
 
 
-def prepare_book(accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
+def prepare_book(accounts: pd.DataFrame, as_of: date, *, ranked: bool = False) -> pd.DataFrame:
     """Add the derived fields every rule may read.
 
     Ranks order accounts by ARR, largest first, ties broken by CRM id, so the same book gives the
-    same ranks whatever the order of its rows.
+    same ranks whatever the order of its rows. ``ranked`` says the frame already holds the rank
+    fields for exactly these ARRs (the columnar copy keeps them, computed by ``arr_rank_fields``).
     """
     # No deep copy: pandas' copy-on-write keeps the caller's frame unchanged.
     book = accounts.reset_index(drop=True)
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
-    share, position, percentile = arr_rank_fields(arr, book["crm_id"])
-    book["arr_share_rank"] = share
-    book["account_share_rank"] = position
-    book["arr_percentile"] = percentile
+    if not ranked:
+        share, position, percentile = arr_rank_fields(arr, book["crm_id"])
+        book["arr_share_rank"] = share
+        book["account_share_rank"] = position
+        book["arr_percentile"] = percentile
     if "potential_arr" in book:
         potential = pd.to_numeric(book["potential_arr"], errors="coerce")
         book["expected_arr"] = potential.where(potential.notna(), arr).astype("float64")

@@ -23,6 +23,7 @@ from store import Store, columnar, meta, records
 from store import ranks as stored_ranks
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -46,8 +47,9 @@ def book_table(store: Store) -> tuple[pa.Table, str]:
 
 
 def refresh_book(store: Store) -> tuple[pa.Table, str]:
-    """Read the book from the store into a new columnar copy, and bring the stored ARR ranks up
-    to date with it. Run after the accounts change; any whole-book read runs it when needed.
+    """Read the book from the store into a new columnar copy, with each account's ARR ranks
+    beside its columns, and bring the stored ranks up to date with it. Any whole-book read runs
+    it when the copy is stale.
 
     Inside a write transaction the book is read on the store's own connection, which sees the
     transaction's writes; a copy saved then is named by a token that exists only if the
@@ -55,8 +57,11 @@ def refresh_book(store: Store) -> tuple[pa.Table, str]:
     """
     columns = [c for c in records.columns(store, "accounts") if c not in _NOT_IN_COPY]
     data, tokens = columnar.read_table(store, "accounts", columns, [_VERSION, records.ARR_VERSION])
+    ids, ranks = _ranks_of(data)
+    for name, values in zip(RANK_FIELDS, ranks, strict=True):
+        data = data.append_column(name, _float_column(values))
     columnar.save_copy(store, COPY, data, tokens[_VERSION])
-    _refresh_ranks(store, data, tokens[records.ARR_VERSION])
+    _store_ranks(store, ids, ranks, tokens[records.ARR_VERSION])
     return data, tokens[_VERSION]
 
 
@@ -69,20 +74,33 @@ def accounts_changed(store: Store) -> None:
         return
     with contextlib.suppress(StoreBusy):
         data, tokens = columnar.read_table(store, "accounts", ["crm_id", "arr"], [records.ARR_VERSION])
-        _refresh_ranks(store, data, tokens[records.ARR_VERSION])
+        _store_ranks(store, *_ranks_of(data), tokens[records.ARR_VERSION])
 
 
-def _refresh_ranks(store: Store, data: pa.Table, token: str) -> None:
+RANK_FIELDS = ("arr_share_rank", "account_share_rank", "arr_percentile")
+
+
+def _ranks_of(data: pa.Table) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The CRM ids and the three ARR rank fields of every account of ``data``."""
     import numpy as np
 
     from engine.tiering import arr_rank_fields
 
+    ids = data.column("crm_id").to_pandas()
+    arr = np.nan_to_num(data.column("arr").to_numpy(zero_copy_only=False), nan=0.0)
+    return ids, arr_rank_fields(arr, ids)
+
+
+def _float_column(values: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.float64())
+
+
+def _store_ranks(store: Store, ids: pd.Series, ranks: tuple[np.ndarray, ...], token: str) -> None:
     if not token or stored_ranks.computed_at(store) == token:
         return
-    ids = data.column("crm_id").to_pandas()
-    arr = data.column("arr").to_numpy(zero_copy_only=False)
-    share, position, percentile = arr_rank_fields(np.nan_to_num(arr, nan=0.0), ids)
-    stored_ranks.replace(store, ids.tolist(), (share.tolist(), position.tolist(), percentile.tolist()), token)
+    stored_ranks.replace(store, ids.tolist(), tuple(r.tolist() for r in ranks), token)
 
 
 @dataclass
@@ -117,9 +135,9 @@ class BookCache:
             keep = wanted | (self.columns if current == self.token else frozenset())
             data, token = book_table(store)
             load = [c for c in ("crm_id", "name", "arr") if c in keep] + sorted(
-                keep & set(data.column_names) - {"crm_id", "name", "arr"}
+                (keep | set(RANK_FIELDS)) & set(data.column_names) - {"crm_id", "name", "arr"}
             )
-            self.frame = prepare_book(data.select(load).to_pandas(), as_of)
+            self.frame = prepare_book(data.select(load).to_pandas(), as_of, ranked=set(RANK_FIELDS) <= set(load))
             self.positions = pd.Index(self.frame["crm_id"])
             self.token, self.as_of, self.columns = token, as_of, frozenset(keep)
         return self.frame
