@@ -1,6 +1,6 @@
 """Run every benchmark: ``python -m bench`` (what ``make bench`` does).
 
-Pass ``--quick`` for smaller sizes that finish in a few minutes (the figures then say little).
+Pass ``--quick`` for smaller sizes that finish in a minute or two (the figures then say little).
 
 Each benchmark prints its figures and whether each target was met or MISSED. A missed target is
 not a failure (a busy machine misses timing targets); the run exits non-zero only when a
