@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from bench.common import median_of, report, timed
+from bench.common import PeerDisagrees, median_of, report, timed
 from engine.decisions import trace
 from engine.demo import demo_workspace
 from engine.rules import RuleSet, parse_rule_set
@@ -94,7 +94,9 @@ def bench_tiering(accounts: int, repeat: int) -> bool:
     peer_tiers = per_row_loop(prepared.iloc[:sample], rule_set)
     peer = (time.perf_counter() - start) * accounts / sample
     bulk = assign_tiers(prepared, rule_set)["tier"].iloc[:sample].tolist()
-    assert bulk == peer_tiers, "the peer and the vectorised path disagree"
+    if bulk != peer_tiers:
+        print("tiers: PEER DISAGREES: the per-row loop and the vectorised path give other tiers")
+        raise PeerDisagrees("tiers: the per-row loop and the vectorised path give other tiers")
     met = report(
         f"tier {accounts:,} accounts, 10 rules (median of {repeat}; peer timed on {sample:,} and scaled)",
         median_of(ours),
