@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from store.db import Store
@@ -51,6 +52,16 @@ def all_rule_sets(store: Store) -> list[StoredRuleSet]:
         "updated_at DESC, name"
     )
     return [StoredRuleSet(**r) for r in rows]
+
+
+def any_reads(store: Store, fields: Iterable[str]) -> bool:
+    """Whether some stored rule set mentions one of ``fields`` (a cheap test on the stored text:
+    a mention in a description counts too, which only costs work, never a wrong answer)."""
+    names = list(fields)
+    if not names:
+        return False
+    tests = " OR ".join(["instr(definition, ?) > 0"] * len(names))
+    return store.scalar(f"SELECT 1 FROM rule_sets WHERE {tests} LIMIT 1", tuple(names)) is not None
 
 
 def active(store: Store) -> StoredRuleSet | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.decisions import leaf_traces
 from engine.tiering import prepare_book
 from store import Store, columnar, meta, open_store, records
 from store import accounts as account_queries
@@ -18,9 +19,31 @@ from store import ranks as stored_ranks
 from workflows.books import COPY, BookCache, book_table
 from workflows.clock import FixedClock
 from workflows.importing import import_table
-from workflows.tiers import account_as_rules_read_it, apply_tiers, explain_tier, tier_summary
+from workflows.rules import activate_rule_set, load_rule_set
+from workflows.tiers import TierExplanation, account_as_rules_read_it, apply_tiers, explain_tier, tier_summary
 
 DAY = date(2026, 11, 22)
+
+# A rule set reading the ARR ranks: while one is stored, the ranks are kept in the store.
+BY_RANK = """
+name: by-rank
+tiers: [Top, Rest]
+rules:
+  - tier: Top
+    when: {arr_share_rank: {"<=": 0.5}}
+  - tier: Rest
+    default: true
+"""
+
+
+@pytest.fixture
+def ranked_store(demo_store: Store, clock: FixedClock, tmp_path: Path) -> Store:
+    """The demo store with a rule set reading ARR ranks loaded and active."""
+    path = tmp_path / "by-rank.yml"
+    path.write_text(BY_RANK)
+    load_rule_set(demo_store, path, actor="t", clock=clock)
+    activate_rule_set(demo_store, "by-rank", actor="t", clock=clock)
+    return demo_store
 
 
 def _tier_counts(store: Store, clock: FixedClock) -> dict[str, int]:
@@ -113,11 +136,20 @@ def test_inside_a_transaction_the_book_sees_its_own_writes(demo_store: Store, cl
     assert "ACC-NEW" not in set(book_table(demo_store)[0].column("crm_id").to_pylist())
 
 
-def test_stored_ranks_are_the_bulk_ranks_to_the_last_bit(demo_store: Store) -> None:
+def test_ranks_are_kept_only_while_a_rule_set_reads_them(demo_store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    assert not stored_ranks.current(demo_store)  # the demo's rules read no rank: nothing to keep
+    path = tmp_path / "by-rank.yml"
+    path.write_text(BY_RANK)
+    load_rule_set(demo_store, path, actor="t", clock=clock)
+    activate_rule_set(demo_store, "by-rank", actor="t", clock=clock)  # rules changed: ranks kept from now on
     assert stored_ranks.current(demo_store)
-    book = prepare_book(records.load(demo_store, "accounts", ["crm_id", "name", "arr"]), DAY)
+
+
+def test_stored_ranks_are_the_bulk_ranks_to_the_last_bit(ranked_store: Store) -> None:
+    assert stored_ranks.current(ranked_store)
+    book = prepare_book(records.load(ranked_store, "accounts", ["crm_id", "name", "arr"]), DAY)
     for row in book.itertuples(index=False):
-        kept = stored_ranks.get(demo_store, row.crm_id)
+        kept = stored_ranks.get(ranked_store, row.crm_id)
         assert kept is not None
         assert (kept.arr_share_rank, kept.account_share_rank, kept.arr_percentile) == (
             row.arr_share_rank,
@@ -126,35 +158,57 @@ def test_stored_ranks_are_the_bulk_ranks_to_the_last_bit(demo_store: Store) -> N
         )
 
 
+@pytest.mark.parametrize("crm_id", ["ACC-0000001", "ACC-0000042", "ACC-0000999"])
 def test_one_account_is_explained_from_its_rows_not_every_arr(
+    ranked_store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, crm_id: str
+) -> None:
+    expected = explain_tier(ranked_store, crm_id, clock=clock, books=BookCache())
+    monkeypatch.setattr(account_queries, "arr_ranking", _raise)
+    alone = explain_tier(ranked_store, crm_id, clock=clock)
+    assert (alone.tier, alone.decision.rule) == (expected.tier, expected.decision.rule)
+    assert _leaves(alone) == _leaves(expected)
+    assert any(read is not None for _, read, _ in _leaves(alone))  # the rank was read, not blank
+
+
+def _leaves(explanation: TierExplanation) -> list[tuple[object, object, bool]]:
+    """Every comparison evaluated (the earlier rules' and the fired one's), with what it read."""
+    rules = [*explanation.decision.earlier, *([explanation.decision.fired] if explanation.decision.fired else [])]
+    return [(t.comparison, t.read, t.held) for rule in rules for t in leaf_traces(rule.trace)]
+
+
+def test_rules_reading_no_rank_explain_without_any(
     demo_store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = explain_tier(demo_store, "ACC-0000042", clock=clock, books=BookCache())
     monkeypatch.setattr(account_queries, "arr_ranking", _raise)
+    monkeypatch.setattr(stored_ranks, "get", _raise)
     alone = explain_tier(demo_store, "ACC-0000042", clock=clock)
     assert (alone.tier, alone.decision.rule) == (expected.tier, expected.decision.rule)
 
 
-def test_stale_ranks_are_never_read(demo_store: Store, clock: FixedClock) -> None:
+def test_stale_ranks_are_never_read(ranked_store: Store, clock: FixedClock) -> None:
     """An ARR changed without the ranks refreshed (a killed import): the account's ranks are
     worked out from every ARR, and agree with the loaded book."""
-    with demo_store.transaction():
+    with ranked_store.transaction():
         records.update(
-            demo_store,
+            ranked_store,
             "accounts",
-            records.load_keys(demo_store, "accounts", ["arr"], "crm_id", ["ACC-0000900"]).assign(arr=5_000_000.0),
+            records.load_keys(ranked_store, "accounts", ["arr"], "crm_id", ["ACC-0000900"]).assign(arr=5_000_000.0),
             "crm_id",
             "2026-11-22T09:30:00",
         )
-    assert not stored_ranks.current(demo_store)
-    alone = account_as_rules_read_it(demo_store, "ACC-0000900", DAY)
-    loaded = BookCache().row(demo_store, DAY, ["arr"], "ACC-0000900")
+    assert not stored_ranks.current(ranked_store)
+    alone = account_as_rules_read_it(ranked_store, "ACC-0000900", DAY)
+    loaded = BookCache().row(ranked_store, DAY, ["arr"], "ACC-0000900")
     for derived in ("arr_share_rank", "account_share_rank", "arr_percentile"):
         assert alone[derived] == loaded[derived] or (math.isnan(alone[derived]) and math.isnan(loaded[derived]))
     assert alone["account_share_rank"] == pytest.approx(1 / 1000)  # the largest account now
 
 
 def test_an_import_leaves_the_ranks_current(store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    rules = tmp_path / "by-rank.yml"
+    rules.write_text(BY_RANK)
+    load_rule_set(store, rules, actor="t", clock=clock)
     path = tmp_path / "accounts.csv"
     path.write_text("Account ID,Account Name,ARR\nA-1,Alpha,300\nA-2,Beta,200\nA-3,Gamma,100\n")
     import_table(store, path, "accounts", actor="t", clock=clock)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import StoreBusy
 from store import Store, columnar, meta, records
 from store import ranks as stored_ranks
+from store import rules as stored_rules
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,16 +62,17 @@ def refresh_book(store: Store) -> tuple[pa.Table, str]:
     for name, values in zip(RANK_FIELDS, ranks, strict=True):
         data = data.append_column(name, _float_column(values))
     columnar.save_copy(store, COPY, data, tokens[_VERSION])
-    _store_ranks(store, ids, ranks, tokens[records.ARR_VERSION])
+    if stored_rules.any_reads(store, RANK_FIELDS):
+        _store_ranks(store, ids, ranks, tokens[records.ARR_VERSION])
     return data, tokens[_VERSION]
 
 
-def accounts_changed(store: Store) -> None:
-    """After a write to the accounts commits: bring the stored ARR ranks up to date if the ARRs
-    changed, so the next one-account answer reads them. The copy is rebuilt by the next
-    whole-book read. Maintenance only: if the store is busy, answers fall back to working the
-    ranks out until the next refresh."""
-    if stored_ranks.current(store):
+def keep_ranks_current(store: Store) -> None:
+    """After the accounts or the rule sets change (and commit): bring the stored ARR ranks up to
+    date if a stored rule set reads them and the ARRs changed since they were computed, so the
+    next one-account answer reads them. Books whose rules read no rank (most) never pay for them.
+    Maintenance only: if the store is busy, answers work the ranks out until the next refresh."""
+    if not stored_rules.any_reads(store, RANK_FIELDS) or stored_ranks.current(store):
         return
     with contextlib.suppress(StoreBusy):
         data, tokens = columnar.read_table(store, "accounts", ["crm_id", "arr"], [records.ARR_VERSION])

@@ -56,7 +56,7 @@ from store import Store, audit, imports, records
 from store import accounts as account_queries
 from store import csms as csm_queries
 from store.audit import AuditEntry
-from workflows.books import accounts_changed
+from workflows.books import keep_ranks_current
 from workflows.clock import Clock, timestamp
 from workflows.files import CHUNK_ROWS, SpooledGrid, release_memory, spool_grid
 from workflows.outputs import check_output, is_sqlite_database, write_table_atomically
@@ -143,8 +143,7 @@ def import_table(
             run.go()
     if kind == "accounts" and not dry_run and run.refusal is None:
         release_memory()
-        progress("Ranking accounts by ARR…")
-        accounts_changed(store)
+        keep_ranks_current(store)
     problems = run.problems()
     report.errors = int((problems["severity"] == "error").sum())
     report.warnings = int((problems["severity"] == "warning").sum())

@@ -23,6 +23,7 @@ from store import rules as stored_rules
 from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation, StoredRuleSet
+from workflows.books import keep_ranks_current
 from workflows.clock import Clock, timestamp, today
 from workflows.outbox import Effects, record_effects
 from workflows.outputs import check_output, write_bytes_atomically, write_table_atomically
@@ -414,6 +415,7 @@ def activate_rule_set(
         )
         if then is not None:
             record_effects(store, then(report), actor=actor, clock=clock)
+    keep_ranks_current(store)  # a rule set reading ARR ranks needs them kept from now on
     return report
 
 

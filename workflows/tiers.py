@@ -4,6 +4,7 @@ and the tier table leaders look at."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from store import tiers as stored_tiers
 from store.audit import AuditEntry
 from store.rules import Activation
 from store.tiers import HistoryEntry, Override, Run
+from workflows.books import RANK_FIELDS
 from workflows.clock import Clock, timestamp, today
 from workflows.lookup import AccountMatch, NameIndex, one_account
 from workflows.lookup import AmbiguousAccount as AmbiguousAccount  # where the surfaces have met it
@@ -292,13 +294,20 @@ class TierExplanation:
         return "override" if self.override else "rules"
 
 
-def account_as_rules_read_it(store: Store, crm_id: str, day: date) -> dict[str, Any]:
-    """One account's row with the derived fields, from its own rows: the stored ARR ranks when
-    they describe the store as it is (they are refreshed after every import), else the ranks
-    worked out from every account's ARR."""
+def account_as_rules_read_it(
+    store: Store, crm_id: str, day: date, fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """One account's row with the derived fields, from its own rows.
+
+    The ARR ranks come from the stored ranks when they describe the store as it is (kept while a
+    stored rule set reads them), else they are worked out from every account's ARR; and not at
+    all when ``fields`` (those the rule sets at hand read) names none of them.
+    """
     with store.snapshot():
         row = account_queries.get(store, crm_id) or {"crm_id": crm_id}
-        if stored_ranks.current(store):
+        if fields is not None and not set(fields) & set(RANK_FIELDS):
+            ranks = None
+        elif stored_ranks.current(store):
             ranks = stored_ranks.get(store, crm_id)
         else:
             ranks = arr_ranks(crm_id, account_queries.arr_ranking(store))
@@ -325,7 +334,9 @@ def explain_tier(
     previous = previous_rule_set(store, activation)
     sets: list[RuleSet] = [rule_set] + ([previous[0]] if previous else [])
     if books is None:
-        row = account_as_rules_read_it(store, account.crm_id, day)
+        row = account_as_rules_read_it(
+            store, account.crm_id, day, {name for rules in sets for name in rules.fields_used()}
+        )
     else:
         row = books.row(store, day, columns_needed(sets), account.crm_id)
     decision = decide(row, rule_set)
