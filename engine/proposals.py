@@ -48,9 +48,11 @@ def tier_table(book: pd.DataFrame, tiers: pd.Series, order: Sequence[str]) -> li
     arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy()
     total_arr = float(arr.sum())
     n = len(book)
-    labels = pd.Series(tiers.to_numpy(dtype=object), dtype=object).fillna(UNTIERED)
-    grouped = pd.DataFrame({"tier": labels.to_numpy(), "arr": arr}).groupby("tier", sort=False)["arr"]
+    # Grouped on integer codes: a million tier names as Python text would cost more than the sums.
+    codes, uniques = pd.factorize(tiers.reset_index(drop=True), use_na_sentinel=True)
+    grouped = pd.Series(arr).groupby(codes, sort=False)
     stats = grouped.agg(["count", "sum", "min", "max", "mean"])
+    stats.index = [UNTIERED if code < 0 else str(uniques[code]) for code in stats.index]
     names = list(order) + [t for t in stats.index if t not in order and t != UNTIERED]
     if UNTIERED in stats.index:
         names.append(UNTIERED)

@@ -47,6 +47,13 @@ class Simulation:
         return self.all_movers
 
 
+def _code(names: list[str], name: str) -> int:
+    """The code of tier ``name`` in ``names``, adding it if it is new."""
+    if name not in names:
+        names.append(name)
+    return names.index(name)
+
+
 def simulate(
     book: pd.DataFrame,
     before: pd.DataFrame | None,
@@ -61,38 +68,49 @@ def simulate(
     would be: an account set by hand does not move because the rules change.
     """
     n = len(book)
-    forced = overrides.astype(object).to_numpy() if overrides is not None else np.full(n, None, dtype=object)
-    is_forced = pd.notna(forced)
-    old = (
-        before["tier"].astype(object).where(before["tier"].notna(), UNTIERED).to_numpy()
-        if before is not None
-        else np.full(n, UNTIERED, dtype=object)
-    )
-    new = after["tier"].astype(object).where(after["tier"].notna(), UNTIERED).to_numpy()
-    old = np.where(is_forced, forced, old)
-    new = np.where(is_forced, forced, new)
-    arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy()
     order: list[str] = list(after_set.tiers)
     for tier in [*(before_set.tiers if before_set else ()), UNTIERED]:
         if tier not in order:
             order.append(tier)
-    frame = pd.DataFrame({"from": old, "to": new, "arr": arr})
-    grouped = frame.groupby(["from", "to"], sort=False)["arr"].agg(["count", "sum"])
-    accounts = {(str(f), str(t)): int(row["count"]) for (f, t), row in grouped.iterrows()}
-    arr_moved = {(str(f), str(t)): float(row["sum"]) for (f, t), row in grouped.iterrows()}
+    # Tiers as integer codes into ``names`` (a tier only an override names joins at the end):
+    # grouping and comparing a million codes, not a million Python strings.
+    names = list(order)
+    untiered = names.index(UNTIERED)
+
+    def codes_of(values: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(values.reset_index(drop=True), use_na_sentinel=True)
+        lookup = np.array([_code(names, str(u)) for u in uniques] or [untiered], dtype=np.int64)
+        return np.where(codes < 0, untiered, lookup[np.maximum(codes, 0)])
+
+    forced = codes_of(overrides) if overrides is not None else np.full(n, untiered)
+    is_forced = (
+        (pd.factorize(overrides.reset_index(drop=True), use_na_sentinel=True)[0] >= 0)
+        if overrides is not None
+        else np.zeros(n, dtype=bool)
+    )
+    old = codes_of(before["tier"]) if before is not None else np.full(n, untiered)
+    new = codes_of(after["tier"])
+    old = np.where(is_forced, forced, old)
+    new = np.where(is_forced, forced, new)
+    arr = pd.to_numeric(book["arr"], errors="coerce").fillna(0.0).to_numpy()
+    width = len(names)
+    grouped = pd.Series(arr).groupby(old * width + new, sort=False).agg(["count", "sum"])
+    accounts = {(names[key // width], names[key % width]): int(row["count"]) for key, row in grouped.iterrows()}
+    arr_moved = {(names[key // width], names[key % width]): float(row["sum"]) for key, row in grouped.iterrows()}
     moved_mask = old != new
     labels = np.array(["", *[r.title for r in after_set.rules]], dtype=object)[after["rule"].to_numpy()]
     labels = np.where(is_forced, "override", labels)
     moved_positions = np.flatnonzero(moved_mask)
     by_size = moved_positions[np.argsort(-arr[moved_positions], kind="stable")]
     biggest = by_size[:SHOWN_MOVERS]
+    tier_names = np.array(names, dtype=object)
     all_movers = pd.DataFrame(
         {
-            "crm_id": book["crm_id"].to_numpy()[by_size],
-            "name": book["name"].to_numpy()[by_size],
+            "crm_id": book["crm_id"].iloc[by_size].to_numpy(dtype=object),
+            "name": book["name"].iloc[by_size].to_numpy(dtype=object),
             "arr": arr[by_size],
-            "tier_now": old[by_size],
-            "tier_under_draft": new[by_size],
+            "tier_now": tier_names[old[by_size]],
+            "tier_under_draft": tier_names[new[by_size]],
             "rule": labels[by_size],
         }
     )
@@ -101,14 +119,14 @@ def simulate(
             crm_id=str(book["crm_id"].iloc[i]),
             name=str(book["name"].iloc[i]),
             arr=float(arr[i]),
-            before=str(old[i]),
-            after=str(new[i]),
+            before=names[old[i]],
+            after=names[new[i]],
             rule=str(labels[i]) or "no rule",
         )
         for i in biggest
     )
-    before_series = pd.Series(old).replace(UNTIERED, None)
-    after_series = pd.Series(new).replace(UNTIERED, None)
+    before_series = pd.Series(pd.Categorical.from_codes(np.where(old == untiered, -1, old), categories=names))
+    after_series = pd.Series(pd.Categorical.from_codes(np.where(new == untiered, -1, new), categories=names))
     return Simulation(
         before=before_set.name if before_set else "(nothing tiered)",
         after=after_set.name,
