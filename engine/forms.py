@@ -374,6 +374,89 @@ class People:
 Cells: TypeAlias = "pa.Array | list[Any]"
 
 
+class CellWriter:
+    """Writes a table's fields as cells (``write_back``), chunk after chunk of the same table.
+
+    A value with a spelling or a form of its own (a date, a category, a number written
+    ``$1,240,000``) is rendered once per export, not once per chunk: the renderings are kept per
+    column, a bounded number of them, so memory stays flat however many values a column has.
+    """
+
+    MEMO_LIMIT = 65_536
+
+    def __init__(
+        self,
+        spec: TableSpec,
+        forms: Mapping[str, Mapping[str, Any]],
+        people: People,
+        *,
+        normalised: bool = False,
+        numbers_as_numbers: bool = False,
+    ):
+        self.spec, self.forms, self.people = spec, forms, people
+        self.normalised, self.numbers_as_numbers = normalised, numbers_as_numbers
+        self.memos: dict[str, dict[Any, str]] = {}
+
+    def cells(self, values: pa.Table | pa.RecordBatch, written: pa.Array | pa.ChunkedArray | None) -> dict[str, Cells]:
+        """The fields of ``values`` as cells (see ``write_back``)."""
+        fields = [name for name in values.column_names if name in self.spec.names]
+        kinds = {name: self.spec.field(name).kind for name in fields}
+        kept = {} if written is None or self.normalised else _exceptions(written, values, kinds, self.people)
+        out: dict[str, Cells] = {}
+        for name in fields:
+            kind = kinds[name]
+            column = _one_array(values.column(name))
+            if kind in NUMBER_KINDS and self.numbers_as_numbers:
+                numbers = [_number(v) if v is not None and v == v else None for v in column.to_pylist()]
+                for position, cell in kept.get(name, {}).items():
+                    numbers[position] = cell
+                out[name] = numbers
+                continue
+            cells = self._render(name, kind, column)
+            if name in kept:
+                cells = _put_back(cells, kept[name])
+            out[name] = cells
+        return out
+
+    def _render(self, name: str, kind: str, column: pa.Array) -> pa.Array:
+        """Each cell of a column as text, blanks empty: vectorised, or once per distinct value."""
+        form = {} if self.normalised else self.forms.get(name, {})
+        memo = self.memos.setdefault(name, {})
+        if kind in NUMBER_KINDS:
+            number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
+            if number_form == NumberForm(min_decimals=number_form.min_decimals):
+                return _plain_numbers(column, number_form)
+            return self._per_value(column, memo, lambda key, value: number_form.render(float(value)))
+        spellings: Mapping[str, str] = form.get("spellings", {})
+        if kind not in SPELLED_KINDS and not spellings:
+            # Ids, names, emails: written as they are (what tierbot's form of them is).
+            return filled(column)
+        if kind == "person":
+            spellings = _person_spellings(spellings, self.people)
+
+        def spelt(key: str, value: Any) -> str:
+            found = spellings.get(key)
+            return found if found is not None else _tierbot_form(name, kind, key, form, self.people, self.normalised)
+
+        return self._per_value(column, memo, spelt)
+
+    def _per_value(self, column: pa.Array, memo: dict[Any, str], render: Callable[[str, Any], str]) -> pa.Array:
+        """Render each distinct value once and spread the results over the column (blanks empty)."""
+        encoded = pc.dictionary_encode(column)
+        rendered = []
+        for value in encoded.dictionary.to_pylist():
+            cell = memo.get(value)
+            if cell is None:
+                key = value_key(value)
+                cell = render(key, value) if key is not None else ""
+                if len(memo) >= self.MEMO_LIMIT:
+                    memo.clear()
+                memo[value] = cell
+            rendered.append(cell)
+        table = pa.array([*rendered, ""], type=pa.large_string())
+        return table.take(pc.fill_null(encoded.indices, len(rendered)))
+
+
 def write_back(
     spec: TableSpec,
     values: pa.Table | pa.RecordBatch,
@@ -390,27 +473,11 @@ def write_back(
     of it; each column comes back as Arrow text with blanks as empty strings. ``written`` (the
     accounts' JSON of cells written otherwise) puts back the cells whose value is unchanged.
     ``numbers_as_numbers`` keeps numbers numeric (for XLSX cells): those columns come back as
-    Python lists of numbers, blanks and the cells kept as written.
+    Python lists of numbers, blanks and the cells kept as written. A table written in chunks
+    goes through one ``CellWriter``.
     """
-    fields = [name for name in values.column_names if name in spec.names]
-    kinds = {name: spec.field(name).kind for name in fields}
-    kept = _exceptions(written, values, kinds, people) if written is not None and not normalised else {}
-    out: dict[str, Cells] = {}
-    for name in fields:
-        kind = kinds[name]
-        column = _one_array(values.column(name))
-        if kind in NUMBER_KINDS and numbers_as_numbers:
-            numbers = [_number(v) if v is not None and v == v else None for v in column.to_pylist()]
-            for position, cell in kept.get(name, {}).items():
-                numbers[position] = cell
-            out[name] = numbers
-            continue
-        form = {} if normalised else forms.get(name, {})
-        cells = _render(name, kind, column, form, people, normalised)
-        if name in kept:
-            cells = _put_back(cells, kept[name])
-        out[name] = cells
-    return out
+    writer = CellWriter(spec, forms, people, normalised=normalised, numbers_as_numbers=numbers_as_numbers)
+    return writer.cells(values, written)
 
 
 def _one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -442,10 +509,8 @@ def _exceptions(
 
 
 def _put_back(cells: pa.Array, kept: Mapping[int, str]) -> pa.Array:
-    mask = np.zeros(len(cells), dtype=bool)
-    ordered = sorted(kept.items())
-    mask[[position for position, _ in ordered]] = True
-    return pc.replace_with_mask(cells, pa.array(mask), pa.array([cell for _, cell in ordered], type=pa.large_string()))
+    positions = sorted(kept)
+    return replace_at(cells, np.array(positions, dtype=np.int64), pa.array([kept[p] for p in positions]))
 
 
 def _unchanged(kind: str, current: Any, value_read: Any, people: People) -> bool:
@@ -456,41 +521,6 @@ def _unchanged(kind: str, current: Any, value_read: Any, people: People) -> bool
     if kind == "person" and isinstance(value_read, str) and current is not None:
         return people.resolve(value_read) == current
     return False
-
-
-def _render(
-    name: str, kind: str, column: pa.Array, form: Mapping[str, Any], people: People, normalised: bool
-) -> pa.Array:
-    """Each cell of a column as text, blanks empty: vectorised, or rendered once per distinct value."""
-    if kind in NUMBER_KINDS:
-        number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
-        if number_form == NumberForm(min_decimals=number_form.min_decimals):
-            return _plain_numbers(column, number_form)
-        return _per_value(column, lambda key, value: number_form.render(float(value)))
-    spellings: Mapping[str, str] = form.get("spellings", {})
-    if kind not in SPELLED_KINDS and not spellings:
-        # Ids, names, emails: written as they are (what tierbot's form of them is).
-        return filled(column)
-    if kind == "person":
-        spellings = _person_spellings(spellings, people)
-
-    def spelt(key: str, value: Any) -> str:
-        found = spellings.get(key)
-        return found if found is not None else _tierbot_form(name, kind, key, form, people, normalised)
-
-    return _per_value(column, spelt)
-
-
-def _per_value(column: pa.Array, render: Callable[[str, Any], str]) -> pa.Array:
-    """Render each distinct value once and spread the results over the column (blanks empty)."""
-    encoded = pc.dictionary_encode(column)
-    uniques = encoded.dictionary.to_pylist()
-    rendered = []
-    for value in uniques:
-        key = value_key(value)
-        rendered.append(render(key, value) if key is not None else "")
-    table = pa.array([*rendered, ""], type=pa.large_string())
-    return table.take(pc.fill_null(encoded.indices, len(rendered)))
 
 
 def _plain_numbers(column: pa.Array, form: NumberForm) -> pa.Array:

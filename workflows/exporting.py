@@ -21,7 +21,7 @@ from engine.arrow_text import large_text, text_bytes, text_scalar
 from engine.csv_safety import neutralise_array, neutralise_cell
 from engine.errors import InputError
 from engine.fields import ACCOUNT_FIELDS, header_key
-from engine.forms import People, write_back
+from engine.forms import CellWriter, People
 from engine.matching import unknown_name
 from engine.people import build_roster
 from store import Store, columnar, exports, imports, records
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 TIER_HEADER = "Tier"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-CHUNK_ROWS = 65_536  # rows per chunk: large enough for Arrow to pay, small enough to stay flat
+CHUNK_ROWS = 16_384  # rows per chunk: enough for Arrow and numpy to pay, few enough to keep memory low
 _FIELDS = [f.name for f in ACCOUNT_FIELDS.fields]
 
 
@@ -110,8 +110,10 @@ class _Book:
         normalised: bool,
         numbers_as_numbers: bool,
     ):
-        self.store, self.layout, self.forms, self.monthly = store, layout, forms, monthly
-        self.people, self.normalised, self.numbers_as_numbers = people, normalised, numbers_as_numbers
+        self.store, self.layout, self.monthly, self.normalised = store, layout, monthly, normalised
+        self.writer = CellWriter(
+            ACCOUNT_FIELDS, forms, people, normalised=normalised, numbers_as_numbers=numbers_as_numbers
+        )
         wanted = {column for column, _ in layout}
         # Only the fields the file shows are read (the id always: it lines the tiers up).
         self.fields = [name for name in _FIELDS if name in wanted or name == "crm_id"]
@@ -135,17 +137,8 @@ class _Book:
         values = {name: batch.column(name) for name in self.fields}
         if self.monthly and "arr" in values:
             values["arr"] = pc.divide(values["arr"], 12.0)  # the file had a monthly column: it goes back monthly
-        cells: dict[str, pa.Array | list[Any]] = dict(
-            write_back(
-                ACCOUNT_FIELDS,
-                pa.RecordBatch.from_pydict(values),
-                self.forms,
-                None if self.normalised else batch.column("written"),
-                self.people,
-                normalised=self.normalised,
-                numbers_as_numbers=self.numbers_as_numbers,
-            )
-        )
+        written = None if self.normalised else batch.column("written")
+        cells: dict[str, pa.Array | list[Any]] = dict(self.writer.cells(pa.RecordBatch.from_pydict(values), written))
         self.tiered += len(tier) - tier.null_count
         cells["tier"] = tier
         extra = _extra_cells(batch.column("extra"), self.extras) if self.extras else {}

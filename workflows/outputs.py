@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-# One chunk of a table, column by column: Arrow text (no nulls), or a list of Python values
-# (numbers, text, None for a blank) where an XLSX keeps numbers numeric.
+# One chunk of a table, column by column: Arrow text (null for a blank), or a list of Python
+# values (numbers, text, None for a blank) where an XLSX keeps numbers numeric.
 Chunk = Sequence["pa.Array | list[Any]"]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -144,13 +144,13 @@ def write_chunks_atomically(
     return written
 
 
+_QUOTED = ',"\r\n'  # a cell holding one of these is quoted
+
+
 def _csv_field(text: str, alone: bool) -> str:
     if any(c in text for c in _QUOTED) or (alone and not text):
         return '"' + text.replace('"', '""') + '"'
     return text
-
-
-_QUOTED = ',"\r\n'  # a cell holding one of these is quoted
 
 
 def _csv_header(headers: Sequence[str]) -> bytes:
