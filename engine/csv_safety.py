@@ -13,9 +13,20 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from engine.arrow_text import (
+    byte_table,
+    cells_with_bytes,
+    first_bytes,
+    large_text,
+    replace_at,
+    text_lengths,
+    text_scalar,
+)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Control characters other than tab, line feed and carriage return: invisible, refused by XLSX
@@ -29,6 +40,13 @@ _RISKY = re.compile(_RUNS)
 # For an import: the guard apostrophe in front of a cell that would run (RE2 syntax, for Arrow).
 UNGUARD = f"^'({_RUNS})"
 _FIRST_CHARACTERS = frozenset("'" + _INVISIBLE + "=+-@\uff1d\uff0b\uff0d\uff20")
+_RISKY_START = f"^(?:{_RUNS})"  # the same test as ``_RISKY.match``, in RE2 syntax for Arrow
+
+
+# Supersets of the first bytes of a cell that may run and of the bytes of a control character
+# (U+0080–U+009F start with 0xC2, as do U+00A0–U+00BF): the exact tests see only those cells.
+_FIRST_BYTES = byte_table("".join(_FIRST_CHARACTERS))
+_CONTROL_BYTES = byte_table("".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x80])))
 
 
 def clean_controls(value: str) -> str:
@@ -45,6 +63,29 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def neutralise_array(cells: pa.Array) -> pa.Array:
+    """Arrow text with control characters removed and every cell that could run prefixed with ``'``.
+
+    Column-wise: a pass of numpy over the column's bytes (and over each cell's first byte) finds
+    the few cells that may need either; only those go through the exact regular expressions.
+    """
+    cells = large_text(cells)
+    dirty = np.flatnonzero(cells_with_bytes(cells, _CONTROL_BYTES))
+    if len(dirty):
+        cleaned = pc.replace_substring_regex(cells.take(pa.array(dirty)), CONTROL_CHARACTERS, "")
+        cells = replace_at(cells, dirty, cleaned)
+    suspect = np.flatnonzero(_FIRST_BYTES[first_bytes(cells)] & (text_lengths(cells) > 0))
+    if not len(suspect):
+        return cells
+    risky = pc.match_substring_regex(cells.take(pa.array(suspect)), _RISKY_START).to_numpy(zero_copy_only=False)
+    at = suspect[risky]
+    if not len(at):
+        return cells
+    return replace_at(
+        cells, at, pc.binary_join_element_wise(text_scalar("'"), cells.take(pa.array(at)), text_scalar(""))
+    )
+
+
 def neutralise_column(series: pd.Series) -> pd.Series:
     """The column with control characters removed and every risky text cell prefixed."""
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
@@ -54,15 +95,12 @@ def neutralise_column(series: pd.Series) -> pd.Series:
     if not is_text.any():
         return series
     cells = pa.array(text.where(is_text, None).to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    # Most columns hold neither: two vectorised tests decide which cells need a closer look.
-    dirty = pc.match_substring_regex(cells, CONTROL_CHARACTERS).fill_null(False)
-    first = pc.utf8_slice_codeunits(cells, 0, 1)
-    suspect = pc.or_(dirty, pc.is_in(first, value_set=pa.array(sorted(_FIRST_CHARACTERS)))).fill_null(False)
-    if not pc.any(suspect).as_py():
+    safe = neutralise_array(cells)
+    if safe.equals(cells):
         return series
     out = text.copy()
-    for position in pc.indices_nonzero(suspect).to_pylist():
-        out.iat[position] = neutralise_cell(out.iat[position])
+    # Only the text cells take the safe text; numbers and blanks in a mixed column stay as they are.
+    out[is_text.to_numpy()] = np.asarray(safe.to_numpy(zero_copy_only=False), dtype=object)[is_text.to_numpy()]
     return out
 
 

@@ -17,13 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.arrow_text import byte_table, cells_with_bytes, filled, replace_at, text_scalar
 from engine.fields import TableSpec, region_of
 from engine.normalize import as_text
 
@@ -369,45 +370,147 @@ class People:
     names: Mapping[str, tuple[str | None, str | None]]  # id -> (name, email)
 
 
+# A column of cells: Arrow text (a CSV's cells), or Python values (an XLSX's numbers).
+Cells: TypeAlias = "pa.Array | list[Any]"
+
+
+class CellWriter:
+    """Writes a table's fields as cells (``write_back``), chunk after chunk of the same table.
+
+    A value with a spelling or a form of its own (a date, a category, a number written
+    ``$1,240,000``) is rendered once per export, not once per chunk: the renderings are kept per
+    column, a bounded number of them, so memory stays flat however many values a column has.
+    """
+
+    MEMO_LIMIT = 65_536
+
+    def __init__(
+        self,
+        spec: TableSpec,
+        forms: Mapping[str, Mapping[str, Any]],
+        people: People,
+        *,
+        normalised: bool = False,
+        numbers_as_numbers: bool = False,
+    ):
+        self.spec, self.forms, self.people = spec, forms, people
+        self.normalised, self.numbers_as_numbers = normalised, numbers_as_numbers
+        self.memos: dict[str, dict[Any, str]] = {}
+
+    def cells(self, values: pa.Table | pa.RecordBatch, written: pa.Array | pa.ChunkedArray | None) -> dict[str, Cells]:
+        """The fields of ``values`` as cells (see ``write_back``)."""
+        fields = [name for name in values.column_names if name in self.spec.names]
+        kinds = {name: self.spec.field(name).kind for name in fields}
+        kept = {} if written is None or self.normalised else _exceptions(written, values, kinds, self.people)
+        out: dict[str, Cells] = {}
+        for name in fields:
+            kind = kinds[name]
+            column = _one_array(values.column(name))
+            if kind in NUMBER_KINDS and self.numbers_as_numbers:
+                numbers = [_number(v) if v is not None and v == v else None for v in column.to_pylist()]
+                for position, cell in kept.get(name, {}).items():
+                    numbers[position] = cell
+                out[name] = numbers
+                continue
+            cells = self._render(name, kind, column)
+            if name in kept:
+                cells = _put_back(cells, kept[name])
+            out[name] = cells
+        return out
+
+    def _render(self, name: str, kind: str, column: pa.Array) -> pa.Array:
+        """Each cell of a column as text, blanks empty: vectorised, or once per distinct value."""
+        form = {} if self.normalised else self.forms.get(name, {})
+        memo = self.memos.setdefault(name, {})
+        if kind in NUMBER_KINDS:
+            number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
+            if number_form == NumberForm(min_decimals=number_form.min_decimals):
+                return _plain_numbers(column, number_form)
+            return self._per_value(column, memo, lambda key, value: number_form.render(float(value)))
+        spellings: Mapping[str, str] = form.get("spellings", {})
+        if kind not in SPELLED_KINDS and not spellings:
+            # Ids, names, emails: written as they are (what tierbot's form of them is).
+            return filled(column)
+        if kind == "person":
+            spellings = _person_spellings(spellings, self.people)
+
+        def spelt(key: str, value: Any) -> str:
+            found = spellings.get(key)
+            return found if found is not None else _tierbot_form(name, kind, key, form, self.people, self.normalised)
+
+        return self._per_value(column, memo, spelt)
+
+    def _per_value(self, column: pa.Array, memo: dict[Any, str], render: Callable[[str, Any], str]) -> pa.Array:
+        """Render each distinct value once and spread the results over the column (blanks empty)."""
+        encoded = pc.dictionary_encode(column)
+        rendered = []
+        for value in encoded.dictionary.to_pylist():
+            cell = memo.get(value)
+            if cell is None:
+                key = value_key(value)
+                cell = render(key, value) if key is not None else ""
+                if len(memo) >= self.MEMO_LIMIT:
+                    memo.clear()
+                memo[value] = cell
+            rendered.append(cell)
+        table = pa.array([*rendered, ""], type=pa.large_string())
+        return table.take(pc.fill_null(encoded.indices, len(rendered)))
+
+
 def write_back(
     spec: TableSpec,
-    values: pd.DataFrame,
+    values: pa.Table | pa.RecordBatch,
     forms: Mapping[str, Mapping[str, Any]],
-    written: pd.Series | None,
+    written: pa.Array | pa.ChunkedArray | None,
     people: People,
     *,
     normalised: bool = False,
     numbers_as_numbers: bool = False,
-) -> pd.DataFrame:
+) -> dict[str, Cells]:
     """The fields of ``values`` as cells: in the file's forms, or in tierbot's (``normalised``).
 
-    ``written`` (the accounts' JSON of cells written otherwise) puts back the cells whose value
-    is unchanged. ``numbers_as_numbers`` keeps numbers numeric (for XLSX cells).
+    ``values`` holds numbers as float64 and everything else as text, a chunk of the book or all
+    of it; each column comes back as Arrow text with blanks as empty strings. ``written`` (the
+    accounts' JSON of cells written otherwise) puts back the cells whose value is unchanged.
+    ``numbers_as_numbers`` keeps numbers numeric (for XLSX cells): those columns come back as
+    Python lists of numbers, blanks and the cells kept as written. A table written in chunks
+    goes through one ``CellWriter``.
     """
-    out = pd.DataFrame(index=values.index)
-    exceptions = _exceptions(written) if written is not None and not normalised else {}
-    for name in values.columns:
-        if name not in spec.names:
-            continue
-        kind = spec.field(name).kind
-        form = {} if normalised else forms.get(name, {})
-        column = values[name]
-        cells = _render(name, kind, column, form, people, normalised, numbers_as_numbers)
-        for position, (cell, value_read) in exceptions.get(name, {}).items():
-            if _unchanged(kind, column.iloc[position], value_read, people):
-                cells[position] = cell
-        out[name] = cells
-    return out
+    writer = CellWriter(spec, forms, people, normalised=normalised, numbers_as_numbers=numbers_as_numbers)
+    return writer.cells(values, written)
 
 
-def _exceptions(written: pd.Series) -> dict[str, dict[int, tuple[str, Any]]]:
-    found: dict[str, dict[int, tuple[str, Any]]] = {}
-    for position, text in enumerate(written.to_numpy(dtype=object)):
-        if not isinstance(text, str):
-            continue
+def _one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _exceptions(
+    written: pa.Array | pa.ChunkedArray, values: pa.Table | pa.RecordBatch, kinds: Mapping[str, str], people: People
+) -> dict[str, dict[int, str]]:
+    """The cells kept as written whose value is still the one read: field -> {position: cell}."""
+    written = _one_array(written)
+    positions = pc.indices_nonzero(pc.is_valid(written))
+    if not len(positions):
+        return {}
+    # Few rows have cells written otherwise: only theirs are read in Python.
+    read: dict[str, list[tuple[int, str, Any]]] = {}
+    for position, text in zip(positions.to_pylist(), pc.take(written, positions).to_pylist(), strict=True):
         for name, (cell, value_read) in json.loads(text).items():
-            found.setdefault(name, {})[position] = (cell, value_read)
-    return found
+            if name in kinds:
+                read.setdefault(name, []).append((position, cell, value_read))
+    kept: dict[str, dict[int, str]] = {}
+    for name, entries in read.items():
+        rows = pa.array([position for position, _, _ in entries], type=pa.int64())
+        current = pc.take(_one_array(values.column(name)), rows).to_pylist()
+        for (position, cell, value_read), now in zip(entries, current, strict=True):
+            if _unchanged(kinds[name], now, value_read, people):
+                kept.setdefault(name, {})[position] = cell
+    return kept
+
+
+def _put_back(cells: pa.Array, kept: Mapping[int, str]) -> pa.Array:
+    positions = sorted(kept)
+    return replace_at(cells, np.array(positions, dtype=np.int64), pa.array([kept[p] for p in positions]))
 
 
 def _unchanged(kind: str, current: Any, value_read: Any, people: People) -> bool:
@@ -420,40 +523,31 @@ def _unchanged(kind: str, current: Any, value_read: Any, people: People) -> bool
     return False
 
 
-def _render(
-    name: str,
-    kind: str,
-    column: pd.Series,
-    form: Mapping[str, Any],
-    people: People,
-    normalised: bool,
-    numbers_as_numbers: bool,
-) -> list[Any]:
-    """Each cell of a column, rendered once per distinct value."""
-    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
-    keys = [value_key(u) for u in uniques]
-    if kind in NUMBER_KINDS:
-        if numbers_as_numbers:
-            rendered: list[Any] = [_number(u) if k is not None else None for u, k in zip(uniques, keys, strict=True)]
-        else:
-            number_form = NumberForm(**form["number"]) if "number" in form else NumberForm()
-            rendered = [
-                number_form.render(float(u)) if k is not None else "" for u, k in zip(uniques, keys, strict=True)
-            ]
-    else:
-        spellings: Mapping[str, str] = form.get("spellings", {})
-        if kind == "person":
-            spellings = _person_spellings(spellings, people)
-        rendered = []
-        for key in keys:
-            if key is None:
-                rendered.append("")
-                continue
-            spelt = spellings.get(key)
-            rendered.append(spelt if spelt is not None else _tierbot_form(name, kind, key, form, people, normalised))
-    blank = None if kind in NUMBER_KINDS and numbers_as_numbers else ""
-    table = np.array([*rendered, blank], dtype=object)
-    return list(table[np.where(codes >= 0, codes, len(rendered))])
+def _plain_numbers(column: pa.Array, form: NumberForm) -> pa.Array:
+    """Numbers in the plain form (1225507, 96000.5, 1240000.0 with ``min_decimals``), vectorised.
+
+    Whole numbers go through int64 (Arrow writes a float of 1e16 with an exponent); the others
+    are written by Arrow, which writes a float the shortest way that reads back, as the form
+    does, except for the few it writes with an exponent, which the form renders itself.
+    """
+    number = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        whole = (np.abs(number) < 2**53) & (np.floor(number) == number)
+    cells = pc.cast(pa.array(np.where(whole, number, 0).astype(np.int64), mask=~whole), pa.large_string())
+    if form.min_decimals:
+        cells = pc.binary_join_element_wise(cells, text_scalar(".0"), text_scalar(""))
+    fractions = np.flatnonzero(~whole & ~np.isnan(number))
+    if len(fractions):
+        written = pc.cast(pa.array(number[fractions]), pa.large_string())
+        exponent = np.flatnonzero(cells_with_bytes(written, _EXPONENT))
+        if len(exponent):
+            rendered = [form.render(float(number[fractions[i]])) for i in exponent]
+            written = replace_at(written, exponent, pa.array(rendered, type=pa.large_string()))
+        cells = replace_at(cells, fractions, written)
+    return pc.fill_null(cells, text_scalar(""))
+
+
+_EXPONENT = byte_table("e")
 
 
 def _number(value: Any) -> Any:

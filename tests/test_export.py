@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from engine.csv_safety import neutralise_cell
 from engine.errors import CannotWrite, InputError, UnknownName
 from store import Store
+from workflows import outputs
 from workflows.clock import FixedClock
 from workflows.exporting import export_accounts
 from workflows.importing import import_table
@@ -89,13 +90,14 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_debris(
 ) -> None:
     out = tmp_path / "tiers.csv"
     out.write_text("the previous export\n")
+    write_rows = outputs._write_csv_rows
 
-    def disk_full(self, path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        Path(path).write_text("Account ID,Acc")
+    def disk_full(chunk, handle):  # type: ignore[no-untyped-def]
+        write_rows(chunk, handle)  # the first chunk lands, then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("pandas.DataFrame.to_csv", disk_full)
+    monkeypatch.setattr(outputs, "_write_csv_rows", disk_full)
     with pytest.raises(CannotWrite, match=r"No space left on device\. The previous file, if any, is unchanged"):
-        export_accounts(hostile_store, out)
+        export_accounts(hostile_store, out, chunk_rows=2)
     assert out.read_text() == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tiers")] == []
