@@ -20,7 +20,7 @@ import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from store import meta
@@ -86,21 +86,64 @@ def _uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
+class ArrowSession:
+    """A read-only connection of Arrow's SQLite driver to the store, in one read transaction:
+    every query through it sees the same snapshot. The driver's low-level API is used, not its
+    DB-API module, which loads pandas, pyarrow.dataset and polars (when installed) at import."""
+
+    def __init__(self, store: Store):
+        import adbc_driver_manager
+        import adbc_driver_sqlite
+
+        self._database = adbc_driver_sqlite.connect(_uri(store.path))
+        self._connection = adbc_driver_manager.AdbcConnection(self._database)
+        self._connection.set_options(**{"adbc.connection.autocommit": "false"})
+        self._statements: list[Any] = []
+
+    def stream(self, sql: str, batch_rows: int = 65_536) -> pa.RecordBatchReader:
+        """The rows of ``sql`` as Arrow batches of ``batch_rows`` (the driver guesses each
+        column's type from the first batch and fails on a later row that disagrees)."""
+        import adbc_driver_manager
+        import pyarrow as pa
+
+        statement = adbc_driver_manager.AdbcStatement(self._connection)
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+        statement.set_sql_query(sql)
+        handle, _ = statement.execute_query()
+        self._statements.append(statement)
+        return pa.RecordBatchReader._import_from_c(handle.address)
+
+    def token(self, key: str) -> str:
+        """The token of version counter ``key`` in this session's snapshot."""
+        found = self.stream(f"SELECT value FROM meta WHERE key = {sql_literal(meta.token_key(key))}").read_all()
+        values = found.column(0).to_pylist() if found.num_columns else []
+        return str(values[0]) if values and values[0] is not None else ""
+
+    def close(self) -> None:
+        for statement in self._statements:
+            statement.close()
+        self._connection.rollback()
+        self._connection.close()
+        self._database.close()
+
+    def __enter__(self) -> ArrowSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sql_literal(text: str) -> str:
+    """A SQL text literal (for tierbot's own values: keys, ISO dates)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _read_adbc(
     store: Store, sql: str, schema: pa.Schema, version_keys: Sequence[str]
 ) -> tuple[pa.Table, dict[str, str]]:
-    import adbc_driver_sqlite.dbapi as adbc
-
-    tokens = {}
-    with adbc.connect(_uri(store.path)) as conn, conn.cursor() as cursor:
-        # Not autocommit: the tokens and the rows are read in one transaction, one snapshot.
-        for key in version_keys:
-            cursor.execute("SELECT value FROM meta WHERE key = ?", (meta.token_key(key),))
-            found = cursor.fetchone()
-            tokens[key] = str(found[0]) if found else ""
-        cursor.execute(sql)
-        table = cursor.fetch_arrow_table()
-        conn.rollback()
+    with ArrowSession(store) as session:
+        tokens = {key: session.token(key) for key in version_keys}
+        table = session.stream(sql).read_all()
     return table.cast(schema), tokens
 
 
@@ -129,16 +172,11 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
     try:
         if store.conn.in_transaction:
             raise _OwnWrites  # only this connection sees the transaction's writes
-        import adbc_driver_sqlite.dbapi as adbc
-
-        with adbc.connect(_uri(store.path)) as conn, conn.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(size)})
-            cursor.execute(f"{select} ORDER BY rowid")
-            for batch in cursor.fetch_record_batch():
+        with ArrowSession(store) as session:
+            for batch in session.stream(f"{select} ORDER BY rowid", size):
                 if batch.num_rows:
                     after = int(batch.column(0)[-1].as_py())
                     yield _cast(batch, schema)
-            conn.rollback()
         return
     except Exception:  # a type the fast reader guessed wrong: go on the exact way
         pass

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
+from store import columnar
 from store.db import Store
 from store.migrations import ACCOUNT_TIERS_ON
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_TIERS_IN_BOOK_ORDER = f"SELECT crm_id, tier FROM ({ACCOUNT_TIERS_ON.format(today='?1')} ORDER BY a.rowid)"
+# The view's `today` is filled in as a literal (the store's clock; Arrow's driver reads through a
+# connection of its own, without tierbot's TEMP view).
+_TIERS_IN_BOOK_ORDER = "SELECT crm_id, tier FROM (" + ACCOUNT_TIERS_ON + " ORDER BY a.rowid)"
 
 
 def tiers_in_book_order(store: Store, size: int = 65_536) -> Iterator[pa.RecordBatch]:
@@ -30,20 +32,16 @@ def tiers_in_book_order(store: Store, size: int = 65_536) -> Iterator[pa.RecordB
     caller's cue to look its tiers up by id instead. A failure of the driver ends the stream early
     with an exception, for the same reason.
     """
-    import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
 
     schema = pa.schema([("crm_id", pa.large_string()), ("tier", pa.large_string())])
-    uri = f"file:{quote(str(store.path.resolve()))}?mode=ro"
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(size)})
-        cursor.execute(_TIERS_IN_BOOK_ORDER, (store.today(),))
-        for batch in cursor.fetch_record_batch():
+    sql = _TIERS_IN_BOOK_ORDER.format(today=columnar.sql_literal(store.today()))
+    with columnar.ArrowSession(store) as session:
+        for batch in session.stream(sql, size):
             if batch.num_rows:
                 yield pa.RecordBatch.from_arrays(
                     [batch.column(i).cast(field.type) for i, field in enumerate(schema)], schema=schema
                 )
-        conn.rollback()
 
 
 def tiers_of(store: Store, crm_ids: list[str]) -> dict[str, str | None]:

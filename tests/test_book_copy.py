@@ -248,3 +248,24 @@ def test_the_stored_tiers_copy_follows_each_apply(demo_store: Store, clock: Fixe
     fresh = stored_tiers.assignments(demo_store).sort_values("crm_id").reset_index(drop=True)
     assert copy.equals(fresh)
     assert copy.set_index("crm_id").loc["ACC-0000700", "tier"] == "Strategic"
+
+
+def test_the_book_is_read_by_arrows_driver_not_row_by_row(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast reader must work on a real store: the exact one is only for columns it misreads."""
+    monkeypatch.setattr(columnar, "_read_sqlite3", _raise)
+    data, tokens = columnar.read_table(demo_store, "accounts", ["crm_id", "arr", "plan"], ["accounts_version"])
+    assert data.num_rows == 1000 and tokens["accounts_version"] == meta.token(demo_store, "accounts_version")
+    assert sum(batch.num_rows for batch in columnar.batches(demo_store, "accounts", ["crm_id"], size=128)) == 1000
+
+
+def test_reading_the_book_loads_neither_pandas_nor_polars(demo_store: Store) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from store import open_store, columnar; s = open_store(sys.argv[1]); "
+        "columnar.read_table(s, 'accounts', ['crm_id', 'arr'], ['accounts_version']); "
+        "print(sorted(m for m in ('pandas', 'polars') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(demo_store.path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
