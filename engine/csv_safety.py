@@ -4,9 +4,10 @@ characters never enter or leave it.
 
 A cell "runs" when it starts with ``=``, ``+``, ``-`` or ``@`` (or their fullwidth forms), also
 behind invisible characters (spaces, zero-width ones, a control character such as NUL that a
-spreadsheet drops), or with a tab or line break. A cell that starts with an apostrophe in front
-of such a cell gets one more, so the import (which takes one off again, ``UNGUARD``) gives back
-exactly what was exported: a name that really is ``'=x`` survives the round trip.
+spreadsheet drops), or with a tab or line break; a plain negative number (``-51``) does not. A
+cell that starts with an apostrophe in front of such a cell gets one more, so the import (which
+takes one off again, ``UNGUARD``) gives back exactly what was exported: a name that really is
+``'=x`` survives the round trip.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ _RISKY = re.compile(_RUNS)
 UNGUARD = f"^'({_RUNS})"
 _FIRST_CHARACTERS = frozenset("'" + _INVISIBLE + "=+-@\uff1d\uff0b\uff0d\uff20")
 _RISKY_START = f"^(?:{_RUNS})"  # the same test as ``_RISKY.match``, in RE2 syntax for Arrow
+# A negative number (an NPS of -51, a credit of -1,200.50) starts with "-" but cannot call a
+# function or reach a cell: it is written as it is, so a spreadsheet still reads a number.
+_NEGATIVE_NUMBER = "^-[0-9][0-9.,]*$"
+_PLAIN_NEGATIVE = re.compile(_NEGATIVE_NUMBER)
 
 
 # Supersets of the first bytes of a cell that may run and of the bytes of a control character
@@ -58,7 +63,7 @@ def neutralise_cell(value: object) -> object:
     """Prefix a text cell that could run as a formula with ``'``; leave everything else alone."""
     if isinstance(value, str):
         value = clean_controls(value)
-        if value[:1] in _FIRST_CHARACTERS and _RISKY.match(value):
+        if value[:1] in _FIRST_CHARACTERS and _RISKY.match(value) and not _PLAIN_NEGATIVE.match(value):
             return "'" + value
     return value
 
@@ -77,7 +82,10 @@ def neutralise_array(cells: pa.Array) -> pa.Array:
     suspect = np.flatnonzero(_FIRST_BYTES[first_bytes(cells)] & (text_lengths(cells) > 0))
     if not len(suspect):
         return cells
-    risky = pc.match_substring_regex(cells.take(pa.array(suspect)), _RISKY_START).to_numpy(zero_copy_only=False)
+    looked_at = cells.take(pa.array(suspect))
+    risky = pc.and_not(
+        pc.match_substring_regex(looked_at, _RISKY_START), pc.match_substring_regex(looked_at, _NEGATIVE_NUMBER)
+    ).to_numpy(zero_copy_only=False)
     at = suspect[risky]
     if not len(at):
         return cells

@@ -152,7 +152,7 @@ def test_the_chunked_file_has_the_crm_s_cells_the_tiers_in_force_and_safe_formul
     assert [cells[i]["Tier"] for i in ("A-006", "A-007", "A-060")] == ["Enterprise", "SMB", "Enterprise"]
     assert cells["A-013"]["Tier"] == "Mid-Market"
     assert [cells[f"A-{i:03}"]["Notes"] for i in EDGES] == [safe(f) for f in FORMULAS]
-    assert cells["A-013"]["Notes"] == "'-3" and cells["A-014"]["Notes"] == "''=x" and cells["A-000"]["Notes"] == "'=1+2"
+    assert cells["A-013"]["Notes"] == "-3" and cells["A-014"]["Notes"] == "''=x" and cells["A-000"]["Notes"] == "'=1+2"
     assert cells["A-014"]["Account Name"] == "'=evil"  # the NUL hid a formula: dropped, then guarded
     assert cells["A-011"]["Account Name"] == 'The "11" Clinic, Inc.'
 

@@ -6,8 +6,10 @@ import csv
 import sqlite3
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
+from engine.csv_safety import neutralise_array, neutralise_cell
 from store import open_store
 
 from .test_cli import tierbot
@@ -140,3 +142,15 @@ def test_a_symlink_to_the_store_is_the_store(db: str, tmp_path: Path) -> None:
     refused = tierbot("--db", db, "export", "accounts", str(link))
     assert refused.exit_code == 1 and "is the tierbot store in use" in refused.stderr
     assert intact(db) == 1000
+
+
+@pytest.mark.parametrize("cell", ["-51", "-1,200.50", "-0.5"])
+def test_a_negative_number_stays_a_number_a_spreadsheet_can_read(cell: str) -> None:
+    assert neutralise_cell(cell) == cell
+    assert neutralise_array(pa.array([cell])).to_pylist() == [cell]
+
+
+@pytest.mark.parametrize("cell", ["-1+2", "-2+3+cmd|' /C calc'!A0", "-", "--5", "-8e3", "- 5", "-A1"])
+def test_anything_more_than_a_negative_number_is_still_guarded(cell: str) -> None:
+    assert neutralise_cell(cell) == "'" + cell
+    assert neutralise_array(pa.array([cell])).to_pylist() == ["'" + cell]
