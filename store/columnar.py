@@ -99,6 +99,7 @@ class ArrowSession:
         self._connection = adbc_driver_manager.AdbcConnection(self._database)
         self._connection.set_options(**{"adbc.connection.autocommit": "false"})
         self._statements: list[Any] = []
+        self._readers: list[pa.RecordBatchReader] = []
 
     def stream(self, sql: str, batch_rows: int = 65_536) -> pa.RecordBatchReader:
         """The rows of ``sql`` as Arrow batches of ``batch_rows`` (the driver guesses each
@@ -109,9 +110,11 @@ class ArrowSession:
         statement = adbc_driver_manager.AdbcStatement(self._connection)
         statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         statement.set_sql_query(sql)
-        handle, _ = statement.execute_query()
         self._statements.append(statement)
-        return pa.RecordBatchReader._import_from_c(handle.address)
+        handle, _ = statement.execute_query()
+        reader = pa.RecordBatchReader._import_from_c(handle.address)
+        self._readers.append(reader)
+        return reader
 
     def token(self, key: str) -> str:
         """The token of version counter ``key`` in this session's snapshot."""
@@ -120,6 +123,10 @@ class ArrowSession:
         return str(values[0]) if values and values[0] is not None else ""
 
     def close(self) -> None:
+        # Innermost first: a stream released after its statement or connection is gone would
+        # touch freed memory in the driver.
+        for reader in self._readers:
+            reader.close()
         for statement in self._statements:
             statement.close()
         self._connection.rollback()
