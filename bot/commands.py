@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from bot.answers import HelpText, Note
 from bot.router import Command, Router, Session
 from engine.errors import InputError
 from engine.rules import parse_amounts
@@ -18,26 +18,12 @@ from workflows.status import workspace_status
 from workflows.tiers import explain_tier, parse_day, tier_history, tier_summary
 
 
-@dataclass(frozen=True)
-class Note:
-    """A plain sentence in answer."""
-
-    text: str
-
-
 def _import(session: Session, argument: str) -> Any:
     kind = "csms" if argument.strip().lower().startswith("csm") else "accounts"
     return Note(
         f"Importing a file is a command-line step: in a terminal, run `tierbot import {kind} FILE` "
         "(`tierbot import accounts -h` explains the options). `import status` shows what was imported."
     )
-
-
-@dataclass(frozen=True)
-class HelpText:
-    """The list of commands, for `help`."""
-
-    commands: tuple[Command, ...]
 
 
 def _find(session: Session, argument: str) -> Any:

@@ -19,7 +19,7 @@ __all__ = ["bullet", "json_view", "problems_text", "render", "to_json"]
 
 # Where a value object is defined → the module that renders it.
 _DOMAIN_OF = {
-    "bot.commands": "workspace",
+    "bot.answers": "workspace",
     "engine.gaps": "workspace",
     "workflows.audit": "workspace",
     "workflows.demo": "workspace",

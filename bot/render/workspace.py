@@ -7,7 +7,7 @@ from typing import Any  # noqa: F401
 
 from tabulate import tabulate
 
-from bot.commands import HelpText, Note
+from bot.answers import HelpText, Note
 from bot.render.core import bullet, problems_text, render
 from engine.fields import TableSpec
 from engine.formatting import count, percent
