@@ -12,8 +12,10 @@ owner after a handoff) is written in the column's form. Surrounding spaces are n
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,6 +34,8 @@ NUMBER_KINDS = frozenset({"money", "number", "integer"})
 # Kinds with few distinct values: each value's spelling is remembered.
 SPELLED_KINDS = frozenset({"date", "flag", "category", "country", "health", "person"})
 _SAMPLE = 2000
+# Columns learned at once (their Arrow kernels release the GIL), as the checks read them.
+_WORKERS = min(4, os.cpu_count() or 1)
 # Beyond 15 significant digits a float no longer gives back the digits it was read from.
 _EXACT_DIGITS = 15
 
@@ -255,37 +259,47 @@ class FormLearner:
         self.forms: Forms = {}
 
     def learn(self, written: Mapping[str, pd.Series], values: pd.DataFrame) -> pd.Series:
-        """Learn from one part; its rows' cells the forms would not write back (as JSON)."""
+        """Learn from one part; its rows' cells the forms would not write back (as JSON).
+
+        Columns are learned on a few threads (their Arrow kernels release Python's lock); each
+        touches only its own form, and new forms join in column order, as a serial walk adds them.
+        """
+        names = [name for name in written if name in values]
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            learned = list(pool.map(lambda name: self._learn_column(name, written[name], values[name]), names))
         misses: dict[str, np.ndarray] = {}
-        for name, cells in written.items():
-            if name not in values:
-                continue
-            kind = self.spec.field(name).kind
-            column = values[name]
-            if kind in NUMBER_KINDS:
-                if name not in self.forms or not self.forms[name].get("seen"):
-                    sample = [str(c) for c in cells.dropna().head(_SAMPLE) if str(c)]
-                    form = _number_form(sample, self.decimal_comma)
-                    self.forms[name] = {"number": form.as_json(), "seen": bool(sample)}
-                misses[name] = _number_misses(cells, column, NumberForm(**self.forms[name]["number"]))
-            elif kind in SPELLED_KINDS:
-                if name not in self.forms:
-                    spellings, counts, misses[name] = _spellings(cells, column, kind)
-                    self.forms[name] = {"spellings": spellings}
-                    if kind == "date":
-                        self.forms[name]["pattern"] = _date_pattern(spellings, counts)
-                    continue
-                known = self.forms[name]["spellings"]
-                missed, new = _spelling_misses(cells, column, known)
-                if new.any():  # values this part is the first to have: their spellings join the form
-                    spellings, _, _ = _spellings(cells[new], column[new], kind)
-                    for key, spelt in spellings.items():
-                        known.setdefault(key, spelt)
-                    missed, _ = _spelling_misses(cells, column, known)
-                misses[name] = missed
-            else:
-                misses[name] = (as_text(cells) != as_text(column)).to_numpy(dtype=bool)
+        for name, (missed, form) in zip(names, learned, strict=True):
+            misses[name] = missed
+            if form is not None:
+                self.forms[name] = form
         return _written_json(written, values, misses)
+
+    def _learn_column(self, name: str, cells: pd.Series, column: pd.Series) -> tuple[np.ndarray, dict | None]:
+        """One column's cells the form would not write back, and its form if it is new."""
+        kind = self.spec.field(name).kind
+        if kind in NUMBER_KINDS:
+            form = self.forms.get(name)
+            new = None
+            if form is None or not form.get("seen"):
+                sample = [str(c) for c in cells.dropna().head(_SAMPLE) if str(c)]
+                new = form = {"number": _number_form(sample, self.decimal_comma).as_json(), "seen": bool(sample)}
+            return _number_misses(cells, column, NumberForm(**form["number"])), new
+        if kind in SPELLED_KINDS:
+            if name not in self.forms:
+                spellings, counts, missed = _spellings(cells, column, kind)
+                new = {"spellings": spellings}
+                if kind == "date":
+                    new["pattern"] = _date_pattern(spellings, counts)
+                return missed, new
+            known = self.forms[name]["spellings"]  # this column's own: no other thread touches it
+            missed, first = _spelling_misses(cells, column, known)
+            if first.any():  # values this part is the first to have: their spellings join the form
+                spellings, _, _ = _spellings(cells[first], column[first], kind)
+                for key, spelt in spellings.items():
+                    known.setdefault(key, spelt)
+                missed, _ = _spelling_misses(cells, column, known)
+            return missed, None
+        return (as_text(cells) != as_text(column)).to_numpy(dtype=bool), None
 
     def result(self) -> Forms:
         """The forms learned, as the import record keeps them."""
