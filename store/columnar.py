@@ -187,16 +187,17 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
         return
     except Exception:  # a type the fast reader guessed wrong: go on the exact way
         pass
-    with store.snapshot():
-        while True:
-            rows = store.rows(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, size))
-            if not rows:
-                return
-            after = int(rows[-1][0])
-            values = list(zip(*rows, strict=True))[1:]
-            yield pa.RecordBatch.from_arrays(
-                [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)], schema=schema
-            )
+    # A page at a time by rowid, the store's lock taken per page: a consumer on another thread
+    # (the export reads ahead) must never wait on a lock this generator holds between pages.
+    while True:
+        rows = store.rows(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, size))
+        if not rows:
+            return
+        after = int(rows[-1][0])
+        values = list(zip(*rows, strict=True))[1:]
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)], schema=schema
+        )
 
 
 class _OwnWrites(Exception):
