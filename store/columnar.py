@@ -15,14 +15,17 @@ is replaced by the next read. Deleting it loses nothing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 
+from engine.errors import StoreError
 from store import meta
 from store.db import Store
 
@@ -70,8 +73,9 @@ def read_table(
     expressions, numeric = _typed(store, table, columns)
     sql = f"SELECT {', '.join(expressions)} FROM {table} ORDER BY rowid"
     schema = pa.schema([(c, pa.float64() if numeric[c] else pa.large_string()) for c in columns])
-    if store.conn.in_transaction:
-        # Inside a transaction that may have written: only this connection sees those writes.
+    if store.conn.in_transaction or not worth_a_child(store, table):
+        # Inside a transaction that may have written, only this connection sees those writes;
+        # and a small table is read sooner than a child process starts.
         return _read_sqlite3(store, sql, schema, version_keys)
     try:
         return _read_adbc(store, sql, schema, version_keys)
@@ -82,62 +86,76 @@ def read_table(
         return _read_sqlite3(store, sql, schema, version_keys)
 
 
-def _uri(path: Path) -> str:
-    return f"file:{quote(str(path.resolve()))}?mode=ro"
+class ArrowRows:
+    """The rows of one query, read by Arrow's SQLite driver (ADBC) in a child process
+    (``store/arrow_child.py``) and streamed back as Arrow IPC; with the tokens of
+    ``version_keys`` read in the same snapshot.
 
+    Never in this process: ADBC brings its own copy of SQLite, and two copies in one process on
+    one WAL database break each other's file locks (a bus error when one truncates the shared
+    memory the other has mapped). The child costs a fifth of a second; reading rows through it
+    costs a third of fetching them through sqlite3.
+    """
 
-class ArrowSession:
-    """A read-only connection of Arrow's SQLite driver to the store, in one read transaction:
-    every query through it sees the same snapshot. The driver's low-level API is used, not its
-    DB-API module, which loads pandas, pyarrow.dataset and polars (when installed) at import."""
-
-    def __init__(self, store: Store):
-        import adbc_driver_manager
-        import adbc_driver_sqlite
-
-        self._database = adbc_driver_sqlite.connect(_uri(store.path))
-        self._connection = adbc_driver_manager.AdbcConnection(self._database)
-        self._connection.set_options(**{"adbc.connection.autocommit": "false"})
-        self._statements: list[Any] = []
-        self._readers: list[pa.RecordBatchReader] = []
-
-    def stream(self, sql: str, batch_rows: int = 65_536) -> pa.RecordBatchReader:
-        """The rows of ``sql`` as Arrow batches of ``batch_rows`` (the driver guesses each
-        column's type from the first batch and fails on a later row that disagrees)."""
-        import adbc_driver_manager
+    def __init__(self, store: Store, sql: str, version_keys: Sequence[str] = (), batch_rows: int = 65_536):
         import pyarrow as pa
 
-        statement = adbc_driver_manager.AdbcStatement(self._connection)
-        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
-        statement.set_sql_query(sql)
-        self._statements.append(statement)
-        handle, _ = statement.execute_query()
-        reader = pa.RecordBatchReader._import_from_c(handle.address)
-        self._readers.append(reader)
-        return reader
+        self._child = subprocess.Popen(
+            [sys.executable, str(_CHILD), str(store.path), str(batch_rows), json.dumps(list(version_keys))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert self._child.stdin is not None and self._child.stdout is not None
+            self._child.stdin.write(sql.encode())
+            self._child.stdin.close()
+            self.reader = pa.ipc.open_stream(self._child.stdout)
+        except (OSError, pa.ArrowInvalid) as exc:
+            self.close()
+            raise StoreError(f"Arrow's reader failed: {self._reason() or exc}") from exc
+        stamp = (self.reader.schema.metadata or {}).get(b"tierbot.tokens", b"{}")
+        self.tokens: dict[str, str] = json.loads(stamp)
 
-    def token(self, key: str) -> str:
-        """The token of version counter ``key`` in this session's snapshot."""
-        found = self.stream(f"SELECT value FROM meta WHERE key = {sql_literal(meta.token_key(key))}").read_all()
-        values = found.column(0).to_pylist() if found.num_columns else []
-        return str(values[0]) if values and values[0] is not None else ""
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        yield from self.reader
+        if self._child.wait() != 0:  # the stream ended early: never taken for the whole
+            raise StoreError(f"Arrow's reader failed: {self._reason()}")
+
+    def read_all(self) -> pa.Table:
+        import pyarrow as pa
+
+        return pa.Table.from_batches(list(self), schema=self.reader.schema)
+
+    def _reason(self) -> str:
+        stderr = self._child.stderr
+        return stderr.read().decode(errors="replace").strip() if stderr is not None else ""
 
     def close(self) -> None:
-        # Innermost first: a stream released after its statement or connection is gone would
-        # touch freed memory in the driver.
-        for reader in self._readers:
-            reader.close()
-        for statement in self._statements:
-            statement.close()
-        self._connection.rollback()
-        self._connection.close()
-        self._database.close()
+        if self._child.poll() is None:
+            self._child.kill()
+        self._child.wait()
+        for pipe in (self._child.stdin, self._child.stdout, self._child.stderr):
+            if pipe is not None:
+                pipe.close()
 
-    def __enter__(self) -> ArrowSession:
+    def __enter__(self) -> ArrowRows:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_CHILD = Path(__file__).with_name("arrow_child.py")
+# From how many rows a table is read through the child: below, sqlite3 reads it before the child
+# has started (a fifth of a second).
+CHILD_FROM_ROWS = 100_000
+
+
+def worth_a_child(store: Store, table: str) -> bool:
+    """Whether ``table`` is big enough to read through Arrow's driver (its highest rowid, which
+    SQLite finds without a scan, stands for its size)."""
+    return int(str(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}"))) >= CHILD_FROM_ROWS
 
 
 def sql_literal(text: str) -> str:
@@ -148,10 +166,9 @@ def sql_literal(text: str) -> str:
 def _read_adbc(
     store: Store, sql: str, schema: pa.Schema, version_keys: Sequence[str]
 ) -> tuple[pa.Table, dict[str, str]]:
-    with ArrowSession(store) as session:
-        tokens = {key: session.token(key) for key in version_keys}
-        table = session.stream(sql).read_all()
-    return table.cast(schema), tokens
+    with ArrowRows(store, sql, version_keys) as rows:
+        table = rows.read_all()
+        return table.replace_schema_metadata(None).cast(schema), rows.tokens
 
 
 def _read_sqlite3(
@@ -177,10 +194,10 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
     select = f"SELECT rowid, {', '.join(expressions)} FROM {table}"
     after = 0
     try:
-        if store.conn.in_transaction:
-            raise _OwnWrites  # only this connection sees the transaction's writes
-        with ArrowSession(store) as session:
-            for batch in session.stream(f"{select} ORDER BY rowid", size):
+        if store.conn.in_transaction or not worth_a_child(store, table):
+            raise _OwnWrites  # only this connection sees the transaction's writes; small: sooner here
+        with ArrowRows(store, f"{select} ORDER BY rowid", batch_rows=size) as stream:
+            for batch in stream:
                 if batch.num_rows:
                     after = int(batch.column(0)[-1].as_py())
                     yield _cast(batch, schema)

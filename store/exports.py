@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from engine.errors import StoreError
 from store import columnar
 from store.db import Store
 from store.migrations import ACCOUNT_TIERS_ON
@@ -34,10 +35,13 @@ def tiers_in_book_order(store: Store, size: int = 65_536) -> Iterator[pa.RecordB
     """
     import pyarrow as pa
 
+    if not columnar.worth_a_child(store, "accounts"):
+        # A small book: each chunk's tiers are looked up by id sooner than a child process starts.
+        raise StoreError("a small book: tiers are looked up by id")
     schema = pa.schema([("crm_id", pa.large_string()), ("tier", pa.large_string())])
     sql = _TIERS_IN_BOOK_ORDER.format(today=columnar.sql_literal(store.today()))
-    with columnar.ArrowSession(store) as session:
-        for batch in session.stream(sql, size):
+    with columnar.ArrowRows(store, sql, batch_rows=size) as rows:
+        for batch in rows:
             if batch.num_rows:
                 yield pa.RecordBatch.from_arrays(
                     [batch.column(i).cast(field.type) for i, field in enumerate(schema)], schema=schema

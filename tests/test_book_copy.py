@@ -112,9 +112,10 @@ def test_a_copy_of_another_store_is_not_used(demo_store: Store, clock: FixedCloc
     assert arr["ACC-0000001"] == 1240000.0
 
 
-def test_a_column_of_mixed_types_is_read_exactly(store: Store) -> None:
+def test_a_column_of_mixed_types_is_read_exactly(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Arrow's SQLite reader guesses a column's type from its first rows; a later row of another
     type must not be mangled or lost (the exact reader takes over)."""
+    monkeypatch.setattr(columnar, "CHILD_FROM_ROWS", 0)
     rows = [(f"ACC-{n:05d}", f"Account {n}", 1000.0 + n, n if n != 3000 else "lots") for n in range(1, 4001)]
     with store.transaction():
         store.executemany("INSERT INTO accounts(crm_id, name, arr, employees) VALUES (?, ?, ?, ?)", rows)
@@ -252,6 +253,7 @@ def test_the_stored_tiers_copy_follows_each_apply(demo_store: Store, clock: Fixe
 
 def test_the_book_is_read_by_arrows_driver_not_row_by_row(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast reader must work on a real store: the exact one is only for columns it misreads."""
+    monkeypatch.setattr(columnar, "CHILD_FROM_ROWS", 0)
     monkeypatch.setattr(columnar, "_read_sqlite3", _raise)
     data, tokens = columnar.read_table(demo_store, "accounts", ["crm_id", "arr", "plan"], ["accounts_version"])
     assert data.num_rows == 1000 and tokens["accounts_version"] == meta.token(demo_store, "accounts_version")
@@ -264,7 +266,7 @@ def test_reading_the_book_loads_neither_pandas_nor_polars(demo_store: Store) -> 
 
     code = (
         "import sys; from store import open_store, columnar; s = open_store(sys.argv[1]); "
-        "columnar.read_table(s, 'accounts', ['crm_id', 'arr'], ['accounts_version']); "
+        "columnar.CHILD_FROM_ROWS = 0; columnar.read_table(s, 'accounts', ['crm_id', 'arr'], ['accounts_version']); "
         "print(sorted(m for m in ('pandas', 'polars') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(demo_store.path)], capture_output=True, text=True, check=True)
@@ -277,6 +279,6 @@ def test_an_export_read_the_exact_way_does_not_wait_on_itself(
     """When Arrow's reader cannot read the book, the export reads it page by page and finishes."""
     from workflows.exporting import export_accounts
 
-    monkeypatch.setattr(columnar, "ArrowSession", _raise)
+    monkeypatch.setattr(columnar, "ArrowRows", _raise)
     report = export_accounts(demo_store, tmp_path / "out.csv", chunk_rows=50)  # more pages than read ahead
     assert report.rows == 1000 and report.tiered == 1000
