@@ -195,7 +195,7 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
     after = 0
     try:
         if store.conn.in_transaction or not worth_a_child(store, table):
-            raise _OwnWrites  # only this connection sees the transaction's writes; small: sooner here
+            raise _ReadHere  # only this connection sees the transaction's writes; a small table: sooner here
         with ArrowRows(store, f"{select} ORDER BY rowid", batch_rows=size) as stream:
             for batch in stream:
                 if batch.num_rows:
@@ -217,8 +217,8 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
         )
 
 
-class _OwnWrites(Exception):
-    pass
+class _ReadHere(Exception):
+    """The table is read on the store's own connection, not through the child."""
 
 
 def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
