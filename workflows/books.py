@@ -32,9 +32,10 @@ COPY = "accounts"  # the columnar copy's name: tierbot.db-accounts.arrow
 # Columns the copy leaves out: the CRM's own spellings and extra columns (JSON, for the export,
 # which streams them from the store) and bookkeeping no question reads.
 _NOT_IN_COPY = frozenset({"extra", "written", "updated_at", "created_by"})
-
-
 _VERSION = records.VERSION_KEYS["accounts"]
+# The derived fields that rank an account's ARR among all of them: kept in the copy, and in the
+# store (account_ranks) while a rule set reads them.
+RANK_FIELDS = ("arr_share_rank", "account_share_rank", "arr_percentile")
 
 
 def book_table(store: Store) -> tuple[pa.Table, str]:
@@ -77,9 +78,6 @@ def keep_ranks_current(store: Store) -> None:
     with contextlib.suppress(StoreBusy):
         data, tokens = columnar.read_table(store, "accounts", ["crm_id", "arr"], [records.ARR_VERSION])
         _store_ranks(store, *_ranks_of(data), tokens[records.ARR_VERSION])
-
-
-RANK_FIELDS = ("arr_share_rank", "account_share_rank", "arr_percentile")
 
 
 def _ranks_of(data: pa.Table) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray, np.ndarray]]:
