@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -32,6 +33,7 @@ from store.db import Store
 if TYPE_CHECKING:  # Arrow loads with the first whole-table read, not with the store
     import pyarrow as pa
 
+log = logging.getLogger("tierbot.store")
 _TOKEN = b"tierbot.token"
 _ROWS = b"tierbot.rows"
 _NUMERIC = ("INT", "REAL", "FLOA", "DOUB", "NUM")  # SQLite's affinity rules, by declared type
@@ -79,10 +81,11 @@ def read_table(
         return _read_sqlite3(store, sql, schema, version_keys)
     try:
         return _read_adbc(store, sql, schema, version_keys)
-    except Exception:  # any failure of the fast reader falls back to the exact one
+    except Exception as exc:  # any failure of the fast reader falls back to the exact one
         # Arrow's driver infers a column's type from its first rows and stops at a row that
         # disagrees (a column blank for the first thousand rows, then numbers): read it the slow
         # way, which never guesses.
+        log.info("reading %s through sqlite3: %s", table, exc)
         return _read_sqlite3(store, sql, schema, version_keys)
 
 
@@ -158,11 +161,6 @@ def worth_a_child(store: Store, table: str) -> bool:
     return int(str(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}"))) >= CHILD_FROM_ROWS
 
 
-def sql_literal(text: str) -> str:
-    """A SQL text literal (for tierbot's own values: keys, ISO dates)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _read_adbc(
     store: Store, sql: str, schema: pa.Schema, version_keys: Sequence[str]
 ) -> tuple[pa.Table, dict[str, str]]:
@@ -193,17 +191,18 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
     schema = pa.schema([(c, pa.float64() if numeric[c] else pa.large_string()) for c in columns])
     select = f"SELECT rowid, {', '.join(expressions)} FROM {table}"
     after = 0
-    try:
-        if store.conn.in_transaction or not worth_a_child(store, table):
-            raise _ReadHere  # only this connection sees the transaction's writes; a small table: sooner here
-        with ArrowRows(store, f"{select} ORDER BY rowid", batch_rows=size) as stream:
-            for batch in stream:
-                if batch.num_rows:
-                    after = int(batch.column(0)[-1].as_py())
-                    yield _cast(batch, schema)
-        return
-    except Exception:  # a type the fast reader guessed wrong: go on the exact way
-        pass
+    # Inside a transaction that may have written, only this connection sees those writes; and a
+    # small table is read here sooner than a child process starts.
+    if not store.conn.in_transaction and worth_a_child(store, table):
+        try:
+            with ArrowRows(store, f"{select} ORDER BY rowid", batch_rows=size) as stream:
+                for batch in stream:
+                    if batch.num_rows:
+                        after = int(batch.column(0)[-1].as_py())
+                        yield _cast(batch, schema)
+            return
+        except Exception as exc:  # a type the fast reader guessed wrong: the rest the exact way
+            log.info("reading %s after rowid %d through sqlite3: %s", table, after, exc)
     # A page at a time by rowid, the store's lock taken per page: a consumer on another thread
     # (the export reads ahead) must never wait on a lock this generator holds between pages.
     while True:
@@ -215,10 +214,6 @@ def batches(store: Store, table: str, columns: Sequence[str], size: int = 65_536
         yield pa.RecordBatch.from_arrays(
             [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)], schema=schema
         )
-
-
-class _ReadHere(Exception):
-    """The table is read on the store's own connection, not through the child."""
 
 
 def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -279,8 +274,3 @@ def save_copy(store: Store, name: str, data: pa.Table, token: str) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-
-
-def drop_copy(store: Store, name: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        copy_path(store, name).unlink()

@@ -258,6 +258,12 @@ class Store:
         self.close()
 
 
+def sql_literal(text: str) -> str:
+    """A SQL text literal, for tierbot's own values (stamps, keys, ISO dates) written into a
+    statement rather than bound: quotes doubled."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def open_store(
     path: str | Path,
     busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,

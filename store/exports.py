@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import StoreError
 from store import columnar
-from store.db import Store
+from store.db import Store, sql_literal
 from store.migrations import ACCOUNT_TIERS_ON
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def tiers_in_book_order(store: Store, size: int = 65_536) -> Iterator[pa.RecordB
         # A small book: each chunk's tiers are looked up by id sooner than a child process starts.
         raise StoreError("a small book: tiers are looked up by id")
     schema = pa.schema([("crm_id", pa.large_string()), ("tier", pa.large_string())])
-    sql = _TIERS_IN_BOOK_ORDER.format(today=columnar.sql_literal(store.today()))
+    sql = _TIERS_IN_BOOK_ORDER.format(today=sql_literal(store.today()))
     with columnar.ArrowRows(store, sql, batch_rows=size) as rows:
         for batch in rows:
             if batch.num_rows:

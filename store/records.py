@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from store import meta
-from store.db import Store
+from store.db import Store, sql_literal
 from store.migrations import ACCOUNTS_FTS_DELETE_TRIGGER
 
 if TYPE_CHECKING:  # pandas loads with the first bulk read or write, not with the store
@@ -34,15 +34,6 @@ def columns(store: Store, table: str) -> list[str]:
 
 def count(store: Store, table: str) -> int:
     return int(str(store.scalar(f"SELECT COUNT(*) FROM {table}")))
-
-
-def load(store: Store, table: str, wanted: Sequence[str] | None = None) -> pd.DataFrame:
-    """Read a whole table (or some of its columns) into a frame."""
-    import pandas as pd
-
-    names = list(wanted) if wanted else columns(store, table)
-    sql = f"SELECT {', '.join(names)} FROM {table}"
-    return pd.DataFrame.from_records(store.rows(sql), columns=names)
 
 
 def load_keys(store: Store, table: str, wanted: Sequence[str], key: str, keys: Sequence[object]) -> pd.DataFrame:
@@ -122,10 +113,6 @@ def _write_in_chunks(store: Store, sql: str, frame: pd.DataFrame, names: Sequenc
 _CHUNK = 50_000
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: str | None = None) -> int:
     """Insert new rows; return how many. ``created_by`` (accounts) names what created them."""
     store.require_transaction()
@@ -137,7 +124,7 @@ def insert(store: Store, table: str, frame: pd.DataFrame, at: str, created_by: s
     last_rowid = int(str(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")))
     # The stamps are the same on every row: written into the statement rather than bound a
     # million times (they are tierbot's own values, quoted as SQL literals).
-    values = ", ".join(["?"] * len(names) + [_literal(v) for v in stamps.values()])
+    values = ", ".join(["?"] * len(names) + [sql_literal(v) for v in stamps.values()])
     _write_in_chunks(store, f"INSERT INTO {table}({', '.join([*names, *stamps])}) VALUES ({values})", frame, names)
     if table == "accounts":
         # New rows always get rowids above the previous maximum, so this indexes exactly them.
@@ -205,13 +192,3 @@ def blank_counts(store: Store, table: str, names: Sequence[str]) -> dict[str, in
     sums = ", ".join(f"SUM(CASE WHEN {n} IS NULL OR {n} = '' THEN 1 ELSE 0 END)" for n in names)
     row = store.rows(f"SELECT {sums} FROM {table}")[0]
     return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
-
-
-def current_tiers(store: Store) -> pd.Series | None:
-    """Each account's current tier from the ``account_tiers`` view, once tiering exists."""
-    import pandas as pd
-
-    if not store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'account_tiers'"):
-        return None
-    rows = store.rows("SELECT crm_id, tier FROM account_tiers")
-    return pd.Series({r[0]: r[1] for r in rows}, dtype=object)

@@ -12,6 +12,7 @@ import pytest
 from store import Store, open_store
 from workflows.clock import FixedClock
 from workflows.demo import load_demo
+from workflows.importing import ImportReport, import_table
 
 from .slack_support import Workspace, workspace
 
@@ -47,6 +48,21 @@ def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
     opened = open_store(path, today=lambda: NOW.date().isoformat())
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def load(store: Store, clock: FixedClock, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Import CSV text (or bytes) as a file; returns the report."""
+
+    def run(content: str | bytes, kind: str = "accounts", name: str = "file.csv", **kwargs) -> ImportReport:  # type: ignore[no-untyped-def]
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return import_table(store, path, kind, actor="t", clock=clock, errors_file=tmp_path, **kwargs)
+
+    return run
 
 
 @pytest.fixture

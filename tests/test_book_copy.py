@@ -9,6 +9,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from engine.decisions import leaf_traces
@@ -51,7 +52,7 @@ def _tier_counts(store: Store, clock: FixedClock) -> dict[str, int]:
 
 
 class _RolledBack(Exception):
-    pass
+    """Raised inside a transaction to roll it back."""
 
 
 def _raise(*_: object, **__: object) -> None:
@@ -88,7 +89,7 @@ def test_a_copy_changed_behind_tierbots_back_is_never_trusted(demo_store: Store,
 
 def test_deleting_the_copy_loses_nothing(demo_store: Store, clock: FixedClock) -> None:
     expected = _tier_counts(demo_store, clock)
-    columnar.drop_copy(demo_store, COPY)
+    columnar.copy_path(demo_store, COPY).unlink()
     assert not columnar.copy_path(demo_store, COPY).exists()
     assert _tier_counts(demo_store, clock) == expected
     assert columnar.copy_path(demo_store, COPY).exists()
@@ -148,7 +149,10 @@ def test_ranks_are_kept_only_while_a_rule_set_reads_them(demo_store: Store, cloc
 
 def test_stored_ranks_are_the_bulk_ranks_to_the_last_bit(ranked_store: Store) -> None:
     assert stored_ranks.current(ranked_store)
-    book = prepare_book(records.load(ranked_store, "accounts", ["crm_id", "name", "arr"]), DAY)
+    accounts = pd.DataFrame(
+        ranked_store.rows("SELECT crm_id, name, arr FROM accounts"), columns=["crm_id", "name", "arr"]
+    )
+    book = prepare_book(accounts, DAY)
     for row in book.itertuples(index=False):
         kept = stored_ranks.get(ranked_store, row.crm_id)
         assert kept is not None
@@ -245,7 +249,7 @@ def test_the_stored_tiers_copy_follows_each_apply(demo_store: Store, clock: Fixe
         meta.bump(demo_store, "accounts_version")
     apply_tiers(demo_store, actor="t", clock=clock)
     copy = stored_tiers.assignments(demo_store).sort_values("crm_id").reset_index(drop=True)
-    columnar.drop_copy(demo_store, "tiers")
+    columnar.copy_path(demo_store, "tiers").unlink()
     fresh = stored_tiers.assignments(demo_store).sort_values("crm_id").reset_index(drop=True)
     assert copy.equals(fresh)
     assert copy.set_index("crm_id").loc["ACC-0000700", "tier"] == "Strategic"

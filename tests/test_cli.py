@@ -161,6 +161,8 @@ def test_tier_explains_on_the_command_line_and_in_json(db: str) -> None:
 
 
 def test_override_and_history_on_the_command_line(db: str) -> None:
+    # --until must not be past: today is the day conftest pins (TIERBOT_TODAY, 2026-11-22), not the
+    # calendar's, so this date never ages into a refusal.
     result = tierbot(
         "tier", "set", "Initech", "Enterprise", "--reason", "exec sponsor", "--until", "2027-03-31", "--db", db
     )

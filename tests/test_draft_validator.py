@@ -59,6 +59,8 @@ FACTS: dict[str, DraftFacts] = {
 }
 TYPED_REASONS: dict[str, str] = {key: raw["typed_reason"] for key, raw in CORPUS["facts"].items()}
 NORTHWIND = FACTS["northwind"]
+# The dates below are the handoff's own facts (its effective date, Monday 7 December 2026, from the
+# corpus), not the calendar's: the validator is pure and never reads today, so they do not age.
 GOOD_BODY = (
     "Hi Dana,\n\nFrom 7 December 2026, Priya Sharma will be the Customer Success Manager for Northwind Traders."
     "\n\nBest regards,\nTom Baker"

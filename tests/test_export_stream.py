@@ -30,17 +30,8 @@ from workflows.importing import import_table
 from workflows.rules import activate_rule_set, load_rule_set
 from workflows.tiers import apply_tiers, set_override
 
-RULES = """
-name: fy27
-tiers: [Enterprise, Mid-Market, SMB]
-rules:
-  - tier: Enterprise
-    when: {arr: {">=": 200000}}
-  - tier: Mid-Market
-    when: {region: {in: [NA, EMEA]}}
-  - tier: SMB
-    default: true
-"""
+from .test_roundtrip import RULES
+
 HEADERS = ["Account ID", "Account Name", "ARR", "Region", "Billing Country", "Renewal Date", "Owner", "Notes", "Tier"]
 ROWS = 61  # nine chunks of 7 and a short one
 CHUNK = 7

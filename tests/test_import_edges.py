@@ -18,23 +18,8 @@ from store import accounts as account_queries
 from workflows.audit import audit_trail
 from workflows.clock import FixedClock
 from workflows.exporting import export_accounts
-from workflows.importing import ImportReport, import_table
+from workflows.importing import import_table
 from workflows.lookup import find_account
-
-
-@pytest.fixture
-def load(store: Store, clock: FixedClock, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Import CSV text (or bytes) as a file; returns the report."""
-
-    def run(content: str | bytes, kind: str = "accounts", name: str = "file.csv", **kwargs) -> ImportReport:  # type: ignore[no-untyped-def]
-        path = tmp_path / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        return import_table(store, path, kind, actor="t", clock=clock, errors_file=tmp_path, **kwargs)
-
-    return run
 
 
 def problems(refused: pytest.ExceptionInfo) -> list[str]:  # type: ignore[type-arg]

@@ -15,28 +15,10 @@ from openpyxl import Workbook
 from engine.errors import FileRefused, InvalidRows
 from store import Store
 from workflows.clock import FixedClock
-from workflows.importing import ImportReport, import_table
+from workflows.importing import import_table
 
 from .test_cli import tierbot
-
-
-@pytest.fixture
-def load(store: Store, clock: FixedClock, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Import CSV text (or bytes) as a file; returns the report."""
-
-    def run(content: str | bytes, kind: str = "accounts", name: str = "file.csv", **kwargs) -> ImportReport:  # type: ignore[no-untyped-def]
-        path = tmp_path / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        return import_table(store, path, kind, actor="t", clock=clock, errors_file=tmp_path, **kwargs)
-
-    return run
-
-
-def problems(refused: pytest.ExceptionInfo) -> list[str]:  # type: ignore[type-arg]
-    return [str(p) for p in refused.value.problems]
+from .test_import_edges import problems
 
 
 def accounts(store: Store) -> dict[str, dict]:

@@ -16,21 +16,8 @@ from store import Store
 from store import accounts as account_queries
 from workflows.clock import FixedClock
 from workflows.gaps import data_gaps
-from workflows.importing import ImportReport, import_table
 from workflows.rules import crm_formula, load_rule_set
 from workflows.tiers import apply_tiers
-
-
-@pytest.fixture
-def load(store: Store, clock: FixedClock, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Import CSV text as a file; returns the report."""
-
-    def run(content: str, kind: str = "accounts", name: str = "file.csv", **kwargs) -> ImportReport:  # type: ignore[no-untyped-def]
-        path = tmp_path / name
-        path.write_text(content, encoding="utf-8")
-        return import_table(store, path, kind, actor="t", clock=clock, errors_file=tmp_path, **kwargs)
-
-    return run
 
 
 def account(store: Store, crm_id: str) -> dict:

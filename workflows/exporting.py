@@ -352,10 +352,10 @@ def _extra_cells(extra: pa.Array, keys: list[str]) -> dict[str, pa.Array]:
             read_options=_json_options(extra),
             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
         )
-        if table.num_rows == len(extra):
-            return {key: table.column(key).combine_chunks() for key in keys}
-    except pa.ArrowInvalid:  # a value that is not text (the file never writes one): the exact way
-        pass
+    except pa.ArrowInvalid:  # a value that is not text (the file never writes one): the exact way below
+        table = None
+    if table is not None and table.num_rows == len(extra):
+        return {key: table.column(key).combine_chunks() for key in keys}
     parsed = [json.loads(text) if text is not None else {} for text in extra.to_pylist()]
     return {key: pa.array([_cell_text(row.get(key)) for row in parsed], type=pa.large_string()) for key in keys}
 
